@@ -1,0 +1,10 @@
+"""Settings of the enrollment service (env prefix ENROLLMENT_, falling back to the shared names)."""
+
+from pydantic_settings import SettingsConfigDict
+from yanxiu.kit.settings import KitSettings
+
+
+class Settings(KitSettings):
+    model_config = SettingsConfigDict(env_prefix="ENROLLMENT_", extra="ignore")
+
+    service_name: str = "enrollment"

@@ -1,0 +1,26 @@
+"""Thin routes of the learning service."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from yanxiu.kit.deps import CurrentUser, Session
+
+from learning import service
+from learning.schemas import PlanRead
+
+router = APIRouter()
+
+
+@router.get(
+    "/plans/{teacher_id}",
+    response_model=list[PlanRead],
+    tags=["plans"],
+    summary="学习计划 a teacher's learning plans",
+)
+async def plans(teacher_id: uuid.UUID, session: Session, user: CurrentUser) -> list[PlanRead]:
+    return [
+        PlanRead.model_validate(p)
+        for p in await service.plans_for(session, actor=user, teacher_id=teacher_id)
+    ]

@@ -1,0 +1,21 @@
+"""Typed handlers for other services' events."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC, TeacherRegistered, TeacherWithdrawn
+from yanxiu.kit.consumer import Subscriber
+
+from learning import service
+
+enrollment_events = Subscriber(group="learning.enrollment", topics=[ENROLLMENT_TOPIC])
+
+
+@enrollment_events.handler
+async def on_teacher_registered(session: AsyncSession, event: TeacherRegistered) -> None:
+    await service.open_plan(session, registration=event)
+
+
+@enrollment_events.handler
+async def on_teacher_withdrawn(session: AsyncSession, event: TeacherWithdrawn) -> None:
+    await service.close_plan(session, teacher_id=event.teacher_id, project_id=event.project_id)

@@ -1,0 +1,51 @@
+"""Tables of the learning schema."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from yanxiu.kit.db import service_metadata
+from yanxiu.kit.tables import machinery_tables
+
+SCHEMA = "learning"
+metadata = service_metadata(SCHEMA)
+machinery = machinery_tables(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Plan(Base):
+    """学习计划: a registered teacher's learning plan in one project, built from enrollment's
+    TeacherRegistered event (a local read model: learning never reads enrollment's tables)."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    registration_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    project_year: Mapped[int]
+    teacher_name: Mapped[str] = mapped_column(String(50))
+    stage: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(40))
+    province_id: Mapped[str] = mapped_column(String(40))
+    city_id: Mapped[str] = mapped_column(String(40))
+    county_id: Mapped[str] = mapped_column(String(40))
+    school_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("teacher_id", "project_id"),)
+
+    @property
+    def org_path(self) -> list[str]:
+        return [self.province_id, self.city_id, self.county_id, self.school_id]

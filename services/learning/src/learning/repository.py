@@ -1,0 +1,36 @@
+"""All SQL of the learning service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.models import Plan
+
+
+async def upsert_plan(session: AsyncSession, values: dict[str, Any]) -> None:
+    """One plan per teacher and project; a re-registration re-activates it."""
+    stmt = insert(Plan).values(**values)
+    keep = {k: stmt.excluded[k] for k in values if k not in ("id", "teacher_id", "project_id")}
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[Plan.teacher_id, Plan.project_id], set_=keep)
+    )
+
+
+async def set_plan_status(
+    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID, status: str
+) -> None:
+    await session.execute(
+        update(Plan)
+        .where(Plan.teacher_id == teacher_id, Plan.project_id == project_id)
+        .values(status=status)
+    )
+
+
+async def plans_of(session: AsyncSession, teacher_id: uuid.UUID) -> list[Plan]:
+    stmt = select(Plan).where(Plan.teacher_id == teacher_id).order_by(Plan.project_year.desc())
+    return list((await session.scalars(stmt)).all())

@@ -1,0 +1,248 @@
+"""Builds a service's FastAPI app: lifespan (engine, producer, relay, consumers), middleware
+(request id, access log, metrics), problem+json errors, /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from yanxiu.kit.auth import TokenVerifier
+from yanxiu.kit.broker import broker_reachable, ensure_topics, make_producer
+from yanxiu.kit.consumer import ConsumerRunner, Subscriber
+from yanxiu.kit.context import new_trace_id, trace_id_var
+from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.errors import install_error_handlers
+from yanxiu.kit.logging import configure_logging
+from yanxiu.kit.metrics import HTTP_REQUESTS
+from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.relay import OutboxRelay
+from yanxiu.kit.settings import KitSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceSpec:
+    """What a service is made of; `create_service_app` does the rest."""
+
+    name: str
+    metadata: MetaData
+    routers: list[APIRouter]
+    settings_factory: Callable[[], KitSettings]
+    subscribers: list[Subscriber] = field(default_factory=list)
+    produces: list[str] = field(default_factory=list)
+    title: str = ""
+    on_startup: Callable[[Runtime], Awaitable[None]] | None = None
+
+    @property
+    def schema(self) -> str:
+        assert self.metadata.schema
+        return self.metadata.schema
+
+    def table(self, name: str) -> Table:
+        return self.metadata.tables[f"{self.schema}.{name}"]
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds; lives on `app.state.runtime`."""
+
+    spec: ServiceSpec
+    settings: KitSettings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    producer: AIOKafkaProducer
+    verifier: TokenVerifier
+    outbox: Outbox
+    producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    relay: OutboxRelay | None = None
+    runners: list[ConsumerRunner] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"{self.spec.name}.dlq.v1"
+
+    def all_topics(self) -> list[str]:
+        topics = [*list(self.spec.produces), self.dlq_topic]
+        for sub in self.spec.subscribers:
+            topics.extend(sub.topics)
+        return [self.settings.topic(t) for t in dict.fromkeys(topics)]
+
+
+async def _start_kafka(rt: Runtime) -> None:
+    """Start the producer and create topics, retrying until the broker answers."""
+    delay = 0.2
+    while True:
+        try:
+            await ensure_topics(rt.settings, rt.all_topics())
+            await rt.producer.start()
+            rt.producer_ready.set()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("broker not ready; retrying", extra={"error": repr(exc), "in": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _after_ready(rt: Runtime, fn: Callable[[], Awaitable[None]]) -> None:
+    await rt.producer_ready.wait()
+    await fn()
+
+
+def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    rt = Runtime(
+        spec=spec,
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        producer=make_producer(settings),
+        verifier=TokenVerifier(settings.public_key_pem(), issuer=settings.jwt_issuer),
+        outbox=Outbox(spec.table("outbox"), producer=spec.name),
+    )
+    if settings.run_relay:
+        rt.relay = OutboxRelay(
+            engine=engine, producer=rt.producer, schema=spec.schema, settings=settings
+        )
+    if settings.run_consumers:
+        rt.runners = [
+            ConsumerRunner(
+                subscriber=sub,
+                settings=settings,
+                session_factory=rt.session_factory,
+                inbox=spec.table("inbox"),
+                dlq_producer=rt.producer,
+                dlq_topic=rt.dlq_topic,
+            )
+            for sub in spec.subscribers
+        ]
+    return rt
+
+
+async def start_runtime(rt: Runtime) -> None:
+    rt.tasks.append(asyncio.create_task(_start_kafka(rt), name=f"{rt.spec.name}-kafka"))
+    if rt.relay is not None:
+        rt.tasks.append(asyncio.create_task(_after_ready(rt, rt.relay.run)))
+    for runner in rt.runners:
+        rt.tasks.append(asyncio.create_task(_after_ready(rt, runner.run)))
+    if rt.spec.on_startup is not None:
+        await rt.spec.on_startup(rt)
+
+
+async def stop_runtime(rt: Runtime) -> None:
+    for task in rt.tasks:
+        task.cancel()
+    for task in rt.tasks:
+        with contextlib.suppress(BaseException):
+            await task
+    with contextlib.suppress(Exception):
+        await rt.producer.stop()
+    await rt.engine.dispose()
+
+
+def install_request_context(app: FastAPI, service: str) -> None:
+    access = logging.getLogger(f"{service}.access")
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or new_trace_id()
+        token = trace_id_var.set(rid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            trace_id_var.reset(token)
+        response.headers["X-Request-ID"] = rid
+        elapsed = (time.perf_counter() - started) * 1000
+        HTTP_REQUESTS.labels(service, request.method, str(response.status_code)).inc()
+        if request.url.path not in ("/healthz", "/metrics"):
+            access.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round(elapsed, 2),
+                    "trace_id": rid,
+                },
+            )
+        return response
+
+
+def install_probes(app: FastAPI, ready: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    @app.get("/healthz", tags=["ops"], summary="Process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], summary="Database and broker reachable")
+    async def readyz() -> JSONResponse:
+        checks = await ready()
+        ok = all(v == "ok" for v in checks.values() if isinstance(v, str))
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def check_database(engine: AsyncEngine) -> str:
+    try:
+        async with engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), 2.0)
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        s = settings or spec.settings_factory()
+        configure_logging(spec.name, level=s.log_level, json=s.log_json)
+        rt = build_runtime(spec, s)
+        app.state.runtime = rt
+        await start_runtime(rt)
+        try:
+            yield
+        finally:
+            await stop_runtime(rt)
+
+    app = FastAPI(title=spec.title or f"Yanxiu {spec.name}", version="1.0.0", lifespan=lifespan)
+    install_error_handlers(app)
+    install_request_context(app, spec.name)
+
+    async def ready() -> dict[str, Any]:
+        rt: Runtime = app.state.runtime
+        broker = (
+            "ok"
+            if rt.producer_ready.is_set() and await broker_reachable(rt.settings)
+            else "unavailable"
+        )
+        return {"database": await check_database(rt.engine), "broker": broker}
+
+    install_probes(app, ready)
+    for router in spec.routers:
+        app.include_router(router)
+    return app

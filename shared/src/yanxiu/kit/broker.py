@@ -1,0 +1,65 @@
+"""Kafka client construction and topic management (aiokafka)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from yanxiu.kit.settings import KitSettings
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(settings: KitSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=0,
+        request_timeout_ms=10_000,
+        client_id=f"{settings.service_name}-producer",
+    )
+
+
+async def ensure_topics(
+    settings: KitSettings, names: list[str], partitions: int | None = None
+) -> None:
+    """Create topics (already prefixed) with an explicit partition count; existing ones stay."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-admin",
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in dict.fromkeys(names) if n not in existing]
+        if not missing:
+            return
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics(
+                [
+                    NewTopic(
+                        name=n,
+                        num_partitions=partitions or settings.kafka_partitions,
+                        replication_factor=1,
+                    )
+                    for n in missing
+                ]
+            )
+    finally:
+        await admin.close()
+
+
+async def broker_reachable(settings: KitSettings, timeout: float = 2.0) -> bool:
+    host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
+    except (OSError, TimeoutError, ValueError):
+        return False
+    writer.close()
+    return True

@@ -1,0 +1,254 @@
+"""Typed event handlers and the consumer runner.
+
+A handler's signature is its contract:
+
+    subscriber = Subscriber(group="learning.plans", topics=[ENROLLMENT_TOPIC])
+
+    @subscriber.handler
+    async def on_teacher_registered(session: AsyncSession, event: TeacherRegistered) -> None: ...
+
+The runner processes each partition in order. For every message it records the event id in
+the inbox and runs the handler in one transaction, so a redelivered event has no second
+effect. A failing handler is retried with backoff; then the message is parked in the
+dead-letter topic with its error and the partition goes on. Offsets are committed only after
+a message was handled or parked, so a killed consumer resumes without losing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, get_type_hints
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yanxiu.contracts.envelope import Envelope, Event
+from yanxiu.kit.context import trace_id_var
+from yanxiu.kit.metrics import EVENT_HANDLE_SECONDS, EVENTS_HANDLED
+from yanxiu.kit.settings import KitSettings
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+HandlerFn = Callable[[AsyncSession, Any], Awaitable[None]]
+
+current_envelope: ContextVar[Envelope | None] = ContextVar("current_envelope", default=None)
+
+
+@dataclass(frozen=True)
+class Handler:
+    model: type[Event]
+    fn: HandlerFn
+
+
+class Subscriber:
+    """One consumer group: the topics it reads and a handler per event type and version."""
+
+    def __init__(self, *, group: str, topics: list[str]) -> None:
+        self.group = group
+        self.topics = topics
+        self.handlers: dict[tuple[str, int], Handler] = {}
+
+    def handler(
+        self, fn: Callable[[AsyncSession, E], Awaitable[None]]
+    ) -> Callable[[AsyncSession, E], Awaitable[None]]:
+        hints = get_type_hints(fn)
+        model = hints.get("event")
+        if not (isinstance(model, type) and issubclass(model, Event)):
+            raise TypeError(f"{fn.__name__}: annotate the 'event' parameter with an Event model")
+        self.handlers[(model.TYPE, model.VERSION)] = Handler(model, fn)
+        return fn
+
+    def known_types(self) -> set[str]:
+        return {t for t, _ in self.handlers}
+
+
+class Unprocessable(Exception):
+    """A message that no retry can fix (unparseable, unknown version, invalid payload)."""
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        subscriber: Subscriber,
+        settings: KitSettings,
+        session_factory: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        dlq_producer: AIOKafkaProducer,
+        dlq_topic: str,
+        max_attempts: int = 4,
+        base_backoff: float = 0.1,
+    ) -> None:
+        self.subscriber = subscriber
+        self.settings = settings
+        self.session_factory = session_factory
+        self.inbox = inbox
+        self.producer = dlq_producer
+        self.dlq_topic = settings.topic(dlq_topic)
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.consumer: AIOKafkaConsumer | None = None
+        self.started = asyncio.Event()
+
+    def _decode(
+        self, record: ConsumerRecord[bytes, bytes]
+    ) -> tuple[Handler, Event, Envelope] | None:
+        try:
+            env = Envelope.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            raise Unprocessable(f"unparseable envelope: {exc.errors()[:3]}") from exc
+        handler = self.subscriber.handlers.get((env.type, env.version))
+        if handler is None:
+            if env.type in self.subscriber.known_types():
+                raise Unprocessable(f"unsupported version {env.version} of {env.type}")
+            EVENTS_HANDLED.labels(self.subscriber.group, env.type, "ignored").inc()
+            return None
+        try:
+            event = handler.model.model_validate(env.data)
+        except ValidationError as exc:
+            raise Unprocessable(f"invalid {env.type} v{env.version}: {exc.errors()[:3]}") from exc
+        return handler, event, env
+
+    async def _apply(self, handler: Handler, event: Event, env: Envelope) -> bool:
+        """One transaction: claim the event id in the inbox, run the handler. False if the
+        event had been processed already."""
+        async with self.session_factory() as session, session.begin():
+            claimed = await session.execute(
+                insert(self.inbox)
+                .values(consumer=self.subscriber.group, event_id=env.id, event_type=env.type)
+                .on_conflict_do_nothing()
+                .returning(self.inbox.c.event_id)
+            )
+            if claimed.first() is None:
+                return False
+            await handler.fn(session, event)
+        return True
+
+    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Process one record to a final outcome: handled, duplicate, ignored or dead-lettered."""
+        try:
+            decoded = self._decode(record)
+        except Unprocessable as exc:
+            await self._dead_letter(record, str(exc), attempts=0)
+            return "dead_lettered"
+        if decoded is None:
+            return "ignored"
+        handler, event, env = decoded
+        t_token = trace_id_var.set(env.trace_id)
+        e_token = current_envelope.set(env)
+        try:
+            for attempt in range(1, self.max_attempts + 1):
+                started = time.perf_counter()
+                try:
+                    fresh = await self._apply(handler, event, env)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning(
+                        "handler failed",
+                        extra={
+                            "consumer": self.subscriber.group,
+                            "event_type": env.type,
+                            "event_id": str(env.id),
+                            "attempt": attempt,
+                            "error": repr(exc),
+                        },
+                    )
+                    if attempt == self.max_attempts:
+                        await self._dead_letter(record, repr(exc), attempts=attempt)
+                        return "dead_lettered"
+                    await asyncio.sleep(self.base_backoff * 2 ** (attempt - 1))
+                    continue
+                EVENT_HANDLE_SECONDS.labels(self.subscriber.group).observe(
+                    time.perf_counter() - started
+                )
+                outcome = "handled" if fresh else "duplicate"
+                EVENTS_HANDLED.labels(self.subscriber.group, env.type, outcome).inc()
+                return outcome
+        finally:
+            trace_id_var.reset(t_token)
+            current_envelope.reset(e_token)
+        return "dead_lettered"  # pragma: no cover - loop always returns
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], error: str, *, attempts: int
+    ) -> None:
+        headers = [
+            ("error", error[:2000].encode()),
+            ("consumer", self.subscriber.group.encode()),
+            ("source_topic", record.topic.encode()),
+            ("source_partition", str(record.partition).encode()),
+            ("source_offset", str(record.offset).encode()),
+            ("attempts", str(attempts).encode()),
+        ]
+        await self.producer.send_and_wait(
+            self.dlq_topic, value=record.value, key=record.key, headers=headers
+        )
+        EVENTS_HANDLED.labels(self.subscriber.group, "?", "dead_lettered").inc()
+        log.error(
+            "message dead-lettered",
+            extra={
+                "consumer": self.subscriber.group,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": error,
+            },
+        )
+
+    async def run(self) -> None:
+        """Consume until cancelled; reconnects after broker failures."""
+        backoff = 0.5
+        while True:
+            consumer = AIOKafkaConsumer(
+                *[self.settings.topic(t) for t in self.subscriber.topics],
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                group_id=self.settings.topic(self.subscriber.group),
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                client_id=f"{self.settings.service_name}-{self.subscriber.group}",
+                max_poll_records=500,
+            )
+            self.consumer = consumer
+            try:
+                await consumer.start()
+                self.started.set()
+                backoff = 0.5
+                while True:
+                    batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                    for tp, records in batches.items():
+                        await self._handle_partition(consumer, tp, records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "consumer loop failed; reconnecting",
+                    extra={"consumer": self.subscriber.group, "error": repr(exc)},
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+
+    async def _handle_partition(
+        self,
+        consumer: AIOKafkaConsumer,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+    ) -> None:
+        # Committing once per batch is safe: a replay after a crash is deduped by the inbox.
+        for record in records:
+            await self.handle(record)
+        if records:
+            await consumer.commit({tp: records[-1].offset + 1})

@@ -1,0 +1,42 @@
+"""FastAPI dependencies: the request's unit of work and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yanxiu.kit.auth import Principal
+from yanxiu.kit.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from yanxiu.kit.app import Runtime
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request boundary is the only place that commits; services only flush."""
+    async with runtime(request).session_factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def principal_dependency(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("缺少访问令牌", "Missing bearer token")
+    return runtime(request).verifier.verify(token.strip())
+
+
+Session = Annotated[AsyncSession, Depends(session_dependency)]
+CurrentUser = Annotated[Principal, Depends(principal_dependency)]

@@ -1,0 +1,168 @@
+"""Domain errors and their rendering as RFC 9457 problem+json.
+
+Each rule gets its own error type carrying a stable `code`, an HTTP status and a message in
+Chinese with English beside it: `class RegistrationClosed(DomainError): status = 409; ...`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yanxiu.kit.context import trace_id_var
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title_zh: ClassVar[str] = "请求无效"
+    title_en: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self, detail_zh: str | None = None, detail_en: str | None = None, **extra: Any
+    ) -> None:
+        self.detail_zh = detail_zh or self.title_zh
+        self.detail_en = detail_en or self.title_en
+        self.extra = extra
+        super().__init__(f"{self.code}: {self.detail_en}")
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    title_zh = "资源不存在"
+    title_en = "Not found"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    title_zh = "未登录或令牌无效"
+    title_en = "Missing or invalid credentials"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title_zh = "无权执行此操作"
+    title_en = "You are not allowed to do this"
+
+
+class OutOfScope(Forbidden):
+    code = "out_of_scope"
+    title_zh = "超出您的管理范围"
+    title_en = "Outside your organisation scope"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title_zh = "与现有数据冲突"
+    title_en = "Conflicts with existing data"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"
+    title_zh = "服务暂不可用"
+    title_en = "Service unavailable"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, *, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://yanxiu.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    trace = trace_id_var.get()
+    if trace:
+        body["trace_id"] = trace
+    body.update(extra)
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def render_domain_error(exc: DomainError, instance: str | None = None) -> JSONResponse:
+    return problem(
+        exc.status,
+        exc.code,
+        f"{exc.title_zh} ({exc.title_en})",
+        f"{exc.detail_zh} ({exc.detail_en})",
+        instance=instance,
+        message_zh=exc.detail_zh,
+        message_en=exc.detail_en,
+        **exc.extra,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        out.append(
+            {
+                "field": ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc),
+                "location": loc[0] if loc else "",
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+        )
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return render_domain_error(exc, request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem(
+            422,
+            "validation_failed",
+            "请求参数校验失败 (Validation failed)",
+            "请检查标注的字段 (Check the listed fields)",
+            instance=request.url.path,
+            errors=_field_errors(exc),
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            403: "forbidden",
+        }.get(exc.status_code, f"http_{exc.status_code}")
+        return problem(
+            exc.status_code, code, str(exc.detail), str(exc.detail), instance=request.url.path
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem(
+            500,
+            "internal_error",
+            "服务器内部错误 (Internal error)",
+            "请稍后重试 (Please retry later)",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,55 @@
+"""Settings common to every service, read from the environment (never at import time)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str, service_prefix: str = "") -> AliasChoices:
+    choices = [f"{service_prefix}{name}"] if service_prefix else []
+    return AliasChoices(*choices, name)
+
+
+class KitSettings(BaseSettings):
+    """What every process needs. A service subclasses it with `env_prefix="<NAME>_"`;
+    each field also falls back to the unprefixed variable (DATABASE_URL, …)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "yanxiu"
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/yanxiu",
+        validation_alias=AliasChoices("DATABASE_URL"),
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    # Real Kafka supports the idempotent producer; the embedded Tansu broker does not.
+    kafka_enable_idempotence: bool = Field(
+        default=False, validation_alias=AliasChoices("KAFKA_ENABLE_IDEMPOTENCE")
+    )
+    # Prepended to every topic name; lets tests share one broker without crosstalk.
+    kafka_topic_prefix: str = Field(default="", validation_alias=AliasChoices("KAFKA_TOPIC_PREFIX"))
+    kafka_partitions: int = Field(default=6, validation_alias=AliasChoices("KAFKA_PARTITIONS"))
+    jwt_public_key: str = Field(default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY"))
+    jwt_public_key_file: str = Field(
+        default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY_FILE")
+    )
+    jwt_issuer: str = Field(default="yanxiu", validation_alias=AliasChoices("JWT_ISSUER"))
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+    log_json: bool = Field(default=True, validation_alias=AliasChoices("LOG_JSON"))
+    run_relay: bool = Field(default=True, validation_alias=AliasChoices("RUN_RELAY"))
+    run_consumers: bool = Field(default=True, validation_alias=AliasChoices("RUN_CONSUMERS"))
+    db_pool_size: int = Field(default=10, validation_alias=AliasChoices("DB_POOL_SIZE"))
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"
+
+    def public_key_pem(self) -> str:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        if self.jwt_public_key_file:
+            with open(self.jwt_public_key_file, encoding="utf-8") as fh:
+                return fh.read()
+        return ""

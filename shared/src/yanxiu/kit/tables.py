@@ -1,0 +1,86 @@
+"""The machinery tables every service schema carries: outbox, inbox, idempotency keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Events waiting for the relay, written in the same transaction as the change."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        # The relay only ever scans unpublished rows, in id order.
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """Event ids a consumer group has processed; the row commits with the handler's effect."""
+    return Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """Responses to writes sent with an Idempotency-Key, replayed on retry."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("actor", String(100), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("body", JSONB, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def machinery_tables(metadata: MetaData) -> dict[str, Table]:
+    return {
+        "outbox": outbox_table(metadata),
+        "inbox": inbox_table(metadata),
+        "idempotency_keys": idempotency_table(metadata),
+    }
+
+
+def outbox_notify_sql(schema: str) -> list[str]:
+    """A statement-level trigger that wakes the relay (LISTEN) when outbox rows commit."""
+    channel = outbox_channel(schema)
+    return [
+        f"""CREATE OR REPLACE FUNCTION {schema}.outbox_notify() RETURNS trigger
+            LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$""",
+        f"""CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify()""",
+    ]
+
+
+def outbox_channel(schema: str) -> str:
+    return f"yanxiu_outbox_{schema}"
