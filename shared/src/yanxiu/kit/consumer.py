@@ -218,6 +218,8 @@ class ConsumerRunner:
                 auto_offset_reset="earliest",
                 client_id=f"{self.settings.service_name}-{self.subscriber.group}",
                 max_poll_records=500,
+                session_timeout_ms=self.settings.kafka_session_timeout_ms,
+                heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             )
             self.consumer = consumer
             try:

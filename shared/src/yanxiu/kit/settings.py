@@ -6,11 +6,6 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _env(name: str, service_prefix: str = "") -> AliasChoices:
-    choices = [f"{service_prefix}{name}"] if service_prefix else []
-    return AliasChoices(*choices, name)
-
-
 class KitSettings(BaseSettings):
     """What every process needs. A service subclasses it with `env_prefix="<NAME>_"`;
     each field also falls back to the unprefixed variable (DATABASE_URL, …)."""
@@ -32,6 +27,13 @@ class KitSettings(BaseSettings):
     # Prepended to every topic name; lets tests share one broker without crosstalk.
     kafka_topic_prefix: str = Field(default="", validation_alias=AliasChoices("KAFKA_TOPIC_PREFIX"))
     kafka_partitions: int = Field(default=6, validation_alias=AliasChoices("KAFKA_PARTITIONS"))
+    # Tansu holds a group join for half the session timeout: keep it short in dev and tests.
+    kafka_session_timeout_ms: int = Field(
+        default=10_000, validation_alias=AliasChoices("KAFKA_SESSION_TIMEOUT_MS")
+    )
+    kafka_heartbeat_interval_ms: int = Field(
+        default=3_000, validation_alias=AliasChoices("KAFKA_HEARTBEAT_INTERVAL_MS")
+    )
     jwt_public_key: str = Field(default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY"))
     jwt_public_key_file: str = Field(
         default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY_FILE")

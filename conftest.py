@@ -1,0 +1,126 @@
+"""Fixtures shared by every test suite: a real PostgreSQL (a fresh database per test, cloned
+from a template migrated once per session) and a real Kafka-protocol broker (Tansu, unless
+KAFKA_BOOTSTRAP_SERVERS names one). Each test gets its own topic prefix."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import pytest_asyncio
+from yanxiu.devstack.broker import TansuBroker
+from yanxiu.devstack.paths import SERVICES, repo_root
+from yanxiu.devstack.postgres import create_database, drop_database, ensure_server, with_database
+from yanxiu.kit.auth import Principal, Role, generate_keypair, issue_token
+from yanxiu.kit.db import asyncpg_url
+from yanxiu.kit.migrations import upgrade
+from yanxiu.kit.settings import KitSettings
+
+S = TypeVar("S", bound=KitSettings)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def migrated_services() -> list[Path]:
+    root = repo_root()
+    names = [*SERVICES, "gateway"]
+    return [
+        root / "services" / n
+        for n in names
+        if (root / "services" / n / "migrations" / "versions").is_dir()
+    ]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url, _how = await ensure_server(Path(os.environ.get("YANXIU_DATA", repo_root() / ".data")))
+    return url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def template_db(pg_server: str) -> AsyncIterator[str]:
+    name = f"yanxiu_test_tpl_{WORKER}"
+    url = await create_database(pg_server, name, drop_first=True)
+    for service_dir in migrated_services():
+        await upgrade(service_dir, url)
+    yield name
+    await drop_database(pg_server, name)
+
+
+@pytest_asyncio.fixture
+async def database_url(pg_server: str, template_db: str) -> AsyncIterator[str]:
+    """A fresh database with every service's schema, for this test alone."""
+    name = f"yanxiu_test_{WORKER}_{uuid.uuid4().hex[:10]}"
+    await create_database(pg_server, name, template=template_db)
+    yield asyncpg_url(with_database(pg_server, name))
+    await drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[str]:
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        yield given
+        return
+    tansu = TansuBroker()
+    yield tansu.start()
+    tansu.stop()
+
+
+@pytest.fixture(scope="session")
+def keypair() -> tuple[str, str]:
+    return generate_keypair()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
+@pytest.fixture
+def settings_for(
+    database_url: str, broker: str, keypair: tuple[str, str], topic_prefix: str
+) -> Callable[..., Any]:
+    """Build a service's Settings pointing at this test's database, broker and topics."""
+
+    def build(cls: type[S], **overrides: Any) -> S:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "kafka_bootstrap_servers": broker,
+            "kafka_topic_prefix": topic_prefix,
+            "jwt_public_key": keypair[1],
+            "log_json": False,
+            "db_pool_size": 5,
+            "kafka_session_timeout_ms": 2000,
+            "kafka_heartbeat_interval_ms": 300,
+        }
+        values.update(overrides)
+        return cls.model_validate(values)
+
+    return build
+
+
+@pytest.fixture
+def token_for(keypair: tuple[str, str]) -> Callable[..., str]:
+    """A signed bearer token for a role and org path."""
+
+    def build(
+        role: str | Role,
+        org_path: list[str] | tuple[str, ...],
+        *,
+        user_id: str | None = None,
+        teacher_id: str | None = None,
+    ) -> str:
+        principal = Principal(
+            user_id=user_id or uuid.uuid4().hex,
+            role=Role(role),
+            org_path=tuple(org_path),
+            name="测试用户",
+            teacher_id=teacher_id,
+        )
+        return issue_token(principal, private_key_pem=keypair[0])
+
+    return build

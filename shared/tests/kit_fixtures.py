@@ -1,0 +1,51 @@
+"""A throwaway schema with the machinery tables and one effect table, for testing the kit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import Column, Integer, String, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from yanxiu.contracts.envelope import Event
+from yanxiu.kit.db import service_metadata
+from yanxiu.kit.tables import machinery_tables, outbox_notify_sql
+
+SCHEMA = "kittest"
+metadata = service_metadata(SCHEMA)
+tables = machinery_tables(metadata)
+effects = Table(
+    "effects",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+
+class Pinged(Event):
+    """type: kittest.pinged v1, key: subject — a test event."""
+
+    TYPE: ClassVar[str] = "kittest.pinged"
+    TOPIC: ClassVar[str] = "kittest.events.v1"
+    KEY_FIELD: ClassVar[str] = "subject"
+
+    subject: str
+    seq: int
+    at: datetime | None = None
+
+
+class PingedV2(Pinged):
+    VERSION: ClassVar[int] = 2
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+        await conn.run_sync(metadata.create_all)
+        for stmt in outbox_notify_sql(SCHEMA):
+            await conn.execute(text(stmt))
+
+
+def new_subject() -> str:
+    return uuid.uuid4().hex[:8]

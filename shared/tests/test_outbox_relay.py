@@ -1,0 +1,196 @@
+"""The outbox is written with the change and the relay publishes every row, at least once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from yanxiu.contracts.envelope import Envelope
+from yanxiu.kit.broker import ensure_topics, make_producer
+from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.relay import OutboxRelay
+from yanxiu.kit.settings import KitSettings
+from yanxiu.testing import eventually, read_topic
+
+from shared.tests.kit_fixtures import Pinged, create_schema, effects, tables
+
+outbox = Outbox(tables["outbox"], producer="kittest")
+
+
+@pytest_asyncio.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(database_url, pool_size=5)
+    await create_schema(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def settings(settings_for: Callable[..., KitSettings]) -> KitSettings:
+    return settings_for(KitSettings, service_name="kittest")
+
+
+async def record(engine: AsyncEngine, events: list[Pinged]) -> None:
+    async with make_session_factory(engine)() as session, session.begin():
+        for start in range(0, len(events), 1000):
+            await outbox.add(session, *events[start : start + 1000])
+
+
+async def unpublished(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(
+            await conn.scalar(
+                select(func.count())
+                .select_from(tables["outbox"])
+                .where(tables["outbox"].c.published_at.is_(None))
+            )
+            or 0
+        )
+
+
+async def test_rolled_back_change_publishes_nothing(engine: AsyncEngine) -> None:
+    factory = make_session_factory(engine)
+    with pytest.raises(RuntimeError):
+        async with factory() as session, session.begin():
+            await session.execute(insert(effects).values(key="k", count=1))
+            await outbox.add(session, Pinged(subject="s", seq=1))
+            raise RuntimeError("the change fails after recording its event")
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(tables["outbox"])) == 0
+        assert await conn.scalar(select(func.count()).select_from(effects)) == 0
+
+
+async def test_relay_publishes_rows_in_commit_order_per_key(
+    engine: AsyncEngine, settings: KitSettings, broker: str
+) -> None:
+    topic = settings.topic(Pinged.TOPIC)
+    await ensure_topics(settings, [topic], partitions=3)
+    events = [Pinged(subject=f"teacher-{i % 7}", seq=i) for i in range(300)]
+    await record(engine, events)
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(
+        engine=engine, producer=producer, schema="kittest", settings=settings, batch_size=64
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _zero(engine), timeout=20)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+    records = await read_topic(broker, topic, expect=300)
+    seqs_by_key: dict[str, list[int]] = {}
+    for r in records:
+        env = Envelope.model_validate_json(r.value or b"")
+        assert r.key is not None and r.key.decode() == env.key
+        seqs_by_key.setdefault(env.key, []).append(env.data["seq"])
+    assert sum(len(v) for v in seqs_by_key.values()) == 300
+    for seqs in seqs_by_key.values():
+        assert seqs == sorted(seqs)
+
+
+async def _zero(engine: AsyncEngine) -> bool:
+    return await unpublished(engine) == 0
+
+
+RELAY_SCRIPT = textwrap.dedent("""
+    import asyncio, json, sys
+    from yanxiu.kit.broker import make_producer
+    from yanxiu.kit.db import make_engine
+    from yanxiu.kit.relay import OutboxRelay
+    from yanxiu.kit.settings import KitSettings
+
+    async def main():
+        settings = KitSettings.model_validate(json.loads(sys.argv[1]))
+        engine = make_engine(settings.database_url, pool_size=2)
+        producer = make_producer(settings)
+        await producer.start()
+        relay = OutboxRelay(engine=engine, producer=producer, schema="kittest",
+                            settings=settings, batch_size=int(sys.argv[2]))
+        await relay.run()
+
+    asyncio.run(main())
+""")
+
+
+async def test_relay_killed_mid_batch_and_restarted_publishes_every_row(
+    engine: AsyncEngine, settings: KitSettings, broker: str
+) -> None:
+    total = 20_000
+    topic = settings.topic(Pinged.TOPIC)
+    await ensure_topics(settings, [topic], partitions=3)
+    await record(engine, [Pinged(subject=f"teacher-{i % 50}", seq=i) for i in range(total)])
+    conf = json.dumps(
+        {
+            "database_url": settings.database_url,
+            "kafka_bootstrap_servers": broker,
+            "kafka_topic_prefix": settings.kafka_topic_prefix,
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RELAY_SCRIPT, conf, "200"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        # Kill the relay process outright (no cleanup) once it is part-way through.
+        await eventually(lambda: _some_published(engine, total), timeout=30, interval=0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = await unpublished(engine)
+    assert 0 < left < total, "the relay was not killed mid-way"
+    # A fresh relay takes over and finishes.
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(engine=engine, producer=producer, schema="kittest", settings=settings)
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _zero(engine), timeout=30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+    records = await read_topic(broker, topic, expect=total, timeout=30)
+    seen = {Envelope.model_validate_json(r.value or b"").data["seq"] for r in records}
+    assert seen == set(range(total)), f"lost: {sorted(set(range(total)) - seen)[:10]}"
+
+
+async def _some_published(engine: AsyncEngine, total: int) -> bool:
+    left = await unpublished(engine)
+    return 0 < left < total - 1000
+
+
+async def test_relay_wakes_on_notify_without_waiting_for_the_poll(
+    engine: AsyncEngine, settings: KitSettings, broker: str
+) -> None:
+    topic = settings.topic(Pinged.TOPIC)
+    await ensure_topics(settings, [topic], partitions=1)
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(
+        engine=engine, producer=producer, schema="kittest", settings=settings, poll_interval=30.0
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)
+        await record(engine, [Pinged(subject="x", seq=1)])
+        # With a 30 s poll, only the NOTIFY can make this quick.
+        await eventually(lambda: _zero(engine), timeout=5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
