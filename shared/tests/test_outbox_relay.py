@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
@@ -139,17 +138,21 @@ async def test_relay_killed_mid_batch_and_restarted_publishes_every_row(
             "kafka_topic_prefix": settings.kafka_topic_prefix,
         }
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RELAY_SCRIPT, conf, "200"],
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        RELAY_SCRIPT,
+        conf,
+        "200",
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         # Kill the relay process outright (no cleanup) once it is part-way through.
         await eventually(lambda: _some_published(engine, total), timeout=30, interval=0.01)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        await asyncio.wait_for(proc.wait(), 10)
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.kill()
     left = await unpublished(engine)
     assert 0 < left < total, "the relay was not killed mid-way"

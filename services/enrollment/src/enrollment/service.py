@@ -162,7 +162,7 @@ async def register_teacher(
             project_year=project.year,
             teacher_id=teacher.id,
             teacher_name=teacher.name,
-            stage=project.stage,  # type: ignore[arg-type]
+            stage=project.stage,
             subject=reg.subject,
             is_rural=teacher.is_rural,
             org=OrgPath(

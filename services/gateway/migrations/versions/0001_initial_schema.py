@@ -22,9 +22,7 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=100), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column(
-            "org_path", postgresql.ARRAY(sa.Text()), server_default="{}", nullable=False
-        ),
+        sa.Column("org_path", postgresql.ARRAY(sa.Text()), server_default="{}", nullable=False),
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("teacher_id", sa.UUID(), nullable=True),
         sa.Column("active", sa.Boolean(), server_default="true", nullable=False),
@@ -38,7 +36,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "role IN ('teacher', 'school_admin', 'county_admin', 'city_admin', 'province_admin', 'workshop_host', 'expert', 'provider')",
+            "role IN ('teacher', 'school_admin', 'county_admin', 'city_admin', "
+            "'province_admin', 'workshop_host', 'expert', 'provider')",
             name=op.f("ck_accounts_role_known"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),

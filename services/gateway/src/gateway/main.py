@@ -1,0 +1,66 @@
+"""The gateway (网关): `uvicorn gateway.main:create_app --factory --port 8000`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from yanxiu.kit.app import check_database, install_probes, install_request_context
+from yanxiu.kit.errors import install_error_handlers
+from yanxiu.kit.logging import configure_logging
+
+from gateway.api import auth, docs, proxied
+from gateway.config import GatewaySettings
+from gateway.proxy import probe_ready
+from gateway.ratelimit import RateLimitMiddleware
+from gateway.runtime import GatewayRuntime, build_runtime, close_runtime
+
+DESCRIPTION = (
+    "研修平台的统一入口：登录、各服务接口（/api/v1/<服务>/…）。"
+    " One entry to the platform: sign in, and every service under /api/v1/<service>/…"
+)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        s = settings or GatewaySettings()
+        configure_logging(s.service_name, level=s.log_level, json=s.log_json)
+        app.state.runtime = build_runtime(s)
+        try:
+            yield
+        finally:
+            await close_runtime(app.state.runtime)
+
+    app = FastAPI(
+        title="研修平台 API (Yanxiu API)",
+        description=DESCRIPTION,
+        version="1.0.0",
+        lifespan=lifespan,
+        # /openapi.json and /docs are the merged ones, served by `docs` below.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    # Added first so that the request-id middleware wraps it: 429s carry X-Request-ID too.
+    app.add_middleware(RateLimitMiddleware)
+    install_request_context(app, "gateway")
+
+    async def ready() -> dict[str, Any]:
+        rt: GatewayRuntime = app.state.runtime
+        timeout = rt.settings.probe_timeout_seconds
+        database, *states = await asyncio.gather(
+            check_database(rt.engine),
+            *(probe_ready(rt.http, url, timeout=timeout) for url in rt.upstreams.values()),
+        )
+        return {"database": database, **dict(zip(rt.upstreams, states, strict=True))}
+
+    install_probes(app, ready)
+    app.include_router(auth)
+    app.include_router(docs)
+    app.include_router(proxied)  # last: its catch-all must not shadow the routes above
+    return app

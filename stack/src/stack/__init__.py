@@ -1,0 +1,1 @@
+"""The whole Yanxiu platform on one machine: `yanxiu run` behind `make run`."""

@@ -1,0 +1,43 @@
+"""The `yanxiu` command: run the platform, migrate a database, load demo data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from stack.migrate import migrate_all
+from yanxiu.devstack.paths import data_dir
+from yanxiu.kit.db import asyncpg_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="yanxiu", description="Yanxiu platform commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="start the whole platform (make run)")
+    run_p.add_argument("--no-demo", action="store_true", help="do not load the demo dataset")
+    sub.add_parser("migrate", help="run every service's migrations against DATABASE_URL")
+    sub.add_parser("demo", help="load the demo dataset into DATABASE_URL")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from stack.run import run
+
+        return asyncio.run(run(demo=not args.no_demo))
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print("DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        done = asyncio.run(migrate_all(asyncpg_url(url)))
+        print(f"migrated: {', '.join(done)}")
+        return 0
+    from stack.demo import load_demo
+
+    asyncio.run(load_demo(asyncpg_url(url), data_dir()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
