@@ -95,6 +95,7 @@ def settings_for(
             "log_json": False,
             "db_pool_size": 5,
             "kafka_session_timeout_ms": 2000,
+            "kafka_fetch_max_wait_ms": 10,
             "kafka_heartbeat_interval_ms": 300,
         }
         values.update(overrides)

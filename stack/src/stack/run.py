@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
-from stack.keys import ensure_local_secrets
-from stack.migrate import migrate_all
 from yanxiu.devstack.broker import TansuBroker, port_open
 from yanxiu.devstack.paths import PORTS, SERVICES, data_dir
 from yanxiu.devstack.postgres import create_database, database_name, ensure_server
 from yanxiu.kit.db import asyncpg_url
+
+from stack.keys import ensure_local_secrets
+from stack.migrate import migrate_all
 
 
 def say(msg: str) -> None:
@@ -52,6 +52,8 @@ class Stack:
             self.broker = TansuBroker(port=port, log_file=self.data / "logs" / "tansu.log")
             bootstrap = self.broker.start()
             say(f"broker: embedded Tansu (in memory) at {bootstrap}")
+            # Tansu holds a fetch for its full wait time: poll often instead.
+            os.environ.setdefault("KAFKA_FETCH_MAX_WAIT_MS", "10")
         self.env = {
             **os.environ,
             **ensure_local_secrets(self.data),
@@ -68,9 +70,23 @@ class Stack:
             raise RuntimeError(f"port {port} for {name} is taken; stop whatever holds it")
         log = open(self.data / "logs" / f"{name}.log", "ab")  # noqa: SIM115
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory",
-             "--host", self.host, "--port", str(port), "--no-access-log"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{name}.main:create_app",
+                "--factory",
+                "--host",
+                self.host,
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         say(f"{name:<10} starting on http://{self.host}:{port}  (log: .data/logs/{name}.log)")
 
     async def wait_ready(self, timeout: float = 60.0) -> dict[str, object]:
@@ -80,8 +96,9 @@ class Stack:
             while time.monotonic() < deadline:
                 for name, proc in self.procs.items():
                     if proc.poll() is not None:
-                        raise RuntimeError(f"{name} exited ({proc.returncode}); "
-                                           f"see .data/logs/{name}.log")
+                        raise RuntimeError(
+                            f"{name} exited ({proc.returncode}); see .data/logs/{name}.log"
+                        )
                 with contextlib.suppress(httpx.HTTPError):
                     r = await client.get(f"http://{self.host}:{PORTS['gateway']}/readyz")
                     last = r.json()
@@ -138,12 +155,15 @@ async def run(*, demo: bool = True) -> int:
 
 def print_where(stack: Stack) -> None:
     g = f"http://{stack.host}:{PORTS['gateway']}"
-    print(f"""
+    print(
+        f"""
   Yanxiu is running.
     gateway      {g}            (API under {g}/api/v1/…)
     API docs     {g}/docs
     readiness    {g}/readyz
-    services     {', '.join(f'{s} :{PORTS[s]}' for s in SERVICES)}
+    services     {", ".join(f"{s} :{PORTS[s]}" for s in SERVICES)}
     logs         .data/logs/
   Press Ctrl-C to stop everything.
-""", flush=True)
+""",
+        flush=True,
+    )

@@ -16,7 +16,12 @@ from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.errors import PROBLEM_JSON, render_domain_error
 
 from gateway import proxy, service
-from gateway.errors import InvalidCredentials, UnknownService, UnsupportedMediaType
+from gateway.errors import (
+    InvalidCredentials,
+    PayloadTooLarge,
+    UnknownService,
+    UnsupportedMediaType,
+)
 from gateway.openapi import build_merged
 from gateway.runtime import Runtime
 from gateway.schemas import Credentials, TokenResponse
@@ -25,6 +30,7 @@ PROBLEM: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {PROBLEM_JSON: {}}}
     for code, text in [
         (401, "用户名或密码错误 (Wrong username or password)"),
+        (413, "请求内容过大 (Request body too large)"),
         (415, "不支持的请求格式 (Unsupported media type)"),
         (422, "请求参数校验失败 (Validation failed)"),
         (429, "请求过于频繁 (Too many requests)"),
@@ -42,13 +48,18 @@ TOKEN_BODY = {
 }
 
 auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+MAX_CREDENTIALS_BYTES = 16 * 1024
 
 
 async def read_credentials(request: Request) -> Credentials:
     """Credentials from a JSON body or an OAuth2 password form (what Swagger's Authorize sends);
     parsed by hand so the gateway needs no multipart parser."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_CREDENTIALS_BYTES:
+            raise PayloadTooLarge()
     data: Any
     if media_type == "application/x-www-form-urlencoded":
         try:
@@ -78,7 +89,7 @@ async def read_credentials(request: Request) -> Credentials:
     "/token",
     response_model=TokenResponse,
     summary="登录 Sign in: a bearer token",
-    responses={k: PROBLEM[k] for k in (401, 415, 422, 429)},
+    responses=PROBLEM,
     openapi_extra=TOKEN_BODY,
 )
 async def issue_token(

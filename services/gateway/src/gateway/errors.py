@@ -66,3 +66,10 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
     title_zh = "不支持的请求格式"
     title_en = "Unsupported media type"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+    title_zh = "请求内容过大"
+    title_en = "Request body too large"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or GatewaySettings()
         configure_logging(s.service_name, level=s.log_level, json=s.log_json)
+        # httpx logs every upstream call at INFO; the access log already has each request.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         app.state.runtime = build_runtime(s)
         try:
             yield

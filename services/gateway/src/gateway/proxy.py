@@ -34,6 +34,8 @@ HOP_BY_HOP = frozenset(
 )
 # Set afresh by the gateway for each forwarded request.
 _REPLACED = frozenset({"host", "x-request-id", "x-forwarded-for"})
+# The gateway's own server writes these on every response; two of each would go out.
+_SERVER_OWNED = frozenset({"date", "server"})
 
 
 def make_client(settings: GatewaySettings) -> httpx.AsyncClient:
@@ -120,7 +122,7 @@ async def forward(
         raise UpstreamUnavailable(service) from exc
     except ClientDisconnect:
         return Response(status_code=400)
-    dropped = _dropped(upstream.headers.get("connection", ""))
+    dropped = _dropped(upstream.headers.get("connection", "")) | _SERVER_OWNED
     response = StreamingResponse(
         _relay(upstream, service),
         status_code=upstream.status_code,

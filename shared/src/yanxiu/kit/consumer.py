@@ -219,6 +219,7 @@ class ConsumerRunner:
                 auto_offset_reset="earliest",
                 client_id=f"{self.settings.service_name}-{self.subscriber.group}",
                 max_poll_records=500,
+                fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
                 session_timeout_ms=self.settings.kafka_session_timeout_ms,
                 heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             )
@@ -250,8 +251,66 @@ class ConsumerRunner:
         tp: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
     ) -> None:
+        await self.handle_batch(records)
         # Committing once per batch is safe: a replay after a crash is deduped by the inbox.
-        for record in records:
-            await self.handle(record)
         if records:
             await consumer.commit({tp: records[-1].offset + 1})
+
+    async def handle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Handle a partition's batch in one transaction (one commit, not one per event).
+        If any handler fails, the batch is rolled back and every record is handled alone,
+        with retries and dead-lettering, in order."""
+        if len(records) == 1:
+            await self.handle(records[0])
+            return
+        work: list[tuple[Handler, Event, Envelope]] = []
+        for record in records:
+            try:
+                decoded = self._decode(record)
+            except Unprocessable:
+                await self.handle_each(records)
+                return
+            if decoded is not None:
+                work.append(decoded)
+        if not work:
+            return
+        try:
+            async with self.session_factory() as session, session.begin():
+                claimed = await session.execute(
+                    insert(self.inbox)
+                    .values(
+                        [
+                            {
+                                "consumer": self.subscriber.group,
+                                "event_id": env.id,
+                                "event_type": env.type,
+                            }
+                            for _, _, env in work
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(self.inbox.c.event_id)
+                )
+                fresh = set(claimed.scalars().all())
+                for handler, event, env in work:
+                    if env.id not in fresh:
+                        continue
+                    fresh.discard(env.id)  # a copy later in the same batch is a duplicate
+                    t_token = trace_id_var.set(env.trace_id)
+                    e_token = current_envelope.set(env)
+                    try:
+                        await handler.fn(session, event)
+                    finally:
+                        trace_id_var.reset(t_token)
+                        current_envelope.reset(e_token)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await self.handle_each(records)
+            return
+        for _, _, env in work:
+            EVENTS_HANDLED.labels(self.subscriber.group, env.type, "handled").inc()
+
+    async def handle_each(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            await self.handle(record)

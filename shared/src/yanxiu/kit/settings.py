@@ -34,6 +34,11 @@ class KitSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = Field(
         default=3_000, validation_alias=AliasChoices("KAFKA_HEARTBEAT_INTERVAL_MS")
     )
+    # How long a fetch may wait for data. Kafka answers as soon as data arrives; Tansu holds
+    # the fetch for the full wait, so dev and tests use a short one.
+    kafka_fetch_max_wait_ms: int = Field(
+        default=500, validation_alias=AliasChoices("KAFKA_FETCH_MAX_WAIT_MS")
+    )
     jwt_public_key: str = Field(default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY"))
     jwt_public_key_file: str = Field(
         default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY_FILE")

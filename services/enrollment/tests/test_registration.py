@@ -1,0 +1,189 @@
+"""Registration of teachers in a yearly project (项目报名), as far as the foundation slice goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from enrollment.models import Registration
+from sqlalchemy import func, select
+
+from services.enrollment.tests.conftest import LIXIA_SCHOOL, RONGCHENG_SCHOOL
+
+TODAY = date.today()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def open_project(
+    client: httpx.AsyncClient,
+    token_for: Callable[..., str],
+    *,
+    stage: str = "primary",
+    opens: date | None = None,
+    closes: date | None = None,
+) -> dict[str, Any]:
+    r = await client.post(
+        "/projects",
+        headers=auth(token_for("province_admin", ["370000"])),
+        json={
+            "year": TODAY.year,
+            "stage": stage,
+            "name": f"{TODAY.year}年互联网+教师专业发展 小学",
+            "registration_opens_on": str(opens or TODAY - timedelta(days=1)),
+            "registration_closes_on": str(closes or TODAY + timedelta(30)),
+        },
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def add_teacher(
+    client: httpx.AsyncClient, token_for: Callable[..., str], school: list[str], **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "name": "李老师",
+        "school_id": school[-1],
+        "stage": "primary",
+        "subject": "语文",
+        "is_rural": False,
+        **extra,
+    }
+    r = await client.post("/teachers", json=body, headers=auth(token_for("school_admin", school)))
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def test_school_admin_registers_own_teacher_and_event_is_recorded(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    project = await open_project(client, token_for)
+    teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
+    r = await client.post(
+        f"/projects/{project['id']}/registrations",
+        json={"teacher_id": teacher["id"], "subject": "语文"},
+        headers=auth(token_for("school_admin", LIXIA_SCHOOL)),
+    )
+    assert r.status_code == 201, r.text
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    async with rt.session_factory() as session:
+        outbox = rt.spec.table("outbox")
+        types = (await session.execute(select(outbox.c.event_type))).scalars().all()
+    assert "enrollment.teacher_registered" in types
+
+
+async def test_teacher_registers_for_exactly_one_subject_per_project(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    project = await open_project(client, token_for)
+    teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
+    url = f"/projects/{project['id']}/registrations"
+    headers = auth(token_for("school_admin", LIXIA_SCHOOL))
+    assert (
+        await client.post(
+            url, json={"teacher_id": teacher["id"], "subject": "语文"}, headers=headers
+        )
+    ).status_code == 201
+    again = await client.post(
+        url, json={"teacher_id": teacher["id"], "subject": "数学"}, headers=headers
+    )
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["code"] == "already_registered"
+
+
+async def test_school_admin_cannot_register_another_countys_teacher(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    project = await open_project(client, token_for)
+    teacher = await add_teacher(client, token_for, RONGCHENG_SCHOOL)
+    r = await client.post(
+        f"/projects/{project['id']}/registrations",
+        json={"teacher_id": teacher["id"], "subject": "语文"},
+        headers=auth(token_for("school_admin", LIXIA_SCHOOL)),
+    )
+    assert r.status_code == 404
+    assert r.json()["code"] == "teacher_not_found"
+
+
+async def test_registration_outside_its_window_is_refused(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    project = await open_project(
+        client, token_for, opens=TODAY + timedelta(days=5), closes=TODAY + timedelta(days=9)
+    )
+    teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
+    r = await client.post(
+        f"/projects/{project['id']}/registrations",
+        json={"teacher_id": teacher["id"], "subject": "语文"},
+        headers=auth(token_for("school_admin", LIXIA_SCHOOL)),
+    )
+    assert r.status_code == 409
+    body = r.json()
+    assert body["code"] == "registration_closed" and "报名时间" in body["detail"]
+
+
+async def test_county_admin_cannot_read_a_teacher_of_another_county(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
+    rongcheng = auth(token_for("county_admin", RONGCHENG_SCHOOL[:3]))
+    assert (await client.get(f"/teachers/{teacher['id']}", headers=rongcheng)).status_code == 404
+    lixia = auth(token_for("county_admin", LIXIA_SCHOOL[:3]))
+    assert (await client.get(f"/teachers/{teacher['id']}", headers=lixia)).status_code == 200
+
+
+async def test_only_the_province_opens_projects(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    r = await client.post(
+        "/projects",
+        headers=auth(token_for("city_admin", ["370000", "370100"])),
+        json={
+            "year": 2030,
+            "stage": "primary",
+            "name": "x",
+            "registration_opens_on": "2030-08-11",
+            "registration_closes_on": "2030-09-15",
+        },
+    )
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+
+
+async def test_bad_input_gets_problem_json_with_fields_and_writes_nothing(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    r = await client.post(
+        "/teachers",
+        headers=auth(token_for("school_admin", LIXIA_SCHOOL)),
+        json={"name": "", "school_id": LIXIA_SCHOOL[-1], "stage": "college", "subject": "语文"},
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"name", "stage", "is_rural"} <= fields
+
+
+async def test_request_without_token_is_401_problem_json(client: httpx.AsyncClient) -> None:
+    r = await client.get("/projects")
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+
+
+async def test_failed_write_leaves_no_registration(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    project = await open_project(client, token_for, stage="junior_high")
+    teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)  # a primary teacher
+    r = await client.post(
+        f"/projects/{project['id']}/registrations",
+        json={"teacher_id": teacher["id"], "subject": "语文"},
+        headers=auth(token_for("school_admin", LIXIA_SCHOOL)),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "stage_mismatch"
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    async with rt.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Registration)) == 0

@@ -1,0 +1,135 @@
+"""The reverse proxy: /api/v1/<service>/<path> reaches the service and its answer comes back."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+from gateway.main import create_app
+from yanxiu.testing import app_client
+
+
+def headers_of(echo: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, v in echo["headers"]:
+        out.setdefault(k, []).append(v)
+    return out
+
+
+async def test_proxy_forwards_method_path_query_and_body(gateway: Any, upstream_url: str) -> None:
+    async with gateway(enrollment_url=upstream_url) as client:
+        answer = await client.patch(
+            "/api/v1/enrollment/echo/teachers/a%2Fb?school=s-1&tag=%E8%AF%AD%E6%96%87&tag=x",
+            json={"name": "李老师"},
+            headers={"Authorization": "Bearer t0ken", "X-Custom": "kept"},
+        )
+    assert answer.status_code == 200
+    echo = answer.json()
+    assert echo["method"] == "PATCH"
+    assert echo["raw_path"] == "/echo/teachers/a%2Fb"  # encoded slash kept as sent
+    assert echo["query"] == "school=s-1&tag=%E8%AF%AD%E6%96%87&tag=x"
+    assert echo["body"] == '{"name":"李老师"}'
+    seen = headers_of(echo)
+    assert seen["authorization"] == ["Bearer t0ken"]
+    assert seen["x-custom"] == ["kept"]
+    assert seen["content-type"] == ["application/json"]
+
+
+async def test_request_id_is_returned_and_forwarded(gateway: Any, upstream_url: str) -> None:
+    async with gateway(enrollment_url=upstream_url) as client:
+        given = await client.get("/api/v1/enrollment/echo/x", headers={"X-Request-ID": "req-123"})
+        generated = await client.get("/api/v1/enrollment/echo/x")
+    assert given.headers["x-request-id"] == "req-123"
+    assert headers_of(given.json())["x-request-id"] == ["req-123"]
+    rid = generated.headers["x-request-id"]
+    assert rid and headers_of(generated.json())["x-request-id"] == [rid]
+
+
+async def test_proxy_drops_hop_by_hop_headers_and_host_and_adds_forwarded_for(
+    gateway: Any, upstream_url: str
+) -> None:
+    async with gateway(enrollment_url=upstream_url) as client:
+        answer = await client.get(
+            "/api/v1/enrollment/echo/x",
+            headers={
+                "Connection": "keep-alive, X-Secret-Hop",
+                "X-Secret-Hop": "1",
+                "Keep-Alive": "timeout=5",
+                "TE": "trailers",
+                "Proxy-Authorization": "Basic Zm9vOmJhcg==",
+                "X-Forwarded-For": "10.0.0.1",
+            },
+        )
+    seen = headers_of(answer.json())
+    for dropped in ("x-secret-hop", "keep-alive", "te", "proxy-authorization"):
+        assert dropped not in seen
+    assert seen["host"] != ["testserver"]  # the upstream's own host, not the gateway's
+    assert seen["x-forwarded-for"] == ["10.0.0.1, 127.0.0.1"]
+    assert seen["x-forwarded-host"] == ["testserver"]
+    assert seen["x-forwarded-prefix"] == ["/api/v1/enrollment"]
+
+
+async def test_proxy_passes_back_status_and_headers(gateway: Any, upstream_url: str) -> None:
+    async with gateway(enrollment_url=upstream_url) as client:
+        created = await client.post("/api/v1/enrollment/created")
+        missing = await client.get("/api/v1/enrollment/no/such/path")
+    assert created.status_code == 201
+    assert created.headers["location"] == "/things/1"
+    assert len(created.headers.get_list("set-cookie")) == 2
+    assert "server" not in created.headers  # the gateway's own server adds its own
+    assert missing.status_code == 404  # the service's own answer, passed through
+
+
+async def test_proxy_streams_large_bodies_both_ways(gateway: Any, upstream_url: str) -> None:
+    payload = bytes(range(256)) * 20_000  # ~5 MB
+    async with gateway(enrollment_url=upstream_url) as client:
+        up = await client.post(
+            "/api/v1/enrollment/digest",
+            content=payload,
+            headers={"content-type": "application/octet-stream"},
+        )
+        down = await client.get("/api/v1/enrollment/bytes/3000000")
+    assert up.json() == {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+    assert down.status_code == 200 and len(down.content) == 3_000_000
+
+
+async def test_proxy_answers_503_problem_json_when_service_down(gateway: Any) -> None:
+    async with gateway() as client:  # every upstream URL points at a closed port
+        answer = await client.get("/api/v1/credits/ledger/t-1")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "service_unavailable"
+    assert problem["service"] == "credits"
+    assert "credits 服务暂不可用" in problem["detail"]
+    assert "The credits service is unavailable" in problem["detail"]
+    assert answer.headers["x-request-id"] == problem["trace_id"]
+
+
+async def test_proxy_answers_503_when_service_times_out(gateway: Any, upstream_url: str) -> None:
+    async with gateway(learning_url=upstream_url, upstream_timeout_seconds=0.3) as client:
+        answer = await client.get("/api/v1/learning/slow", params={"seconds": 2})
+    assert answer.status_code == 503
+    assert answer.json()["service"] == "learning"
+
+
+async def test_unknown_service_answers_404_problem_json(gateway: Any) -> None:
+    async with gateway() as client:
+        answer = await client.get("/api/v1/payroll/anything")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "unknown_service"
+
+
+async def test_one_connection_pool_serves_every_upstream_call(
+    make_settings: Any, upstream_url: str
+) -> None:
+    app = create_app(make_settings(enrollment_url=upstream_url, lessons_url=upstream_url))
+    async with app_client(app) as client:
+        pool = app.state.runtime.http
+        assert isinstance(pool, httpx.AsyncClient)
+        for service in ("enrollment", "lessons", "enrollment"):
+            assert (await client.get(f"/api/v1/{service}/echo/x")).status_code == 200
+        assert app.state.runtime.http is pool
+    assert pool.is_closed  # closed with the lifespan
