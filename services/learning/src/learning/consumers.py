@@ -12,8 +12,8 @@ enrollment_events = Subscriber(group="learning.enrollment", topics=[ENROLLMENT_T
 
 
 @enrollment_events.handler
-async def on_teacher_registered(session: AsyncSession, event: TeacherRegistered) -> None:
-    await service.open_plan(session, registration=event)
+async def on_teacher_registered(session: AsyncSession, events: list[TeacherRegistered]) -> None:
+    await service.open_plans(session, registrations=events)
 
 
 @enrollment_events.handler

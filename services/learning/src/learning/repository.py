@@ -5,19 +5,29 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.models import Plan
 
 
-async def upsert_plan(session: AsyncSession, values: dict[str, Any]) -> None:
-    """One plan per teacher and project; a re-registration re-activates it."""
-    stmt = insert(Plan).values(**values)
-    keep = {k: stmt.excluded[k] for k in values if k not in ("id", "teacher_id", "project_id")}
+async def upsert_plans(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One plan per teacher and project; a re-registration re-activates it. Rows must not
+    repeat a (teacher, project) pair. Executemany form: compiled once, batched by the driver."""
+    if not rows:
+        return
+    table = Plan.__table__
+    stmt = insert(table)
+    keep: dict[str, Any] = {
+        k: stmt.excluded[k] for k in rows[0] if k not in ("id", "teacher_id", "project_id")
+    }
+    keep["updated_at"] = func.now()
     await session.execute(
-        stmt.on_conflict_do_update(index_elements=[Plan.teacher_id, Plan.project_id], set_=keep)
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.teacher_id, table.c.project_id], set_=keep
+        ),
+        rows,
     )
 
 

@@ -13,26 +13,29 @@ from learning.errors import PlanNotFound
 from learning.models import Plan
 
 
-async def open_plan(session: AsyncSession, *, registration: TeacherRegistered) -> None:
-    """学习计划: a registered teacher gets a plan for the project."""
-    r = registration
-    await repo.upsert_plan(
+async def open_plans(session: AsyncSession, *, registrations: list[TeacherRegistered]) -> None:
+    """学习计划: each registered teacher gets a plan for the project (one write per batch)."""
+    latest = {(r.teacher_id, r.project_id): r for r in registrations}  # later events win
+    await repo.upsert_plans(
         session,
-        {
-            "id": uuid.uuid4(),
-            "teacher_id": r.teacher_id,
-            "project_id": r.project_id,
-            "registration_id": r.registration_id,
-            "project_year": r.project_year,
-            "teacher_name": r.teacher_name,
-            "stage": r.stage,
-            "subject": r.subject,
-            "province_id": r.org.province_id,
-            "city_id": r.org.city_id,
-            "county_id": r.org.county_id,
-            "school_id": r.org.school_id,
-            "status": "active",
-        },
+        [
+            {
+                "id": uuid.uuid4(),
+                "teacher_id": r.teacher_id,
+                "project_id": r.project_id,
+                "registration_id": r.registration_id,
+                "project_year": r.project_year,
+                "teacher_name": r.teacher_name,
+                "stage": r.stage,
+                "subject": r.subject,
+                "province_id": r.org.province_id,
+                "city_id": r.org.city_id,
+                "county_id": r.org.county_id,
+                "school_id": r.org.school_id,
+                "status": "active",
+            }
+            for r in latest.values()
+        ],
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any, TypeVar, get_type_hints
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +48,8 @@ current_envelope: ContextVar[Envelope | None] = ContextVar("current_envelope", d
 class Handler:
     model: type[Event]
     fn: HandlerFn
+    batch: bool = False
+    """A batch handler takes `events: list[Model]`: one call for a run of such events."""
 
 
 class Subscriber:
@@ -62,11 +64,19 @@ class Subscriber:
         self, fn: Callable[[AsyncSession, E], Awaitable[None]]
     ) -> Callable[[AsyncSession, E], Awaitable[None]]:
         hints = get_type_hints(fn)
+        batch = "events" in hints
         model: object = hints.get("event")
+        if batch:
+            args: tuple[object, ...] = getattr(hints["events"], "__args__", ())
+            is_list = getattr(hints["events"], "__origin__", None) is list
+            model = args[0] if is_list and args else None
         if not (isinstance(model, type) and issubclass(model, Event)):
-            raise TypeError(f"{fn.__name__}: annotate the 'event' parameter with an Event model")
+            raise TypeError(
+                f"{fn.__name__}: annotate 'event: Model' or 'events: list[Model]' "
+                "with an Event model"
+            )
         event_model: type[Event] = model
-        self.handlers[(event_model.TYPE, event_model.VERSION)] = Handler(event_model, fn)
+        self.handlers[(event_model.TYPE, event_model.VERSION)] = Handler(event_model, fn, batch)
         return fn
 
     def known_types(self) -> set[str]:
@@ -99,6 +109,15 @@ class ConsumerRunner:
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.consumer: AIOKafkaConsumer | None = None
+        inbox_name = f"{inbox.schema}.{inbox.name}" if inbox.schema else inbox.name
+        # One statement claims a whole batch (compiling a multi-row VALUES costs more than
+        # the database work).
+        self._claim_many = text(
+            f"INSERT INTO {inbox_name} (consumer, event_id, event_type) "
+            "SELECT :consumer, u.id, u.type FROM unnest(CAST(:ids AS uuid[]), "
+            "CAST(:types AS text[])) AS u(id, type) "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        )
         self.started = asyncio.Event()
 
     def _decode(
@@ -132,7 +151,7 @@ class ConsumerRunner:
             )
             if claimed.first() is None:
                 return False
-            await handler.fn(session, event)
+            await handler.fn(session, [event] if handler.batch else event)
         return True
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
@@ -277,32 +296,20 @@ class ConsumerRunner:
         try:
             async with self.session_factory() as session, session.begin():
                 claimed = await session.execute(
-                    insert(self.inbox)
-                    .values(
-                        [
-                            {
-                                "consumer": self.subscriber.group,
-                                "event_id": env.id,
-                                "event_type": env.type,
-                            }
-                            for _, _, env in work
-                        ]
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(self.inbox.c.event_id)
+                    self._claim_many,
+                    {
+                        "consumer": self.subscriber.group,
+                        "ids": [env.id for _, _, env in work],
+                        "types": [env.type for _, _, env in work],
+                    },
                 )
                 fresh = set(claimed.scalars().all())
-                for handler, event, env in work:
-                    if env.id not in fresh:
-                        continue
-                    fresh.discard(env.id)  # a copy later in the same batch is a duplicate
-                    t_token = trace_id_var.set(env.trace_id)
-                    e_token = current_envelope.set(env)
-                    try:
-                        await handler.fn(session, event)
-                    finally:
-                        trace_id_var.reset(t_token)
-                        current_envelope.reset(e_token)
+                todo = []
+                for item in work:
+                    if item[2].id in fresh:
+                        fresh.discard(item[2].id)  # a later copy in the batch is a duplicate
+                        todo.append(item)
+                await self._run_in_order(session, todo)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -310,6 +317,30 @@ class ConsumerRunner:
             return
         for _, _, env in work:
             EVENTS_HANDLED.labels(self.subscriber.group, env.type, "handled").inc()
+
+    async def _run_in_order(
+        self, session: AsyncSession, todo: list[tuple[Handler, Event, Envelope]]
+    ) -> None:
+        """Run handlers in record order; consecutive events for one batch handler go to it
+        in a single call."""
+        i = 0
+        while i < len(todo):
+            handler, event, env = todo[i]
+            j = i + 1
+            if handler.batch:
+                while j < len(todo) and todo[j][0] is handler:
+                    j += 1
+            t_token = trace_id_var.set(env.trace_id)
+            e_token = current_envelope.set(env)
+            try:
+                if handler.batch:
+                    await handler.fn(session, [t[1] for t in todo[i:j]])
+                else:
+                    await handler.fn(session, event)
+            finally:
+                trace_id_var.reset(t_token)
+                current_envelope.reset(e_token)
+            i = j
 
     async def handle_each(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         for record in records:
