@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
+
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.devstack.paths import SERVICES, repo_root
 from yanxiu.devstack.postgres import create_database, drop_database, ensure_server, with_database

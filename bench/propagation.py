@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 from aiokafka import ConsumerRecord
+
 from enrollment.models import metadata as enrollment_metadata
 from learning.consumers import enrollment_events
 from learning.models import metadata as learning_metadata

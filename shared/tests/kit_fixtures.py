@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from sqlalchemy import Column, Integer, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
 from yanxiu.contracts.envelope import Event
 from yanxiu.kit.db import service_metadata
 from yanxiu.kit.tables import machinery_tables, outbox_notify_sql

@@ -6,6 +6,7 @@ import time
 
 import jwt
 import pytest
+
 from yanxiu.kit.auth import Principal, Role, TokenVerifier, generate_keypair, issue_token
 from yanxiu.kit.errors import OutOfScope, Unauthorized
 

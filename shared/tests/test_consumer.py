@@ -13,14 +13,14 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from shared.tests.kit_fixtures import Pinged, PingedV2, create_schema, effects, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
 from yanxiu.kit.db import make_engine, make_session_factory
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
-
-from shared.tests.kit_fixtures import Pinged, PingedV2, create_schema, effects, tables
 
 DLQ = "kittest.dlq.v1"
 

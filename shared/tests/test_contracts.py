@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
+
 from yanxiu.contracts.enrollment import TeacherRegistered
 from yanxiu.contracts.envelope import Envelope, OrgPath
 from yanxiu.contracts.registry import REGISTRY, all_events

@@ -14,6 +14,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.tests.kit_fixtures import Pinged, create_schema, effects, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.db import make_engine, make_session_factory
@@ -21,8 +23,6 @@ from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.relay import OutboxRelay
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
-
-from shared.tests.kit_fixtures import Pinged, create_schema, effects, tables
 
 outbox = Outbox(tables["outbox"], producer="kittest")
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from enrollment.config import Settings
 from enrollment.main import create_app
 from enrollment.models import Org
-from sqlalchemy.ext.asyncio import AsyncSession
 from yanxiu.kit.deps import runtime
 from yanxiu.testing import app_client
 

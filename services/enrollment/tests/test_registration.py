@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from enrollment.models import Registration
 from sqlalchemy import func, select
 
+from enrollment.models import Registration
 from services.enrollment.tests.conftest import LIXIA_SCHOOL, RONGCHENG_SCHOOL
 
 TODAY = date.today()

@@ -16,12 +16,13 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
 from gateway import service
 from gateway.config import SERVICES, GatewaySettings
 from gateway.main import create_app
 from gateway.models import Account
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from yanxiu.kit.db import make_engine, make_session_factory
 from yanxiu.testing import app_client, free_port, served
 

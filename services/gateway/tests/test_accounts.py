@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from gateway import service
-from gateway.errors import InvalidAccount, UsernameTaken
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import service
+from gateway.errors import InvalidAccount, UsernameTaken
 
 PASSWORD = "研修-Passw0rd!"
 

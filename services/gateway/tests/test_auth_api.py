@@ -9,6 +9,7 @@ from typing import Any
 import jwt
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
 from yanxiu.kit.auth import Role, TokenVerifier
 
 PASSWORD = "研修-Passw0rd!"

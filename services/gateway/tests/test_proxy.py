@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 import httpx
+
 from gateway.main import create_app
 from yanxiu.testing import app_client
 

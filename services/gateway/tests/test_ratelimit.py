@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
+
 from gateway.ratelimit import TokenBuckets
 
 

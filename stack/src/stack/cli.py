@@ -7,10 +7,9 @@ import asyncio
 import os
 import sys
 
+from stack.migrate import migrate_all
 from yanxiu.devstack.paths import data_dir
 from yanxiu.kit.db import asyncpg_url
-
-from stack.migrate import migrate_all
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from stack.keys import ensure_local_secrets
+from stack.migrate import migrate_all
 from yanxiu.devstack.broker import TansuBroker, port_open
 from yanxiu.devstack.paths import PORTS, SERVICES, data_dir
 from yanxiu.devstack.postgres import create_database, database_name, ensure_server
 from yanxiu.kit.db import asyncpg_url
-
-from stack.keys import ensure_local_secrets
-from stack.migrate import migrate_all
 
 
 def say(msg: str) -> None:
@@ -136,7 +136,7 @@ async def run(*, demo: bool = True) -> int:
         for name in (*SERVICES, "gateway"):
             stack.start_process(name)
         ready = await stack.wait_ready()
-        say(f"all services ready in {time.monotonic() - started:.1f}s: {ready.get('services')}")
+        say(f"all services ready in {time.monotonic() - started:.1f}s: {ready.get('checks')}")
         if demo:
             from stack.demo import load_demo
 

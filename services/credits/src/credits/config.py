@@ -1,6 +1,7 @@
 """Settings of the credits service (env prefix CREDITS_, falling back to the shared names)."""
 
 from pydantic_settings import SettingsConfigDict
+
 from yanxiu.kit.settings import KitSettings
 
 

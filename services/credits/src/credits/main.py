@@ -1,11 +1,11 @@
 """The credits service: `uvicorn credits.main:create_app --factory`."""
 
 from fastapi import APIRouter, FastAPI
-from yanxiu.kit.app import ServiceSpec, create_service_app
-from yanxiu.kit.settings import KitSettings
 
 from credits.config import Settings
 from credits.models import metadata
+from yanxiu.kit.app import ServiceSpec, create_service_app
+from yanxiu.kit.settings import KitSettings
 
 SPEC = ServiceSpec(
     name="credits",

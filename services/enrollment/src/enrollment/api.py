@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from yanxiu.kit.deps import CurrentUser, Session, runtime
 
 from enrollment import repository as repo
 from enrollment import service
@@ -19,6 +18,7 @@ from enrollment.schemas import (
     TeacherCreate,
     TeacherRead,
 )
+from yanxiu.kit.deps import CurrentUser, Session, runtime
 
 router = APIRouter()
 

@@ -1,6 +1,7 @@
 """Settings of the enrollment service (env prefix ENROLLMENT_, falling back to the shared names)."""
 
 from pydantic_settings import SettingsConfigDict
+
 from yanxiu.kit.settings import KitSettings
 
 

@@ -1,13 +1,13 @@
 """The enrollment service (信息采集与报名): `uvicorn enrollment.main:create_app --factory`."""
 
 from fastapi import FastAPI
-from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
-from yanxiu.kit.app import ServiceSpec, create_service_app
-from yanxiu.kit.settings import KitSettings
 
 from enrollment.api import router
 from enrollment.config import Settings
 from enrollment.models import metadata
+from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
+from yanxiu.kit.app import ServiceSpec, create_service_app
+from yanxiu.kit.settings import KitSettings
 
 SPEC = ServiceSpec(
     name="enrollment",

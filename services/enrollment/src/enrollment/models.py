@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from yanxiu.kit.db import service_metadata
 from yanxiu.kit.tables import machinery_tables
 

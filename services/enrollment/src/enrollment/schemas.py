@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from yanxiu.contracts.enrollment import Stage
 
 

@@ -7,10 +7,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from yanxiu.contracts.enrollment import ProjectOpened, TeacherRegistered
-from yanxiu.contracts.envelope import OrgPath
-from yanxiu.kit.auth import Principal, Role
-from yanxiu.kit.outbox import Outbox
 
 from enrollment import repository as repo
 from enrollment.errors import (
@@ -26,6 +22,10 @@ from enrollment.errors import (
 )
 from enrollment.models import Org, Project, Registration, Teacher
 from enrollment.schemas import ProjectCreate, RegistrationCreate, TeacherCreate
+from yanxiu.contracts.enrollment import ProjectOpened, TeacherRegistered
+from yanxiu.contracts.envelope import OrgPath
+from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.outbox import Outbox
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

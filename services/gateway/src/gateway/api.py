@@ -11,9 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
-from yanxiu.kit.auth import Principal
-from yanxiu.kit.deps import CurrentUser, Session
-from yanxiu.kit.errors import PROBLEM_JSON, render_domain_error
 
 from gateway import proxy, service
 from gateway.errors import (
@@ -25,6 +22,9 @@ from gateway.errors import (
 from gateway.openapi import build_merged
 from gateway.runtime import Runtime
 from gateway.schemas import Credentials, TokenResponse
+from yanxiu.kit.auth import Principal
+from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.errors import PROBLEM_JSON, render_domain_error
 
 PROBLEM: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {PROBLEM_JSON: {}}}

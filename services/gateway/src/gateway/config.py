@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
 from yanxiu.kit.settings import KitSettings
 
 SERVICES = ("enrollment", "learning", "credits", "lessons")

@@ -9,15 +9,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from yanxiu.kit.app import check_database, install_probes, install_request_context
-from yanxiu.kit.errors import install_error_handlers
-from yanxiu.kit.logging import configure_logging
 
 from gateway.api import auth, docs, proxied
 from gateway.config import GatewaySettings
 from gateway.proxy import probe_ready
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.runtime import GatewayRuntime, build_runtime, close_runtime
+from yanxiu.kit.app import check_database, install_probes, install_request_context
+from yanxiu.kit.errors import install_error_handlers
+from yanxiu.kit.logging import configure_logging
 
 DESCRIPTION = (
     "研修平台的统一入口：登录、各服务接口（/api/v1/<服务>/…）。"

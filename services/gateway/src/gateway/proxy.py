@@ -11,10 +11,10 @@ import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from yanxiu.kit.context import trace_id_var
 
 from gateway.config import GatewaySettings
 from gateway.errors import UpstreamUnavailable
+from yanxiu.kit.context import trace_id_var
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
-from yanxiu.kit.auth import TokenVerifier
-from yanxiu.kit.errors import DomainError, render_domain_error
 
 from gateway.errors import RateLimited
+from yanxiu.kit.auth import TokenVerifier
+from yanxiu.kit.errors import DomainError, render_domain_error
 
 EXEMPT_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}

@@ -8,14 +8,14 @@ from typing import Annotated, cast
 import httpx
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from yanxiu.kit.auth import TokenVerifier
-from yanxiu.kit.db import make_engine, make_session_factory
 
 from gateway.config import GatewaySettings
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import make_client
 from gateway.ratelimit import RateLimiter, TokenBuckets
 from gateway.tokens import TokenIssuer, public_key_pem
+from yanxiu.kit.auth import TokenVerifier
+from yanxiu.kit.db import make_engine, make_session_factory
 
 
 @dataclass

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from yanxiu.kit.auth import Principal, Role
 
 from gateway import repository as repo
 from gateway.errors import InvalidAccount, UsernameTaken
@@ -16,6 +15,7 @@ from gateway.models import Account
 from gateway.passwords import hash_password_async, needs_rehash, verify_password_async
 from gateway.schemas import TokenResponse
 from gateway.tokens import TokenIssuer
+from yanxiu.kit.auth import Principal, Role
 
 
 def normalise_username(username: str) -> str:

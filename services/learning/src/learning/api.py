@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from yanxiu.kit.deps import CurrentUser, Session
 
 from learning import service
 from learning.schemas import PlanRead
+from yanxiu.kit.deps import CurrentUser, Session
 
 router = APIRouter()
 

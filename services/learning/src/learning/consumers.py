@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC, TeacherRegistered, TeacherWithdrawn
-from yanxiu.kit.consumer import Subscriber
 
 from learning import service
+from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC, TeacherRegistered, TeacherWithdrawn
+from yanxiu.kit.consumer import Subscriber
 
 enrollment_events = Subscriber(group="learning.enrollment", topics=[ENROLLMENT_TOPIC])
 

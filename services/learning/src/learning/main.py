@@ -1,13 +1,13 @@
 """The learning service (课程学习): `uvicorn learning.main:create_app --factory`."""
 
 from fastapi import FastAPI
-from yanxiu.kit.app import ServiceSpec, create_service_app
-from yanxiu.kit.settings import KitSettings
 
 from learning.api import router
 from learning.config import Settings
 from learning.consumers import enrollment_events
 from learning.models import metadata
+from yanxiu.kit.app import ServiceSpec, create_service_app
+from yanxiu.kit.settings import KitSettings
 
 SPEC = ServiceSpec(
     name="learning",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from yanxiu.contracts.enrollment import TeacherRegistered
-from yanxiu.kit.auth import Principal
 
 from learning import repository as repo
 from learning.errors import PlanNotFound
 from learning.models import Plan
+from yanxiu.contracts.enrollment import TeacherRegistered
+from yanxiu.kit.auth import Principal
 
 
 async def open_plans(session: AsyncSession, *, registrations: list[TeacherRegistered]) -> None:

@@ -7,6 +7,7 @@ Revises: -
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
 from yanxiu.kit.migrations import outbox_trigger_statements
 
 revision = "0001"

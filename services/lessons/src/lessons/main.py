@@ -1,11 +1,11 @@
 """The lessons service: `uvicorn lessons.main:create_app --factory`."""
 
 from fastapi import APIRouter, FastAPI
-from yanxiu.kit.app import ServiceSpec, create_service_app
-from yanxiu.kit.settings import KitSettings
 
 from lessons.config import Settings
 from lessons.models import metadata
+from yanxiu.kit.app import ServiceSpec, create_service_app
+from yanxiu.kit.settings import KitSettings
 
 SPEC = ServiceSpec(
     name="lessons",

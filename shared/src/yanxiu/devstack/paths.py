@@ -8,7 +8,18 @@ from pathlib import Path
 SERVICES = ("enrollment", "learning", "credits", "lessons")
 """Domain services, in start order; the gateway starts after them."""
 
-PORTS = {"gateway": 8000, "enrollment": 8101, "learning": 8102, "credits": 8103, "lessons": 8104}
+_DEFAULT_PORTS = {
+    "gateway": 8000,
+    "enrollment": 8101,
+    "learning": 8102,
+    "credits": 8103,
+    "lessons": 8104,
+}
+PORTS = {
+    name: port + int(os.environ.get("YANXIU_PORT_OFFSET", "0"))
+    for name, port in _DEFAULT_PORTS.items()
+}
+"""Where `make run` serves each process; YANXIU_PORT_OFFSET shifts them all."""
 
 
 def repo_root() -> Path:

@@ -124,10 +124,15 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _instance(request: Request) -> str:
+    """The path as the caller sent it (behind the gateway, with its /api/v1/<service> prefix)."""
+    return request.headers.get("x-forwarded-prefix", "").rstrip("/") + request.url.path
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        return render_domain_error(exc, request.url.path)
+        return render_domain_error(exc, _instance(request))
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -136,7 +141,7 @@ def install_error_handlers(app: FastAPI) -> None:
             "validation_failed",
             "请求参数校验失败 (Validation failed)",
             "请检查标注的字段 (Check the listed fields)",
-            instance=request.url.path,
+            instance=_instance(request),
             errors=_field_errors(exc),
         )
 
@@ -149,7 +154,7 @@ def install_error_handlers(app: FastAPI) -> None:
             403: "forbidden",
         }.get(exc.status_code, f"http_{exc.status_code}")
         return problem(
-            exc.status_code, code, str(exc.detail), str(exc.detail), instance=request.url.path
+            exc.status_code, code, str(exc.detail), str(exc.detail), instance=_instance(request)
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -159,7 +164,7 @@ def install_error_handlers(app: FastAPI) -> None:
             "internal_error",
             "服务器内部错误 (Internal error)",
             "请稍后重试 (Please retry later)",
-            instance=request.url.path,
+            instance=_instance(request),
         )
 
     app.add_exception_handler(DomainError, on_domain)

@@ -28,7 +28,10 @@ def run_env(target_metadata: MetaData) -> None:
             connection=connection,
             target_metadata=target_metadata,
             version_table_schema=schema,
-            include_schemas=False,
+            include_schemas=True,
+            # Compare only this service's schema, so autogenerate and `alembic check` see
+            # its existing tables and ignore the other services'.
+            include_name=lambda name, type_, _parent: type_ != "schema" or name == schema,
         )
         with context.begin_transaction():
             context.run_migrations()
