@@ -9,6 +9,7 @@ import signal
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -17,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.tests.kit_fixtures import Pinged, create_schema, effects, tables
 from yanxiu.contracts.envelope import Envelope
+from yanxiu.devstack.broker import TansuBroker
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.db import make_engine, make_session_factory
 from yanxiu.kit.outbox import Outbox
-from yanxiu.kit.relay import OutboxRelay
+from yanxiu.kit.relay import OutboxRelay, replay_outbox
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
 
@@ -193,6 +195,46 @@ async def test_relay_wakes_on_notify_without_waiting_for_the_poll(
         await record(engine, [Pinged(subject="x", seq=1)])
         # With a 30 s poll, only the NOTIFY can make this quick.
         await eventually(lambda: _zero(engine), timeout=5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+
+
+async def test_events_lost_by_a_broker_restart_are_re_sent_by_outbox_replay(
+    engine: AsyncEngine, settings_for: Callable[..., KitSettings]
+) -> None:
+    broker = TansuBroker()
+    bootstrap = broker.start()
+    settings = settings_for(KitSettings, kafka_bootstrap_servers=bootstrap)
+    topic = settings.topic(Pinged.TOPIC)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    try:
+        await ensure_topics(settings, [topic], partitions=2)
+        await record(engine, [Pinged(subject=f"s{i % 5}", seq=i) for i in range(100)])
+        await run_relay_until_drained(engine, settings)
+        assert len(await read_topic(bootstrap, topic, expect=100)) == 100
+        broker.stop()  # the in-memory broker forgets every message
+        broker.start()
+        await ensure_topics(settings, [topic], partitions=2)
+        assert await read_topic(bootstrap, topic, expect=1, timeout=2) == []
+        assert await replay_outbox(engine, "kittest", since=since) == 100
+        await run_relay_until_drained(engine, settings)
+        records = await read_topic(bootstrap, topic, expect=100)
+        assert sorted(
+            Envelope.model_validate_json(r.value or b"").data["seq"] for r in records
+        ) == list(range(100))
+    finally:
+        broker.stop()
+
+
+async def run_relay_until_drained(engine: AsyncEngine, settings: KitSettings) -> None:
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(engine=engine, producer=producer, schema="kittest", settings=settings)
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _zero(engine), timeout=20)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

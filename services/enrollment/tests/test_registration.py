@@ -187,3 +187,25 @@ async def test_failed_write_leaves_no_registration(
     rt = client.app.state.runtime  # type: ignore[attr-defined]
     async with rt.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Registration)) == 0
+
+
+async def test_retried_registration_with_the_same_idempotency_key_registers_once(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    project = await open_project(client, token_for)
+    teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
+    url = f"/projects/{project['id']}/registrations"
+    headers = {
+        **auth(token_for("school_admin", LIXIA_SCHOOL, user_id="sa-1")),
+        "Idempotency-Key": "reg-42",
+    }
+    body = {"teacher_id": teacher["id"], "subject": "语文"}
+    first = await client.post(url, json=body, headers=headers)
+    again = await client.post(url, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    async with rt.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Registration)) == 1
+    other = await client.post(url, json={**body, "subject": "数学"}, headers=headers)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"

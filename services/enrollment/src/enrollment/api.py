@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from enrollment import repository as repo
 from enrollment import service
@@ -19,6 +20,7 @@ from enrollment.schemas import (
     TeacherRead,
 )
 from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.idempotency import IdempotencyKey, once
 
 router = APIRouter()
 
@@ -75,9 +77,23 @@ async def register(
     request: Request,
     session: Session,
     user: CurrentUser,
-) -> RegistrationRead:
-    return RegistrationRead.model_validate(
-        await service.register_teacher(
-            session, runtime(request).outbox, actor=user, project_id=project_id, data=body
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    rt = runtime(request)
+
+    async def run() -> RegistrationRead:
+        return RegistrationRead.model_validate(
+            await service.register_teacher(
+                session, rt.outbox, actor=user, project_id=project_id, data=body
+            )
         )
+
+    return await once(
+        session,
+        rt.spec.table("idempotency_keys"),
+        key=idempotency_key,
+        actor=user.user_id,
+        operation=f"POST {request.url.path}",
+        request=body,
+        run=run,
     )

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import zlib
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -135,3 +136,19 @@ class OutboxRelay:
             if listener is not None:
                 with contextlib.suppress(Exception):
                     await listener.close()
+
+
+async def replay_outbox(engine: AsyncEngine, schema: str, *, since: datetime) -> int:
+    """Mark outbox rows written since `since` unpublished again, so the relay re-sends them
+    (within its next poll). This is the recovery when a broker lost acknowledged messages, as
+    the in-memory dev broker does on a restart. Published rows are kept for the relay's
+    retention (72 h), and consumers' inboxes make the copies harmless. Returns the row count."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            text(
+                f"UPDATE {schema}.outbox SET published_at = NULL "
+                "WHERE created_at >= :since AND published_at IS NOT NULL"
+            ),
+            {"since": since},
+        )
+    return int(result.rowcount or 0)

@@ -1,0 +1,90 @@
+"""Idempotency-Key for writes a client may retry: the first response is stored with the
+change, in the same transaction, and a retry with the same key gets it back unchanged.
+
+A concurrent retry waits on the first request's row lock and then sees its stored answer.
+A failed request stores nothing (its transaction rolls back), so a retry runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Header
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yanxiu.kit.errors import DomainError
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="重试安全：相同的键返回首次结果 (retry-safe: the same key replays the "
+        "first response)",
+    ),
+]
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+    title_zh = "幂等键已用于另一个请求"
+    title_en = "This Idempotency-Key was used for a different request"
+
+
+def _fingerprint(method_path: str, body: Any) -> str:
+    raw = orjson.dumps(jsonable_encoder(body), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(method_path.encode() + b"\0" + raw).hexdigest()
+
+
+async def once(
+    session: AsyncSession,
+    table: Table,
+    *,
+    key: str | None,
+    actor: str,
+    operation: str,
+    request: Any,
+    run: Callable[[], Awaitable[BaseModel]],
+    status: int = 201,
+) -> JSONResponse:
+    """Run `run` once per (actor, key); replay its stored response on a retry."""
+    if key is None:
+        result = await run()
+        return JSONResponse(jsonable_encoder(result), status_code=status)
+    fingerprint = _fingerprint(operation, request)
+    claimed = await session.execute(
+        insert(table)
+        .values(actor=actor, key=key, request_hash=fingerprint, status=0)
+        .on_conflict_do_nothing()
+        .returning(table.c.key)
+    )
+    if claimed.first() is None:
+        row = (
+            await session.execute(
+                select(table.c.request_hash, table.c.status, table.c.body).where(
+                    table.c.actor == actor, table.c.key == key
+                )
+            )
+        ).one()
+        if row.request_hash != fingerprint:
+            raise IdempotencyKeyReused()
+        return JSONResponse(
+            row.body, status_code=row.status, headers={"Idempotent-Replayed": "true"}
+        )
+    body = jsonable_encoder(await run())
+    await session.execute(
+        update(table)
+        .where(table.c.actor == actor, table.c.key == key)
+        .values(status=status, body=body)
+    )
+    return JSONResponse(body, status_code=status)
