@@ -159,16 +159,7 @@ async def test_relay_killed_mid_batch_and_restarted_publishes_every_row(
     left = await unpublished(engine)
     assert 0 < left < total, "the relay was not killed mid-way"
     # A fresh relay takes over and finishes.
-    producer = make_producer(settings)
-    await producer.start()
-    relay = OutboxRelay(engine=engine, producer=producer, schema="kittest", settings=settings)
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: _zero(engine), timeout=30)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await producer.stop()
+    await run_relay_until_drained(engine, settings)
     records = await read_topic(broker, topic, expect=total, timeout=30)
     seen = {Envelope.model_validate_json(r.value or b"").data["seq"] for r in records}
     assert seen == set(range(total)), f"lost: {sorted(set(range(total)) - seen)[:10]}"

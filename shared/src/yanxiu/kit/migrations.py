@@ -45,9 +45,82 @@ def run_env(target_metadata: MetaData) -> None:
     asyncio.run(run())
 
 
-def outbox_trigger_statements(schema: str) -> list[str]:
-    """SQL for a service's first migration: the trigger that wakes the relay."""
-    return outbox_notify_sql(schema)
+def create_machinery_v1(schema: str) -> None:
+    """For a service's first migration: outbox (with the trigger that wakes the relay), inbox
+    and idempotency keys, as version 1 of `kit.tables` defined them. Frozen: a change to those
+    tables is a new function used by a new migration."""
+    import sqlalchemy as sa
+    from alembic import op
+    from sqlalchemy.dialects import postgresql
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("body", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("actor", "key", name=op.f("pk_idempotency_keys")),
+        schema=schema,
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=200), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column(
+            "processed_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
+        schema=schema,
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["id"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    for stmt in outbox_notify_sql(schema):
+        op.execute(stmt)
+
+
+def drop_machinery_v1(schema: str) -> None:
+    from alembic import op
+
+    op.execute(f"DROP TRIGGER IF EXISTS outbox_notify ON {schema}.outbox")
+    op.execute(f"DROP FUNCTION IF EXISTS {schema}.outbox_notify()")
+    for table in ("outbox", "inbox", "idempotency_keys"):
+        op.drop_table(table, schema=schema)
 
 
 def alembic_config(service_dir: Path, database_url: str) -> Config:
