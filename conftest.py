@@ -19,10 +19,12 @@ from yanxiu.devstack.postgres import create_database, drop_database, ensure_serv
 from yanxiu.kit.auth import Principal, Role, generate_keypair, issue_token
 from yanxiu.kit.db import asyncpg_url
 from yanxiu.kit.migrations import upgrade
+from yanxiu.kit.pii import generate_key
 from yanxiu.kit.settings import KitSettings
 
 S = TypeVar("S", bound=KitSettings)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+PII_KEY = generate_key()
 
 
 def migrated_services() -> list[Path]:
@@ -95,6 +97,7 @@ def settings_for(
             "jwt_public_key": keypair[1],
             "log_json": False,
             "db_pool_size": 5,
+            "pii_key": PII_KEY,
             "kafka_session_timeout_ms": 2000,
             "kafka_fetch_max_wait_ms": 10,
             "kafka_heartbeat_interval_ms": 300,

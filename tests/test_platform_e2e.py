@@ -12,6 +12,7 @@ import httpx
 import pytest_asyncio
 
 from enrollment.config import Settings as EnrollmentSettings
+from enrollment.idcard import check_digit
 from enrollment.main import create_app as enrollment_app
 from gateway.config import GatewaySettings
 from gateway.main import create_app as gateway_app
@@ -97,6 +98,7 @@ async def test_teacher_registered_through_gateway_gets_a_learning_plan(gateway: 
                 "stage": "primary",
                 "subject": "语文",
                 "is_rural": False,
+                "id_number": "37010219850101123" + check_digit("37010219850101123"),
             },
         )
         assert teacher.status_code == 201, teacher.text

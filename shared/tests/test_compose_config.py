@@ -51,9 +51,7 @@ INTERPRETER_ENV = {"PATH", "VIRTUAL_ENV", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBY
 # Part of the deployment contract but not read by the code yet, each with the reason. Keep
 # this short: test_pending_variables_are_still_unread fails as soon as the code reads one,
 # so that it is removed from here and checked like every other variable.
-PENDING_IN_CODE = {
-    "ENROLLMENT_PII_KEY": "the enrollment service does not encrypt ID numbers yet",
-}
+PENDING_IN_CODE: dict[str, str] = {}
 # Compose interpolation: $$, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err},
 # ${VAR?err}, ${VAR:+alt}, ${VAR+alt} and $VAR (no nesting here).
 INTERPOLATION = re.compile(

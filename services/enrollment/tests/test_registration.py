@@ -9,10 +9,17 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from enrollment.idcard import check_digit
 from enrollment.models import Registration
 from services.enrollment.tests.conftest import LIXIA_SCHOOL, RONGCHENG_SCHOOL
 
 TODAY = date.today()
+_serial = iter(range(1, 10**6))
+
+
+def new_id_number(region: str = "370102", born: str = "19850101") -> str:
+    first17 = f"{region}{born}{next(_serial) % 1000:03d}"
+    return first17 + check_digit(first17)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -51,6 +58,7 @@ async def add_teacher(
         "stage": "primary",
         "subject": "语文",
         "is_rural": False,
+        "id_number": new_id_number(),
         **extra,
     }
     r = await client.post("/teachers", json=body, headers=auth(token_for("school_admin", school)))

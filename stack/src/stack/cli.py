@@ -8,6 +8,7 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 
+from stack.keys import ensure_local_secrets
 from stack.migrate import migrate_all
 from yanxiu.devstack.paths import SERVICES, data_dir
 from yanxiu.kit.db import asyncpg_url, make_engine
@@ -60,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from stack.demo import load_demo
 
-    asyncio.run(load_demo(asyncpg_url(url), data_dir()))
+    pii_key = (
+        os.environ.get("ENROLLMENT_PII_KEY")
+        or ensure_local_secrets(data_dir())["ENROLLMENT_PII_KEY"]
+    )
+    asyncio.run(load_demo(asyncpg_url(url), data_dir(), pii_key))
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment import service as enrollment
+from enrollment.idcard import check_digit
 from enrollment.models import Org
 from enrollment.models import metadata as enrollment_metadata
 from enrollment.schemas import ProjectCreate, RegistrationCreate, TeacherCreate
@@ -18,6 +19,7 @@ from gateway.service import create_account
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.db import make_engine, make_session_factory
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.pii import PiiCipher
 
 PROVINCE = "370000"
 ORGS = [  # id, parent, level, name
@@ -30,11 +32,11 @@ ORGS = [  # id, parent, level, name
     ("371082", "371000", "county", "荣成市"),
     ("371082-S001", "371082", "school", "荣成市第一实验小学"),
 ]
-TEACHERS = [  # school, name, stage, subject, rural
-    ("370102-S001", "王芳", "primary", "语文", False),
-    ("370102-S001", "李强", "primary", "数学", False),
-    ("370102-S002", "张伟", "junior_high", "英语", False),
-    ("371082-S001", "刘洋", "primary", "语文", True),
+TEACHERS = [  # school, name, stage, subject, rural, ID number's first 17 digits (fictional)
+    ("370102-S001", "王芳", "primary", "语文", False, "37010219850312002"),
+    ("370102-S001", "李强", "primary", "数学", False, "37010219790708001"),
+    ("370102-S002", "张伟", "junior_high", "英语", False, "37010219900215003"),
+    ("371082-S001", "刘洋", "primary", "语文", True, "37108219881120004"),
 ]
 ACCOUNTS = [  # username, role, org path, name
     ("province_admin", Role.province_admin, [PROVINCE], "省项目办管理员"),
@@ -68,7 +70,9 @@ def _org(oid: str, parent: str | None, level: str, name: str) -> Org:
     )
 
 
-async def _load(session: AsyncSession, outbox: Outbox) -> list[tuple[str, str, str]]:
+async def _load(
+    session: AsyncSession, outbox: Outbox, pii: PiiCipher
+) -> list[tuple[str, str, str]]:
     for row in ORGS:
         session.add(_org(*row))
         await session.flush()
@@ -87,9 +91,10 @@ async def _load(session: AsyncSession, outbox: Outbox) -> list[tuple[str, str, s
         ),
     )
     logins: list[tuple[str, str, str]] = []
-    for school, name, stage, subject, rural in TEACHERS:
+    for school, name, stage, subject, rural, id17 in TEACHERS:
         teacher = await enrollment.create_teacher(
             session,
+            pii,
             actor=province,
             data=TeacherCreate(
                 name=name,
@@ -97,6 +102,7 @@ async def _load(session: AsyncSession, outbox: Outbox) -> list[tuple[str, str, s
                 stage=stage,
                 subject=subject,
                 is_rural=rural,
+                id_number=id17 + check_digit(id17),
             ),
         )
         path = teacher.org_path
@@ -132,7 +138,7 @@ async def _load(session: AsyncSession, outbox: Outbox) -> list[tuple[str, str, s
     return logins
 
 
-async def load_demo(database_url: str, data: Path) -> None:
+async def load_demo(database_url: str, data: Path, pii_key: str) -> None:
     saved = data / "demo-accounts.txt"
     engine = make_engine(database_url, pool_size=2)
     try:
@@ -143,7 +149,7 @@ async def load_demo(database_url: str, data: Path) -> None:
                 return
         outbox = Outbox(enrollment_metadata.tables["enrollment.outbox"], producer="enrollment")
         async with factory() as session, session.begin():
-            logins = await _load(session, outbox)
+            logins = await _load(session, outbox, PiiCipher(pii_key))
     finally:
         await engine.dispose()
     lines = [f"  {u:<20} {p:<14} {who}" for u, p, who in logins]

@@ -143,7 +143,7 @@ async def run(*, demo: bool = True) -> int:
         if demo:
             from stack.demo import load_demo
 
-            await load_demo(stack.env["DATABASE_URL"], data)
+            await load_demo(stack.env["DATABASE_URL"], data, stack.env["ENROLLMENT_PII_KEY"])
         print_where(stack)
         await stop.wait()
         say("stopping …")

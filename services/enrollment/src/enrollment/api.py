@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from enrollment import repository as repo
 from enrollment import service
+from enrollment.deps import Pii
 from enrollment.schemas import (
     OrgRead,
     ProjectCreate,
@@ -37,14 +38,19 @@ async def list_orgs(
 
 
 @router.post("/teachers", response_model=TeacherRead, status_code=201, tags=["teachers"])
-async def create_teacher(body: TeacherCreate, session: Session, user: CurrentUser) -> TeacherRead:
-    return TeacherRead.model_validate(await service.create_teacher(session, actor=user, data=body))
+async def create_teacher(
+    body: TeacherCreate, session: Session, user: CurrentUser, pii: Pii
+) -> TeacherRead:
+    teacher = await service.create_teacher(session, pii, actor=user, data=body)
+    return service.read_teacher(teacher, pii)
 
 
 @router.get("/teachers/{teacher_id}", response_model=TeacherRead, tags=["teachers"])
-async def get_teacher(teacher_id: uuid.UUID, session: Session, user: CurrentUser) -> TeacherRead:
-    return TeacherRead.model_validate(
-        await service.get_teacher(session, actor=user, teacher_id=teacher_id)
+async def get_teacher(
+    teacher_id: uuid.UUID, session: Session, user: CurrentUser, pii: Pii
+) -> TeacherRead:
+    return service.read_teacher(
+        await service.get_teacher(session, actor=user, teacher_id=teacher_id), pii
     )
 
 

@@ -59,3 +59,23 @@ class TeacherDeparted(DomainError):
     code = "teacher_departed"
     title_zh = "离职教师不能报名"
     title_en = "A departed teacher cannot register"
+
+
+class InvalidIdNumber(DomainError):
+    status = 422
+    code = "invalid_id_number"
+    title_zh = "身份证号无效"
+    title_en = "Invalid ID number"
+
+
+class DuplicateIdNumber(Conflict):
+    code = "duplicate_id_number"
+    title_zh = "该身份证号已登记（全省唯一）"
+    title_en = "This ID number is registered already (unique across the province)"
+
+
+class UnknownSubject(DomainError):
+    status = 422
+    code = "unknown_subject"
+    title_zh = "学科不在该学段的学科目录中"
+    title_en = "Subject not in the stage's catalogue"

@@ -6,8 +6,17 @@ from enrollment.api import router
 from enrollment.config import Settings
 from enrollment.models import metadata
 from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
-from yanxiu.kit.app import ServiceSpec, create_service_app
+from yanxiu.kit.app import Runtime, ServiceSpec, create_service_app
+from yanxiu.kit.pii import PiiCipher
 from yanxiu.kit.settings import KitSettings
+
+
+async def _startup(rt: Runtime) -> None:
+    key = getattr(rt.settings, "pii_key", "")
+    if not key:
+        raise RuntimeError("ENROLLMENT_PII_KEY is not set: ID numbers cannot be encrypted")
+    rt.extras["pii"] = PiiCipher(key)
+
 
 SPEC = ServiceSpec(
     name="enrollment",
@@ -16,6 +25,7 @@ SPEC = ServiceSpec(
     routers=[router],
     settings_factory=Settings,
     produces=[ENROLLMENT_TOPIC],
+    on_startup=_startup,
 )
 
 

@@ -26,6 +26,10 @@ async def get_teacher(session: AsyncSession, teacher_id: uuid.UUID) -> Teacher |
     return await session.get(Teacher, teacher_id)
 
 
+async def teacher_by_id_index(session: AsyncSession, index: str) -> Teacher | None:
+    return await session.scalar(select(Teacher).where(Teacher.id_number_index == index))
+
+
 async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project | None:
     return await session.get(Project, project_id)
 

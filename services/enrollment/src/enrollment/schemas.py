@@ -21,10 +21,12 @@ class OrgRead(BaseModel):
 
 class TeacherCreate(BaseModel):
     name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(min_length=15, max_length=40, description="身份证号 (GB 11643)")
     school_id: str = Field(min_length=1, max_length=40)
     stage: Stage
     subject: str = Field(min_length=1, max_length=40)
     is_rural: bool = Field(description="乡村教师 (required)")
+    phone: str | None = Field(default=None, pattern=r"^1\d{10}$", description="手机号")
 
 
 class TeacherRead(BaseModel):
@@ -32,6 +34,10 @@ class TeacherRead(BaseModel):
 
     id: uuid.UUID
     name: str
+    id_number: str = Field(description="身份证号, masked unless the caller may see it")
+    gender: str
+    birth_date: date
+    phone: str | None = Field(default=None, description="手机号, masked")
     stage: str
     subject: str
     is_rural: bool
