@@ -10,11 +10,13 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enrollment import service as enrollment
 from enrollment.idcard import check_digit
 from enrollment.models import Org
 from enrollment.models import metadata as enrollment_metadata
-from enrollment.schemas import ProjectCreate, RegistrationCreate, TeacherCreate
+from enrollment.registration import service as registration
+from enrollment.registration.schemas import ProjectCreate, RegistrationCreate
+from enrollment.teachers import service as teachers
+from enrollment.teachers.schemas import TeacherCreate
 from gateway.service import create_account
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.db import make_engine, make_session_factory
@@ -78,7 +80,7 @@ async def _load(
         await session.flush()
     province = Principal(user_id="demo-loader", role=Role.province_admin, org_path=(PROVINCE,))
     today = date.today()
-    project = await enrollment.open_project(
+    project = await registration.open_project(
         session,
         outbox,
         actor=province,
@@ -92,7 +94,7 @@ async def _load(
     )
     logins: list[tuple[str, str, str]] = []
     for school, name, stage, subject, rural, id17 in TEACHERS:
-        teacher = await enrollment.create_teacher(
+        teacher = await teachers.create_teacher(
             session,
             pii,
             actor=province,
@@ -122,7 +124,7 @@ async def _load(
             school_admin = Principal(
                 user_id="demo-loader", role=Role.school_admin, org_path=tuple(path)
             )
-            await enrollment.register_teacher(
+            await registration.register_teacher(
                 session,
                 outbox,
                 actor=school_admin,

@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI
 
-from enrollment.api import router
 from enrollment.config import Settings
 from enrollment.models import metadata
+from enrollment.orgs.api import router as orgs_router
+from enrollment.registration.api import router as registration_router
+from enrollment.teachers.api import router as teachers_router
 from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
 from yanxiu.kit.app import Runtime, ServiceSpec, create_service_app
 from yanxiu.kit.pii import PiiCipher
@@ -22,7 +24,7 @@ SPEC = ServiceSpec(
     name="enrollment",
     title="Yanxiu enrollment 信息采集与报名",
     metadata=metadata,
-    routers=[router],
+    routers=[orgs_router, teachers_router, registration_router],
     settings_factory=Settings,
     produces=[ENROLLMENT_TOPIC],
     on_startup=_startup,

@@ -1,4 +1,4 @@
-"""Thin routes of the enrollment service."""
+"""Thin routes: 培训项目与报名: yearly projects and the registration cascade."""
 
 from __future__ import annotations
 
@@ -8,50 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from enrollment import repository as repo
-from enrollment import service
-from enrollment.deps import Pii
-from enrollment.schemas import (
-    OrgRead,
+from enrollment.registration import repository as repo
+from enrollment.registration import service
+from enrollment.registration.schemas import (
     ProjectCreate,
     ProjectRead,
     RegistrationCreate,
     RegistrationRead,
-    TeacherCreate,
-    TeacherRead,
 )
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 
 router = APIRouter()
-
-
-@router.get("/orgs", response_model=list[OrgRead], tags=["orgs"], summary="组织机构 children")
-async def list_orgs(
-    session: Session,
-    user: CurrentUser,
-    parent_id: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[OrgRead]:
-    rows = await service.list_orgs(session, actor=user, parent_id=parent_id, limit=limit)
-    return [OrgRead.model_validate(o) for o in rows]
-
-
-@router.post("/teachers", response_model=TeacherRead, status_code=201, tags=["teachers"])
-async def create_teacher(
-    body: TeacherCreate, session: Session, user: CurrentUser, pii: Pii
-) -> TeacherRead:
-    teacher = await service.create_teacher(session, pii, actor=user, data=body)
-    return service.read_teacher(teacher, pii)
-
-
-@router.get("/teachers/{teacher_id}", response_model=TeacherRead, tags=["teachers"])
-async def get_teacher(
-    teacher_id: uuid.UUID, session: Session, user: CurrentUser, pii: Pii
-) -> TeacherRead:
-    return service.read_teacher(
-        await service.get_teacher(session, actor=user, teacher_id=teacher_id), pii
-    )
 
 
 @router.post("/projects", response_model=ProjectRead, status_code=201, tags=["projects"])
@@ -85,6 +53,7 @@ async def register(
     user: CurrentUser,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+
     rt = runtime(request)
 
     async def run() -> RegistrationRead:

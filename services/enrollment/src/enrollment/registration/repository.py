@@ -1,4 +1,4 @@
-"""All SQL of the enrollment service."""
+"""SQL for registration."""
 
 from __future__ import annotations
 
@@ -7,27 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enrollment.models import Org, Project, Registration, Teacher
-
-
-async def get_org(session: AsyncSession, org_id: str) -> Org | None:
-    return await session.get(Org, org_id)
-
-
-async def list_orgs(session: AsyncSession, *, parent_id: str | None, limit: int) -> list[Org]:
-    stmt = select(Org).order_by(Org.id).limit(limit)
-    stmt = (
-        stmt.where(Org.parent_id == parent_id) if parent_id else stmt.where(Org.parent_id.is_(None))
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def get_teacher(session: AsyncSession, teacher_id: uuid.UUID) -> Teacher | None:
-    return await session.get(Teacher, teacher_id)
-
-
-async def teacher_by_id_index(session: AsyncSession, index: str) -> Teacher | None:
-    return await session.scalar(select(Teacher).where(Teacher.id_number_index == index))
+from enrollment.models import Project, Registration
 
 
 async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project | None:
@@ -51,7 +31,3 @@ async def find_registration(
             Registration.project_id == project_id, Registration.teacher_id == teacher_id
         )
     )
-
-
-def add(session: AsyncSession, row: object) -> None:
-    session.add(row)
