@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,7 @@ async def upsert_plans(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
     repeat a (teacher, project) pair. Executemany form: compiled once, batched by the driver."""
     if not rows:
         return
-    table = Plan.__table__
+    table = cast(Table, Plan.__table__)
     stmt = insert(table)
     keep: dict[str, Any] = {
         k: stmt.excluded[k] for k in rows[0] if k not in ("id", "teacher_id", "project_id")

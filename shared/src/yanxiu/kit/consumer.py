@@ -38,7 +38,7 @@ from yanxiu.kit.settings import KitSettings
 
 log = logging.getLogger(__name__)
 
-E = TypeVar("E", bound=Event)
+F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 HandlerFn = Callable[[AsyncSession, Any], Awaitable[None]]
 
 current_envelope: ContextVar[Envelope | None] = ContextVar("current_envelope", default=None)
@@ -60,9 +60,9 @@ class Subscriber:
         self.topics = topics
         self.handlers: dict[tuple[str, int], Handler] = {}
 
-    def handler(
-        self, fn: Callable[[AsyncSession, E], Awaitable[None]]
-    ) -> Callable[[AsyncSession, E], Awaitable[None]]:
+    def handler(self, fn: F) -> F:
+        """Register `async def h(session, event: Model)` or, for a batch handler,
+        `async def h(session, events: list[Model])`."""
         hints = get_type_hints(fn)
         batch = "events" in hints
         model: object = hints.get("event")
