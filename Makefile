@@ -45,6 +45,8 @@ fmt: install
 
 bench: install
 	@$(VENV)/bin/python -m bench.propagation
+	@$(VENV)/bin/python -m bench.enrollment_import --rows 100000
+	@$(VENV)/bin/python -m bench.enrollment_pages --teachers 1000000
 
 clean:
 	rm -rf .venv .tools

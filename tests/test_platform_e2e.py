@@ -37,6 +37,8 @@ async def gateway(
         await seed_orgs(session)
         for username, role, path in [
             ("province", Role.province_admin, SCHOOL[:1]),
+            ("city", Role.city_admin, SCHOOL[:2]),
+            ("county", Role.county_admin, SCHOOL[:3]),
             ("school", Role.school_admin, SCHOOL),
         ]:
             await create_account(
@@ -76,6 +78,7 @@ async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
 async def test_teacher_registered_through_gateway_gets_a_learning_plan(gateway: str) -> None:
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
         province, school = await login(client, "province"), await login(client, "school")
+        city, county = await login(client, "city"), await login(client, "county")
         today = date.today()
         project = await client.post(
             "/api/v1/enrollment/projects",
@@ -89,6 +92,11 @@ async def test_teacher_registered_through_gateway_gets_a_learning_plan(gateway: 
             },
         )
         assert project.status_code == 201, project.text
+        base = f"/api/v1/enrollment/projects/{project.json()['id']}"
+        opened = await client.post(f"{base}/counties", headers=city, json={"org_ids": [SCHOOL[2]]})
+        assert opened.status_code in (200, 201), opened.text
+        opened = await client.post(f"{base}/schools", headers=county, json={"org_ids": [SCHOOL[3]]})
+        assert opened.status_code in (200, 201), opened.text
         teacher = await client.post(
             "/api/v1/enrollment/teachers",
             headers=school,
@@ -103,6 +111,10 @@ async def test_teacher_registered_through_gateway_gets_a_learning_plan(gateway: 
         )
         assert teacher.status_code == 201, teacher.text
         teacher_id = teacher.json()["id"]
+        verified = await client.post(
+            f"/api/v1/enrollment/teachers/{teacher_id}/verify", headers=county
+        )
+        assert verified.status_code == 200, verified.text
         reg = await client.post(
             f"/api/v1/enrollment/projects/{project.json()['id']}/registrations",
             headers={**school, "X-Request-ID": "e2e-trace-1"},

@@ -30,7 +30,8 @@ RONGCHENG_SCHOOL = ["370000", "371000", "371082", "371082-S001"]
 
 async def seed_orgs(session: AsyncSession) -> None:
     for oid, parent, level, name, prov, city, county in ORGS:
-        session.add(
+        # merge: migration 0002 ships the province, cities and counties already.
+        await session.merge(
             Org(
                 id=oid,
                 parent_id=parent,

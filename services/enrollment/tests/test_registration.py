@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ import httpx
 from sqlalchemy import func, select
 
 from enrollment.idcard import check_digit
-from enrollment.models import Registration
+from enrollment.models import Registration, Teacher
 from services.enrollment.tests.conftest import LIXIA_SCHOOL, RONGCHENG_SCHOOL
 
 TODAY = date.today()
@@ -33,7 +34,11 @@ async def open_project(
     stage: str = "primary",
     opens: date | None = None,
     closes: date | None = None,
+    cascade: bool = True,
+    **windows: str,
 ) -> dict[str, Any]:
+    """A project whose counties and schools windows include today; with `cascade`, both test
+    counties and their schools are opened for it."""
     r = await client.post(
         "/projects",
         headers=auth(token_for("province_admin", ["370000"])),
@@ -41,16 +46,55 @@ async def open_project(
             "year": TODAY.year,
             "stage": stage,
             "name": f"{TODAY.year}年互联网+教师专业发展 小学",
+            "counties_open_from": str(TODAY - timedelta(days=2)),
+            "counties_open_until": str(TODAY + timedelta(days=30)),
+            "schools_open_from": str(TODAY - timedelta(days=2)),
+            "schools_open_until": str(TODAY + timedelta(days=30)),
             "registration_opens_on": str(opens or TODAY - timedelta(days=1)),
             "registration_closes_on": str(closes or TODAY + timedelta(30)),
+            **windows,
         },
     )
     assert r.status_code == 201, r.text
-    return dict(r.json())
+    project = dict(r.json())
+    if cascade:
+        for school in (LIXIA_SCHOOL, RONGCHENG_SCHOOL):
+            await open_units(client, token_for, project["id"], school)
+    return project
+
+
+async def open_units(
+    client: httpx.AsyncClient, token_for: Callable[..., str], project_id: str, school: list[str]
+) -> None:
+    """开放参训区域 then 参训单位: the city opens the school's county, the county the school."""
+    city = auth(token_for("city_admin", school[:2]))
+    r = await client.post(
+        f"/projects/{project_id}/counties", json={"org_ids": [school[2]]}, headers=city
+    )
+    assert r.status_code == 200, r.text
+    county = auth(token_for("county_admin", school[:3]))
+    r = await client.post(
+        f"/projects/{project_id}/schools", json={"org_ids": [school[3]]}, headers=county
+    )
+    assert r.status_code == 200, r.text
+
+
+async def verify(client: httpx.AsyncClient, teacher_id: str, verified: bool = True) -> None:
+    """Marks a record verified straight in the database (the verify endpoint is not ours)."""
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    async with rt.session_factory() as session, session.begin():
+        teacher = await session.get(Teacher, uuid.UUID(teacher_id))
+        assert teacher is not None
+        teacher.verified = verified
 
 
 async def add_teacher(
-    client: httpx.AsyncClient, token_for: Callable[..., str], school: list[str], **extra: Any
+    client: httpx.AsyncClient,
+    token_for: Callable[..., str],
+    school: list[str],
+    *,
+    verified: bool = True,
+    **extra: Any,
 ) -> dict[str, Any]:
     body = {
         "name": "李老师",
@@ -63,6 +107,8 @@ async def add_teacher(
     }
     r = await client.post("/teachers", json=body, headers=auth(token_for("school_admin", school)))
     assert r.status_code == 201, r.text
+    if verified:
+        await verify(client, r.json()["id"])
     return dict(r.json())
 
 

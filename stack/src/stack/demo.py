@@ -76,7 +76,7 @@ async def _load(
     session: AsyncSession, outbox: Outbox, pii: PiiCipher
 ) -> list[tuple[str, str, str]]:
     for row in ORGS:
-        session.add(_org(*row))
+        await session.merge(_org(*row))  # the migrations ship the province, cities, counties
         await session.flush()
     province = Principal(user_id="demo-loader", role=Role.province_admin, org_path=(PROVINCE,))
     today = date.today()
@@ -92,6 +92,21 @@ async def _load(
             registration_closes_on=max(date(today.year, 12, 31), today + timedelta(days=30)),
         ),
     )
+    # The registration cascade: cities open counties, counties open schools.
+    for city, county in (("370100", "370102"), ("371000", "371082")):
+        city_admin = Principal(
+            user_id="demo-loader", role=Role.city_admin, org_path=(PROVINCE, city)
+        )
+        await registration.open_counties(
+            session, actor=city_admin, project_id=project.id, org_ids=[county]
+        )
+        county_admin = Principal(
+            user_id="demo-loader", role=Role.county_admin, org_path=(PROVINCE, city, county)
+        )
+        schools = [o[0] for o in ORGS if o[1] == county]
+        await registration.open_schools(
+            session, actor=county_admin, project_id=project.id, org_ids=schools
+        )
     logins: list[tuple[str, str, str]] = []
     for school, name, stage, subject, rural, id17 in TEACHERS:
         teacher = await teachers.create_teacher(
@@ -120,6 +135,10 @@ async def _load(
             teacher_id=teacher.id,
         )
         logins.append((username, password, f"教师 {name} ({teacher.id})"))
+        county_admin = Principal(
+            user_id="demo-loader", role=Role.county_admin, org_path=tuple(path[:3])
+        )
+        await teachers.verify_teacher(session, pii, actor=county_admin, teacher_id=teacher.id)
         if stage == "primary" and school == "370102-S001":
             school_admin = Principal(
                 user_id="demo-loader", role=Role.school_admin, org_path=tuple(path)
@@ -146,7 +165,7 @@ async def load_demo(database_url: str, data: Path, pii_key: str) -> None:
     try:
         factory = make_session_factory(engine)
         async with factory() as session:
-            if await session.get(Org, PROVINCE) is not None:
+            if await session.get(Org, ORGS[-1][0]) is not None:
                 print(f"  demo data already loaded; logins are in {saved}")
                 return
         outbox = Outbox(enrollment_metadata.tables["enrollment.outbox"], producer="enrollment")

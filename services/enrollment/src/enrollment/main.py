@@ -3,10 +3,12 @@
 from fastapi import FastAPI
 
 from enrollment.config import Settings
+from enrollment.imports.api import router as imports_router
 from enrollment.models import metadata
 from enrollment.orgs.api import router as orgs_router
 from enrollment.registration.api import router as registration_router
 from enrollment.teachers.api import router as teachers_router
+from enrollment.workshops.api import router as workshops_router
 from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
 from yanxiu.kit.app import Runtime, ServiceSpec, create_service_app
 from yanxiu.kit.pii import PiiCipher
@@ -24,7 +26,7 @@ SPEC = ServiceSpec(
     name="enrollment",
     title="Yanxiu enrollment 信息采集与报名",
     metadata=metadata,
-    routers=[orgs_router, teachers_router, registration_router],
+    routers=[imports_router, orgs_router, teachers_router, registration_router, workshops_router],
     settings_factory=Settings,
     produces=[ENROLLMENT_TOPIC],
     on_startup=_startup,

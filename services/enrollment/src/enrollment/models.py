@@ -46,6 +46,9 @@ class Org(Base):
     city_id: Mapped[str | None] = mapped_column(String(40))
     county_id: Mapped[str | None] = mapped_column(String(40))
 
+    # Two schools of one county may not share a name (admins pick schools by name).
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
 
 class Teacher(Base):
     """参训教师: a teacher's record, attributed to one school."""
@@ -99,13 +102,16 @@ class TeacherChange(Base):
     teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teachers.id"), index=True)
     action: Mapped[str] = mapped_column(String(30))
     changed_by: Mapped[str] = mapped_column(String(100))
+    changed_by_role: Mapped[str | None] = mapped_column(String(20))
+    changed_by_name: Mapped[str | None] = mapped_column(String(100))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class Project(Base):
-    """培训项目: one yearly training project per stage, with its registration window."""
+    """培训项目: one yearly training project per stage, with the date window (Asia/Shanghai dates,
+    both ends inclusive) of each step of the registration cascade."""
 
     __tablename__ = "projects"
 
@@ -113,8 +119,18 @@ class Project(Base):
     year: Mapped[int]
     stage: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
+    # 1. 开放参训区域: the city admin opens participating counties.
+    counties_open_from: Mapped[date] = mapped_column(Date)
+    counties_open_until: Mapped[date] = mapped_column(Date)
+    # 2. 开放参训单位: the county admin opens participating schools.
+    schools_open_from: Mapped[date] = mapped_column(Date)
+    schools_open_until: Mapped[date] = mapped_column(Date)
+    # 3. 报名: the school admin registers teachers by subject.
     registration_opens_on: Mapped[date] = mapped_column(Date)
     registration_closes_on: Mapped[date] = mapped_column(Date)
+    # 4. 提交培训报名管理任务: county, then city, check and submit.
+    submission_opens_on: Mapped[date] = mapped_column(Date)
+    submission_closes_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (UniqueConstraint("year", "stage"),)
@@ -140,4 +156,123 @@ class Registration(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "teacher_id"),
         Index("ix_registrations_project_city", "project_id", "city_id", "id"),
+        # Keyset pages of GET /projects/{id}/registrations, one index per filter.
+        Index("ix_registrations_project_id", "project_id", "id"),
+        Index("ix_registrations_project_county", "project_id", "county_id", "id"),
+        Index("ix_registrations_project_school", "project_id", "school_id", "id"),
+        Index("ix_registrations_project_subject", "project_id", "subject", "id"),
+    )
+
+
+class ProjectUnit(Base):
+    """参训区域 / 参训单位: a county opened by its city admin, or a school opened by its county
+    admin, for one project."""
+
+    __tablename__ = "project_units"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))  # county / school
+    city_id: Mapped[str] = mapped_column(String(40))
+    county_id: Mapped[str] = mapped_column(String(40))
+    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_project_units_city", "project_id", "level", "city_id", "org_id"),
+        Index("ix_project_units_county", "project_id", "level", "county_id", "org_id"),
+    )
+
+
+class UnitSubmission(Base):
+    """提交培训报名管理任务: a county's or city's registration list, checked and submitted; from
+    then on the list of that unit is locked."""
+
+    __tablename__ = "unit_submissions"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))  # county / city
+    city_id: Mapped[str] = mapped_column(String(40))
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_unit_submissions_city", "project_id", "city_id", "org_id"),)
+
+
+class Workshop(Base):
+    """工作坊: a stage+subject workshop of a city or county (or a province topic workshop,
+    专题工作坊) in one project; active once it has 3–6 hosts."""
+
+    __tablename__ = "workshops"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # subject / topic
+    level: Mapped[str] = mapped_column(String(10))  # province / city / county
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    province_id: Mapped[str] = mapped_column(String(40))
+    city_id: Mapped[str | None] = mapped_column(String(40))
+    county_id: Mapped[str | None] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft / active
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "org_id", "name"),
+        Index("ix_workshops_project", "project_id", "id"),
+    )
+
+    @property
+    def org_path(self) -> list[str]:
+        return [p for p in (self.province_id, self.city_id, self.county_id) if p]
+
+
+class WorkshopHost(Base):
+    """工作坊主持人: a workshop_host account hosting one workshop."""
+
+    __tablename__ = "workshop_hosts"
+
+    workshop_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workshops.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class WorkshopMember(Base):
+    """坊内学员: a registered teacher who joined the workshop of their subject."""
+
+    __tablename__ = "workshop_members"
+
+    workshop_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workshops.id"), primary_key=True)
+    teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teachers.id"), primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WorkshopCase(Base):
+    """案例: a case a teacher submitted in a workshop; recommended county → city → province,
+    and possibly selected as exemplary (优秀案例) by the province."""
+
+    __tablename__ = "workshop_cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    workshop_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workshops.id"))
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    author_teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teachers.id"))
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    origin_level: Mapped[str] = mapped_column(String(10))  # the workshop's level
+    city_id: Mapped[str | None] = mapped_column(String(40))
+    county_id: Mapped[str | None] = mapped_column(String(40))
+    county_recommended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    city_recommended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    exemplary_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_workshop_cases_workshop", "workshop_id", "id"),
+        Index("ix_workshop_cases_county", "project_id", "county_id"),
+        Index("ix_workshop_cases_city", "project_id", "city_id"),
     )

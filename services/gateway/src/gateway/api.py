@@ -21,7 +21,7 @@ from gateway.errors import (
 )
 from gateway.openapi import build_merged
 from gateway.runtime import Runtime
-from gateway.schemas import Credentials, TokenResponse
+from gateway.schemas import AccountCreate, AccountRead, Credentials, TokenResponse
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.errors import PROBLEM_JSON, render_domain_error
@@ -121,6 +121,25 @@ async def issue_token(
 )
 async def me(user: CurrentUser) -> Principal:
     return user
+
+
+@auth.post(
+    "/accounts",
+    response_model=AccountRead,
+    status_code=201,
+    summary="开通账号 Open an account for the level below",
+    responses={
+        code: {"description": text, "content": {PROBLEM_JSON: {}}}
+        for code, text in [
+            (403, "超出权限或管理范围 (Not allowed or outside your scope)"),
+            (409, "用户名已被使用 (The username is taken)"),
+            (422, "请求参数校验失败 (Validation failed)"),
+        ]
+    },
+    openapi_extra={"security": [{"bearerAuth": []}, {"OAuth2Password": []}]},
+)
+async def open_account(body: AccountCreate, session: Session, user: CurrentUser) -> AccountRead:
+    return AccountRead.model_validate(await service.open_account(session, actor=user, data=body))
 
 
 docs = APIRouter(include_in_schema=False)

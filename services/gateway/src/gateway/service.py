@@ -13,9 +13,10 @@ from gateway import repository as repo
 from gateway.errors import InvalidAccount, UsernameTaken
 from gateway.models import Account
 from gateway.passwords import hash_password_async, needs_rehash, verify_password_async
-from gateway.schemas import TokenResponse
+from gateway.schemas import AccountCreate, TokenResponse
 from gateway.tokens import TokenIssuer
-from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.auth import ADMIN_LEVEL, Principal, Role
+from yanxiu.kit.errors import Forbidden, OutOfScope
 
 
 def normalise_username(username: str) -> str:
@@ -128,4 +129,59 @@ async def login(
         expires_in=issuer.ttl_seconds,
         role=principal.role.value,
         org_path=list(principal.org_path),
+    )
+
+
+# Roles other than admins and teachers, and who above the school may open them.
+_STAFF_ROLES = (Role.workshop_host, Role.expert)
+
+
+def ensure_may_open(actor: Principal, data: AccountCreate) -> None:
+    """Accounts are opened by the level above, inside the caller's own subtree: the province
+    opens city admins, a city its county admins, a county its school admins, a school admin its
+    teachers (the levels above may do that too). Workshop hosts and experts are opened by
+    county, city or province admins in their subtree."""
+    if actor.role not in ADMIN_LEVEL:
+        raise Forbidden("只有管理员可以开通账号", "Only admins open accounts")
+    path = tuple(data.org_path)
+    if data.role in ADMIN_LEVEL:
+        if len(path) != ADMIN_LEVEL[data.role]:
+            raise InvalidAccount(
+                "管理员账号的机构路径层级与角色不符", "The org path does not match the admin level"
+            )
+        if ADMIN_LEVEL[actor.role] >= ADMIN_LEVEL[data.role]:
+            raise Forbidden(
+                "只能为下一级及以下开通管理员账号", "Admins open accounts only for levels below"
+            )
+    elif data.role is Role.teacher:
+        if len(path) != 4 or data.teacher_id is None:
+            raise InvalidAccount(
+                "教师账号须指定学校和教师编号", "A teacher account needs a school and a teacher id"
+            )
+    elif data.role in _STAFF_ROLES:
+        if actor.role is Role.school_admin:
+            raise Forbidden(
+                "工作坊主持人和专家账号由县级及以上管理员开通",
+                "Workshop hosts and experts are opened by county admins and above",
+            )
+    else:
+        raise Forbidden(
+            f"不能通过此接口开通{data.role.value}账号", f"Cannot open {data.role.value}"
+        )
+    if not actor.covers(path):
+        raise OutOfScope()
+
+
+async def open_account(session: AsyncSession, *, actor: Principal, data: AccountCreate) -> Account:
+    """开通账号 by an admin: checked against the caller's level and subtree, then created as
+    `create_account` does (argon2 hash; 409 if the username is taken)."""
+    ensure_may_open(actor, data)
+    return await create_account(
+        session,
+        username=data.username,
+        password=data.password,
+        role=data.role,
+        org_path=data.org_path,
+        name=data.name,
+        teacher_id=data.teacher_id,
     )

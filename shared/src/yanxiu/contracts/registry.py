@@ -9,6 +9,12 @@ _ALL: list[type[Event]] = [
     enrollment.TeacherRegistered,
     enrollment.TeacherWithdrawn,
     enrollment.ProjectOpened,
+    enrollment.TeacherCreated,
+    enrollment.TeacherUpdated,
+    enrollment.TeacherTransferred,
+    enrollment.TeacherDeparted,
+    enrollment.UnitSubmitted,
+    enrollment.WorkshopJoined,
 ]
 
 REGISTRY: dict[tuple[str, int], type[Event]] = {(c.TYPE, c.VERSION): c for c in _ALL}

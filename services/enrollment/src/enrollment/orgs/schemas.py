@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class OrgRead(BaseModel):
@@ -12,3 +14,14 @@ class OrgRead(BaseModel):
     parent_id: str | None
     level: str
     name: str
+    province_id: str
+    city_id: str | None
+    county_id: str | None
+
+
+class OrgCreate(BaseModel):
+    """新增学校: a county admin (or the city/province above it) adds a school of its county."""
+
+    parent_id: str = Field(min_length=1, max_length=40, description="The county's id")
+    level: Literal["school"] = "school"
+    name: str = Field(min_length=1, max_length=100)

@@ -9,18 +9,49 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yanxiu.contracts.enrollment import Stage
 
+# (step, opens field, closes field), in the order of the cascade.
+WINDOWS = (
+    ("开放参训区域 open counties", "counties_open_from", "counties_open_until"),
+    ("开放参训单位 open schools", "schools_open_from", "schools_open_until"),
+    ("报名 registration", "registration_opens_on", "registration_closes_on"),
+    ("提交 submission", "submission_opens_on", "submission_closes_on"),
+)
+
 
 class ProjectCreate(BaseModel):
+    """A project with the window of each step (Asia/Shanghai dates, inclusive). A window left out
+    defaults to the registration window."""
+
     year: int = Field(ge=2000, le=2100)
     stage: Stage
     name: str = Field(min_length=1, max_length=200)
+    counties_open_from: date | None = None
+    counties_open_until: date | None = None
+    schools_open_from: date | None = None
+    schools_open_until: date | None = None
     registration_opens_on: date
     registration_closes_on: date
+    submission_opens_on: date | None = None
+    submission_closes_on: date | None = None
 
     @model_validator(mode="after")
-    def _window(self) -> ProjectCreate:
-        if self.registration_closes_on < self.registration_opens_on:
-            raise ValueError("报名截止日期早于开始日期 (registration closes before it opens)")
+    def _windows(self) -> ProjectCreate:
+        for _, start, end in WINDOWS:
+            if getattr(self, start) is None:
+                setattr(self, start, self.registration_opens_on)
+            if getattr(self, end) is None:
+                setattr(self, end, self.registration_closes_on)
+        previous: date | None = None
+        for step, start, end in WINDOWS:
+            if getattr(self, end) < getattr(self, start):
+                raise ValueError(
+                    f"{step}: 截止日期早于开始日期 (the window closes before it opens)"
+                )
+            if previous is not None and getattr(self, start) < previous:
+                raise ValueError(
+                    f"{step}: 开始日期早于上一环节 (a step cannot open before the previous one)"
+                )
+            previous = getattr(self, start)
         return self
 
 
@@ -31,8 +62,41 @@ class ProjectRead(BaseModel):
     year: int
     stage: str
     name: str
+    counties_open_from: date
+    counties_open_until: date
+    schools_open_from: date
+    schools_open_until: date
     registration_opens_on: date
     registration_closes_on: date
+    submission_opens_on: date
+    submission_closes_on: date
+
+
+class UnitsOpen(BaseModel):
+    """开放参训区域 / 参训单位: the org ids to open (idempotent: opened ones stay opened)."""
+
+    org_ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class UnitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    org_id: str
+    level: str
+    city_id: str
+    county_id: str
+    opened_by: str
+    opened_at: datetime
+
+
+class SubmissionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    org_id: str
+    level: str
+    city_id: str
+    submitted_by: str
+    submitted_at: datetime
 
 
 class RegistrationCreate(BaseModel):
@@ -47,5 +111,11 @@ class RegistrationRead(BaseModel):
     project_id: uuid.UUID
     teacher_id: uuid.UUID
     subject: str
+    city_id: str | None = None
+    county_id: str | None = None
     school_id: str
     registered_at: datetime
+
+
+class RegistrationListItem(RegistrationRead):
+    teacher_name: str

@@ -1,35 +1,89 @@
-"""培训项目与报名: yearly projects and the registration cascade. Use cases; nothing commits here."""
+"""培训项目与报名: yearly projects and the registration cascade — the city opens counties, the
+county opens schools, the school registers teachers by subject, county then city submit. Use
+cases; nothing commits here."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from enrollment import catalog
 from enrollment.errors import (
     AlreadyRegistered,
+    CountiesNotAllSubmitted,
+    CountyNotOpened,
+    NotACountyOfYourCity,
+    NotASchoolOfYourCounty,
     ProjectExists,
     ProjectNotFound,
     RegistrationClosed,
+    RegistrationNotFound,
+    SchoolNotOpened,
     StageMismatch,
     TeacherDeparted,
     TeacherNotFound,
+    TeacherNotVerified,
+    UnitAlreadySubmitted,
+    UnitListLocked,
+    UnknownSubject,
 )
-from enrollment.models import Project, Registration
+from enrollment.models import Project, ProjectUnit, Registration, Teacher, UnitSubmission
+from enrollment.orgs.paging import Page, encode_cursor
 from enrollment.registration import repository as repo
 from enrollment.registration.schemas import (
     ProjectCreate,
     RegistrationCreate,
+    RegistrationListItem,
+    SubmissionRead,
+    UnitRead,
+)
+from enrollment.registration.scope import (
+    SHANGHAI,
+    ensure_window,
+    org_path,
+    scoped_filters,
+    str_after,
+    today,
+    uuid_after,
 )
 from enrollment.teachers import repository as teacher_repo
-from yanxiu.contracts.enrollment import ProjectOpened, TeacherRegistered
+from yanxiu.contracts.enrollment import (
+    ProjectOpened,
+    TeacherRegistered,
+    TeacherWithdrawn,
+    UnitSubmitted,
+)
 from yanxiu.contracts.envelope import OrgPath
-from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.auth import ADMIN_LEVEL, Principal, Role
+from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.outbox import Outbox
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+def teacher_org(teacher: Teacher) -> OrgPath:
+    return OrgPath(
+        province_id=teacher.province_id,
+        city_id=teacher.city_id,
+        county_id=teacher.county_id,
+        school_id=teacher.school_id,
+    )
+
+
+async def _project(session: AsyncSession, project_id: uuid.UUID) -> Project:
+    project = await repo.get_project(session, project_id)
+    if project is None:
+        raise ProjectNotFound()
+    return project
+
+
+async def _ensure_open_list(session: AsyncSession, *, project_id: uuid.UUID, unit: str) -> None:
+    """Hold the unit's list open (shared lock) and refuse when it is submitted already."""
+    await repo.lock_unit(session, project_id=project_id, org_id=unit, shared=True)
+    if await repo.get_submission(session, project_id=project_id, org_id=unit):
+        raise UnitListLocked(
+            f"{unit} 的报名名单已提交，不能再更改", f"The list of {unit} is submitted and locked"
+        )
 
 
 async def open_project(
@@ -56,6 +110,124 @@ async def open_project(
     return project
 
 
+async def open_counties(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    project_id: uuid.UUID,
+    org_ids: list[str],
+    now: datetime | None = None,
+) -> list[ProjectUnit]:
+    """开放参训区域: the city admin opens counties of its city, in the counties window."""
+    actor.ensure_role(Role.city_admin)
+    project = await _project(session, project_id)
+    ensure_window(
+        "开放参训区域",
+        "Opening counties",
+        project.counties_open_from,
+        project.counties_open_until,
+        today(now),
+    )
+    city_id = actor.org_path[1]
+    rows: list[dict[str, object]] = []
+    for org_id in dict.fromkeys(org_ids):
+        org = await repo.get_org(session, org_id)
+        if org is None or org.level != "county" or not actor.covers(org_path(org)):
+            raise NotACountyOfYourCity(
+                f"{org_id} 不是本市的县（市、区）", f"{org_id} is not a county of your city"
+            )
+        rows.append(
+            {
+                "project_id": project.id,
+                "org_id": org.id,
+                "level": "county",
+                "city_id": city_id,
+                "county_id": org.id,
+                "opened_by": actor.user_id,
+            }
+        )
+    await _ensure_open_list(session, project_id=project.id, unit=city_id)
+    await repo.add_units(session, rows)
+    return [u for u in [await _unit(session, project.id, r["org_id"]) for r in rows] if u]
+
+
+async def _unit(session: AsyncSession, project_id: uuid.UUID, org_id: object) -> ProjectUnit | None:
+    return await repo.get_unit(session, project_id=project_id, org_id=str(org_id))
+
+
+async def open_schools(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    project_id: uuid.UUID,
+    org_ids: list[str],
+    now: datetime | None = None,
+) -> list[ProjectUnit]:
+    """开放参训单位: the county admin opens schools of its county, once its city opened it."""
+    actor.ensure_role(Role.county_admin)
+    project = await _project(session, project_id)
+    ensure_window(
+        "开放参训单位",
+        "Opening schools",
+        project.schools_open_from,
+        project.schools_open_until,
+        today(now),
+    )
+    city_id, county_id = actor.org_path[1], actor.org_path[2]
+    if await repo.get_unit(session, project_id=project.id, org_id=county_id) is None:
+        raise CountyNotOpened()
+    rows: list[dict[str, object]] = []
+    for org_id in dict.fromkeys(org_ids):
+        org = await repo.get_org(session, org_id)
+        if org is None or org.level != "school" or not actor.covers(org_path(org)):
+            raise NotASchoolOfYourCounty(
+                f"{org_id} 不是本县（市、区）的学校", f"{org_id} is not a school of your county"
+            )
+        rows.append(
+            {
+                "project_id": project.id,
+                "org_id": org.id,
+                "level": "school",
+                "city_id": city_id,
+                "county_id": county_id,
+                "opened_by": actor.user_id,
+            }
+        )
+    await _ensure_open_list(session, project_id=project.id, unit=county_id)
+    await repo.add_units(session, rows)
+    return [u for u in [await _unit(session, project.id, r["org_id"]) for r in rows] if u]
+
+
+async def list_units(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    project_id: uuid.UUID,
+    level: str,
+    city_id: str | None,
+    county_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[UnitRead]:
+    """Opened counties or schools of a project, inside the caller's subtree."""
+    project = await _project(session, project_id)
+    f = await scoped_filters(
+        session, actor=actor, requested={"city_id": city_id, "county_id": county_id}
+    )
+    rows = await repo.page_units(
+        session,
+        project_id=project.id,
+        level=level,
+        city_id=f["city_id"],
+        county_id=f["county_id"],
+        org_id=f["school_id"] if level == "school" else None,
+        after=str_after(cursor),
+        limit=limit,
+    )
+    nxt = encode_cursor(rows[limit - 1].org_id) if len(rows) > limit else None
+    return Page[UnitRead](items=[UnitRead.model_validate(r) for r in rows[:limit]], next_cursor=nxt)
+
+
 async def register_teacher(
     session: AsyncSession,
     outbox: Outbox,
@@ -65,25 +237,35 @@ async def register_teacher(
     data: RegistrationCreate,
     now: datetime | None = None,
 ) -> Registration:
-    """项目报名: the school admin registers one of its teachers for one subject."""
+    """项目报名: the school admin registers one of its verified teachers for one subject of the
+    stage's catalogue, once its county opened the school and before the county submits."""
     actor.ensure_role(Role.school_admin)
-    project = await repo.get_project(session, project_id)
-    if project is None:
-        raise ProjectNotFound()
+    project = await _project(session, project_id)
     teacher = await teacher_repo.get_teacher(session, data.teacher_id)
     if teacher is None or not actor.covers(teacher.org_path):
         raise TeacherNotFound()
-    today = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date()
-    if not project.registration_opens_on <= today <= project.registration_closes_on:
-        raise RegistrationClosed(
-            f"报名时间为 {project.registration_opens_on} 至 {project.registration_closes_on}",
-            f"Registration runs {project.registration_opens_on} to "
-            f"{project.registration_closes_on}",
-        )
+    ensure_window(
+        "报名",
+        "Registration",
+        project.registration_opens_on,
+        project.registration_closes_on,
+        today(now),
+        RegistrationClosed,
+    )
     if teacher.status != "active":
         raise TeacherDeparted()
     if teacher.stage != project.stage:
         raise StageMismatch()
+    if not catalog.is_subject_of(project.stage, data.subject):
+        raise UnknownSubject(
+            f"“{data.subject}”不在{catalog.stages().get(project.stage, project.stage)}学科目录中",
+            f"{data.subject!r} is not a subject of stage {project.stage}",
+        )
+    if not teacher.verified:
+        raise TeacherNotVerified()
+    if await repo.get_unit(session, project_id=project.id, org_id=teacher.school_id) is None:
+        raise SchoolNotOpened()
+    await _ensure_open_list(session, project_id=project.id, unit=teacher.county_id)
     if await repo.find_registration(session, project_id=project.id, teacher_id=teacher.id):
         raise AlreadyRegistered()
     reg = Registration(
@@ -110,13 +292,189 @@ async def register_teacher(
             stage=project.stage,
             subject=reg.subject,
             is_rural=teacher.is_rural,
-            org=OrgPath(
-                province_id=teacher.province_id,
-                city_id=teacher.city_id,
-                county_id=teacher.county_id,
-                school_id=teacher.school_id,
-            ),
+            org=teacher_org(teacher),
             registered_at=reg.registered_at,
         ),
     )
     return reg
+
+
+async def withdraw(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    actor: Principal,
+    project_id: uuid.UUID,
+    registration_id: uuid.UUID,
+    now: datetime | None = None,
+) -> None:
+    """撤销报名: the school (or county) admin withdraws a registration until the county submits."""
+    actor.ensure_role(Role.school_admin, Role.county_admin)
+    reg = await repo.get_registration(
+        session, project_id=project_id, registration_id=registration_id
+    )
+    teacher = await teacher_repo.get_teacher(session, reg.teacher_id) if reg else None
+    path = (
+        [teacher.province_id, reg.city_id, reg.county_id, reg.school_id] if reg and teacher else []
+    )
+    if reg is None or teacher is None or not actor.covers(path):
+        raise RegistrationNotFound()
+    await _ensure_open_list(session, project_id=project_id, unit=reg.county_id)
+    await repo.delete_registration(session, reg.id)
+    await outbox.add(
+        session,
+        TeacherWithdrawn(
+            registration_id=reg.id,
+            project_id=project_id,
+            teacher_id=reg.teacher_id,
+            org=OrgPath(
+                province_id=teacher.province_id,
+                city_id=reg.city_id,
+                county_id=reg.county_id,
+                school_id=reg.school_id,
+            ),
+            withdrawn_at=now or datetime.now(SHANGHAI),
+        ),
+    )
+
+
+async def list_registrations(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    project_id: uuid.UUID,
+    city_id: str | None,
+    county_id: str | None,
+    school_id: str | None,
+    subject: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[RegistrationListItem]:
+    """报名名单: one keyset page of a project's registrations inside the caller's subtree."""
+    project = await _project(session, project_id)
+    f = await scoped_filters(
+        session,
+        actor=actor,
+        requested={"city_id": city_id, "county_id": county_id, "school_id": school_id},
+    )
+    rows = await repo.page_registrations(
+        session,
+        project_id=project.id,
+        city_id=f["city_id"],
+        county_id=f["county_id"],
+        school_id=f["school_id"],
+        subject=subject,
+        after=uuid_after(cursor),
+        limit=limit,
+    )
+    items = [
+        RegistrationListItem.model_validate({**_reg_dict(r), "teacher_name": name})
+        for r, name in rows[:limit]
+    ]
+    nxt = encode_cursor(str(rows[limit - 1][0].id)) if len(rows) > limit else None
+    return Page[RegistrationListItem](items=items, next_cursor=nxt)
+
+
+def _reg_dict(r: Registration) -> dict[str, object]:
+    return {
+        "id": r.id,
+        "project_id": r.project_id,
+        "teacher_id": r.teacher_id,
+        "subject": r.subject,
+        "city_id": r.city_id,
+        "county_id": r.county_id,
+        "school_id": r.school_id,
+        "registered_at": r.registered_at,
+    }
+
+
+async def submit(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    actor: Principal,
+    project_id: uuid.UUID,
+    now: datetime | None = None,
+) -> UnitSubmission:
+    """提交培训报名管理任务: a county admin submits its county's list; a city admin submits its
+    city once every county it opened has submitted. The unit's list is locked from then on."""
+    actor.ensure_role(Role.county_admin, Role.city_admin)
+    project = await _project(session, project_id)
+    ensure_window(
+        "提交培训报名管理任务",
+        "Submission",
+        project.submission_opens_on,
+        project.submission_closes_on,
+        today(now),
+    )
+    level = "county" if actor.role == Role.county_admin else "city"
+    city_id = actor.org_path[1]
+    unit = actor.org_path[2] if level == "county" else city_id
+    if level == "county":
+        if await repo.get_unit(session, project_id=project.id, org_id=unit) is None:
+            raise CountyNotOpened()
+        # The city's own check waits for county submissions in flight, and vice versa.
+        await repo.lock_unit(session, project_id=project.id, org_id=city_id, shared=True)
+    await repo.lock_unit(session, project_id=project.id, org_id=unit)
+    if await repo.get_submission(session, project_id=project.id, org_id=unit):
+        raise UnitAlreadySubmitted()
+    if level == "county" and await repo.get_submission(
+        session, project_id=project.id, org_id=city_id
+    ):
+        raise UnitListLocked()
+    if level == "city":
+        pending = await repo.unsubmitted_counties(session, project_id=project.id, city_id=city_id)
+        if pending:
+            raise CountiesNotAllSubmitted(
+                f"尚未提交的县（市、区）：{'、'.join(pending)}",
+                f"Counties not submitted yet: {', '.join(pending)}",
+                pending=pending,
+            )
+    submission = UnitSubmission(
+        project_id=project.id,
+        org_id=unit,
+        level=level,
+        city_id=city_id,
+        submitted_by=actor.user_id,
+        submitted_at=now or datetime.now(SHANGHAI),
+    )
+    await repo.add_submission(session, submission)
+    await outbox.add(
+        session,
+        UnitSubmitted(
+            project_id=project.id,
+            level=level,
+            org_id=unit,
+            city_id=city_id,
+            submitted_by=actor.user_id,
+            submitted_at=submission.submitted_at,
+        ),
+    )
+    return submission
+
+
+async def list_submissions(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    project_id: uuid.UUID,
+    cursor: str | None,
+    limit: int,
+) -> Page[SubmissionRead]:
+    """Submitted counties and cities: the province sees all, a city its own, a county its own."""
+    if actor.role not in ADMIN_LEVEL:
+        raise Forbidden()
+    project = await _project(session, project_id)
+    path = actor.org_path
+    rows = await repo.page_submissions(
+        session,
+        project_id=project.id,
+        city_id=path[1] if len(path) > 1 else None,
+        org_id=path[2] if len(path) > 2 else None,
+        after=str_after(cursor),
+        limit=limit,
+    )
+    nxt = encode_cursor(rows[limit - 1].org_id) if len(rows) > limit else None
+    return Page[SubmissionRead](
+        items=[SubmissionRead.model_validate(r) for r in rows[:limit]], next_cursor=nxt
+    )

@@ -1,10 +1,17 @@
 """教师信息: teacher records, their personal data, history and transfers.
-Use cases; nothing commits here."""
+Use cases; nothing commits here.
+
+Who sees the full 身份证号: the admins who collect and verify the record, i.e. the admin of the
+teacher's own school and the admin of its county, on request (`reveal=id_number`); each reveal
+is written to the record's history. Everyone else, the city and province included, sees it
+masked; they find a teacher by ID number through the blind index without seeing it."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment import catalog, idcard
@@ -12,33 +19,49 @@ from enrollment.errors import (
     DuplicateIdNumber,
     InvalidIdNumber,
     NotASchool,
+    NothingToChange,
     OrgNotFound,
+    RevealNotAllowed,
     TeacherNotFound,
     UnknownSubject,
 )
 from enrollment.models import Teacher
 from enrollment.orgs import repository as org_repo
-from enrollment.orgs.service import org_path
+from enrollment.orgs.service import org_path, visible
+from enrollment.teachers import history
 from enrollment.teachers import repository as repo
-from enrollment.teachers.schemas import TeacherCreate, TeacherRead
+from enrollment.teachers.history import ENROLLMENT_OUTBOX
+from enrollment.teachers.history import ID_CONTEXT as ID_CONTEXT  # re-exported for imports
+from enrollment.teachers.history import PHONE_CONTEXT as PHONE_CONTEXT
+from enrollment.teachers.schemas import (
+    TeacherCreate,
+    TeacherRead,
+    TeacherUpdate,
+)
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pii import PiiCipher, mask_id_number, mask_phone
 
-ID_CONTEXT = "teacher.id_number"
+ADMINS = (Role.school_admin, Role.county_admin, Role.city_admin, Role.province_admin)
+REVEALERS = (Role.school_admin, Role.county_admin)
+# Changing who the teacher is undoes an earlier 核实 (verification).
+_IDENTITY_FIELDS = {"name", "id_number"}
 
 
-PHONE_CONTEXT = "teacher.phone"
+def may_reveal(actor: Principal, teacher: Teacher) -> bool:
+    return actor.role in REVEALERS and actor.covers(teacher.org_path)
 
 
-def read_teacher(teacher: Teacher, pii: PiiCipher) -> TeacherRead:
-    """The response form of a record: ID number and phone masked."""
+def read_teacher(teacher: Teacher, pii: PiiCipher, *, reveal: bool = False) -> TeacherRead:
+    """The response form of a record: ID number (unless revealed) and phone masked."""
     phone = (
         pii.decrypt(teacher.phone_cipher, context=PHONE_CONTEXT) if teacher.phone_cipher else None
     )
+    id_number = pii.decrypt(teacher.id_number_cipher, context=ID_CONTEXT)
     return TeacherRead(
         id=teacher.id,
         name=teacher.name,
-        id_number=mask_id_number(pii.decrypt(teacher.id_number_cipher, context=ID_CONTEXT)),
+        id_number=id_number if reveal else mask_id_number(id_number),
         gender=teacher.gender,
         birth_date=teacher.birth_date,
         phone=mask_phone(phone) if phone else None,
@@ -53,26 +76,58 @@ def read_teacher(teacher: Teacher, pii: PiiCipher) -> TeacherRead:
     )
 
 
+def fingerprint_view(data: TeacherCreate, pii: PiiCipher) -> dict[str, object]:
+    """What an Idempotency-Key fingerprint is computed over: personal data only as keyed
+    hashes, since a plain hash of an ID number could be reversed by trying them all."""
+    return data.model_dump(exclude={"id_number", "phone"}) | {
+        "id_number": pii.blind_index(data.id_number, context="idempotency.id_number"),
+        "phone": pii.blind_index(data.phone, context="idempotency.phone") if data.phone else None,
+    }
+
+
+def parse_id_number(raw: str) -> idcard.IdNumber:
+    try:
+        return idcard.parse(raw)
+    except idcard.InvalidIdNumber as exc:
+        raise InvalidIdNumber(exc.zh, exc.en) from exc
+
+
+def _check_subject(stage: str, subject: str) -> None:
+    if not catalog.is_subject_of(stage, subject):
+        raise UnknownSubject(
+            f"{catalog.stages()[stage]}学段没有“{subject}”学科",
+            f"No subject {subject!r} in stage {stage}",
+        )
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    """Flush; a concurrent twin of the same ID number loses on the unique blind index."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if "id_number_index" in str(exc.orig):
+            raise DuplicateIdNumber() from exc
+        raise
+
+
 async def create_teacher(
-    session: AsyncSession, pii: PiiCipher, *, actor: Principal, data: TeacherCreate
+    session: AsyncSession,
+    pii: PiiCipher,
+    *,
+    actor: Principal,
+    data: TeacherCreate,
+    outbox: Outbox = ENROLLMENT_OUTBOX,
 ) -> Teacher:
     """教师信息采集: an admin adds a teacher to a school in its scope."""
-    actor.ensure_role(Role.school_admin, Role.county_admin, Role.city_admin, Role.province_admin)
+    actor.ensure_role(*ADMINS)
     school = await org_repo.get_org(session, data.school_id)
-    if school is None:
+    if school is None or not visible(actor, school):
         raise OrgNotFound()
     if school.level != "school":
         raise NotASchool()
     actor.ensure_covers(org_path(school))
-    if not catalog.is_subject_of(data.stage, data.subject):
-        raise UnknownSubject(
-            f"{catalog.stages()[data.stage]}学段没有“{data.subject}”学科",
-            f"No subject {data.subject!r} in stage {data.stage}",
-        )
-    try:
-        idn = idcard.parse(data.id_number)
-    except idcard.InvalidIdNumber as exc:
-        raise InvalidIdNumber(exc.zh, exc.en) from exc
+    _check_subject(data.stage, data.subject)
+    idn = parse_id_number(data.id_number)
     index = pii.blind_index(idn.value, context=ID_CONTEXT)
     if await repo.teacher_by_id_index(session, index):
         raise DuplicateIdNumber()
@@ -91,13 +146,23 @@ async def create_teacher(
         is_rural=data.is_rural,
         status="active",
         verified=False,
+        version=1,
         province_id=school.province_id,
         city_id=school.city_id,
         county_id=school.county_id,
         school_id=school.id,
     )
     session.add(teacher)
-    await session.flush()
+    await _flush_unique(session)
+    history.record(
+        session,
+        teacher,
+        actor=actor,
+        action="create",
+        before=None,
+        after=history.snapshot(teacher, pii),
+    )
+    await outbox.add(session, history.created(teacher))
     return teacher
 
 
@@ -107,4 +172,143 @@ async def get_teacher(session: AsyncSession, *, actor: Principal, teacher_id: uu
         actor.covers(teacher.org_path) or actor.teacher_id == str(teacher.id)
     ):
         raise TeacherNotFound()
+    return teacher
+
+
+async def show_teacher(
+    session: AsyncSession,
+    pii: PiiCipher,
+    *,
+    actor: Principal,
+    teacher_id: uuid.UUID,
+    reveal_id_number: bool,
+) -> TeacherRead:
+    """One record; with `reveal_id_number` the full ID number, for the admins allowed to see
+    it, and the reveal is written to the history."""
+    teacher = await get_teacher(session, actor=actor, teacher_id=teacher_id)
+    if reveal_id_number:
+        if not may_reveal(actor, teacher):
+            raise RevealNotAllowed()
+        history.record(
+            session,
+            teacher,
+            actor=actor,
+            action="reveal_id_number",
+            before=None,
+            after={"field": "id_number"},
+        )
+        await session.flush()
+    return read_teacher(teacher, pii, reveal=reveal_id_number)
+
+
+async def admin_teacher(
+    session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID
+) -> Teacher:
+    """The record locked for a change by an admin covering it; 404 for anyone else."""
+    actor.ensure_role(*ADMINS)
+    teacher = await repo.lock_teacher(session, teacher_id)
+    if teacher is None or not actor.covers(teacher.org_path):
+        raise TeacherNotFound()
+    return teacher
+
+
+async def update_teacher(
+    session: AsyncSession,
+    pii: PiiCipher,
+    *,
+    actor: Principal,
+    teacher_id: uuid.UUID,
+    data: TeacherUpdate,
+    outbox: Outbox = ENROLLMENT_OUTBOX,
+) -> Teacher:
+    """修正/补充: an admin covering the teacher corrects or supplements fields."""
+    if not data.model_fields_set:
+        raise NothingToChange()
+    teacher = await admin_teacher(session, actor=actor, teacher_id=teacher_id)
+    before = history.snapshot(teacher, pii)
+    changed: list[str] = []
+    if data.name is not None and data.name.strip() != teacher.name:
+        teacher.name = data.name.strip()
+        changed.append("name")
+    if data.id_number is not None:
+        idn = parse_id_number(data.id_number)
+        index = pii.blind_index(idn.value, context=ID_CONTEXT)
+        if index != teacher.id_number_index:
+            if await repo.teacher_by_id_index(session, index):
+                raise DuplicateIdNumber()
+            teacher.id_number_cipher = pii.encrypt(idn.value, context=ID_CONTEXT)
+            teacher.id_number_index = index
+            changed.append("id_number")
+            if (idn.gender, idn.birth_date) != (teacher.gender, teacher.birth_date):
+                teacher.gender, teacher.birth_date = idn.gender, idn.birth_date
+                changed.append("gender")
+    stage = data.stage or teacher.stage
+    subject = data.subject or teacher.subject
+    if (stage, subject) != (teacher.stage, teacher.subject):
+        _check_subject(stage, subject)
+        changed += [
+            f
+            for f, old, new in (
+                ("stage", teacher.stage, stage),
+                ("subject", teacher.subject, subject),
+            )
+            if old != new
+        ]
+        teacher.stage, teacher.subject = stage, subject
+    if data.is_rural is not None and data.is_rural != teacher.is_rural:
+        teacher.is_rural = data.is_rural
+        changed.append("is_rural")
+    if "phone" in data.model_fields_set:
+        phone_index = pii.blind_index(data.phone, context=PHONE_CONTEXT) if data.phone else None
+        if phone_index != teacher.phone_index:
+            teacher.phone_index = phone_index
+            teacher.phone_cipher = (
+                pii.encrypt(data.phone, context=PHONE_CONTEXT) if data.phone else None
+            )
+            changed.append("phone")
+    if not changed:
+        return teacher
+    if teacher.verified and _IDENTITY_FIELDS & set(changed):
+        teacher.verified, teacher.verified_at, teacher.verified_by = False, None, None
+        changed.append("verified")
+    teacher.version += 1
+    await _flush_unique(session)
+    after = history.snapshot(teacher, pii)
+    history.record(
+        session,
+        teacher,
+        actor=actor,
+        action="update",
+        before={k: before[k] for k in changed if k in before},
+        after={k: after[k] for k in changed if k in after},
+    )
+    await outbox.add(session, history.updated(teacher, changed))
+    return teacher
+
+
+async def verify_teacher(
+    session: AsyncSession,
+    pii: PiiCipher,
+    *,
+    actor: Principal,
+    teacher_id: uuid.UUID,
+    outbox: Outbox = ENROLLMENT_OUTBOX,
+) -> Teacher:
+    """核实: an admin covering the teacher confirms the record is true and complete."""
+    teacher = await admin_teacher(session, actor=actor, teacher_id=teacher_id)
+    was = teacher.verified
+    teacher.verified = True
+    teacher.verified_at = datetime.now(UTC)
+    teacher.verified_by = actor.user_id
+    teacher.version += 1
+    await session.flush()
+    history.record(
+        session,
+        teacher,
+        actor=actor,
+        action="verify",
+        before={"verified": was},
+        after={"verified": True},
+    )
+    await outbox.add(session, history.updated(teacher, ["verified"]))
     return teacher

@@ -1,0 +1,95 @@
+"""Thin routes: 教师信息批量导入与导出."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from enrollment.deps import EventOutbox, Pii
+from enrollment.imports import service
+from enrollment.imports.errors import FileTooLarge
+from enrollment.imports.parsing import MAX_BYTES
+from enrollment.imports.schemas import ImportRead
+from yanxiu.kit.deps import CurrentUser, Session
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OrgFilter = Annotated[str | None, Query(max_length=40, description="单位 (defaults to yours)")]
+
+
+async def _read_limited(file: UploadFile) -> bytes:
+    content = await file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise FileTooLarge(
+            f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB",
+            f"The file may not exceed {MAX_BYTES // 1024 // 1024} MB",
+        )
+    return content
+
+
+def _xlsx(content: bytes, name: str) -> Response:
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/teachers/import",
+    response_model=ImportRead,
+    status_code=201,
+    tags=["teachers"],
+    summary="教师信息批量导入 import teachers from XLSX or CSV (all or nothing)",
+)
+async def import_teachers(
+    session: Session,
+    user: CurrentUser,
+    pii: Pii,
+    outbox: EventOutbox,
+    file: Annotated[UploadFile, File(description="XLSX or CSV (UTF-8 or GBK), ≤ 20 MB")],
+) -> ImportRead:
+    result = await service.import_teachers(
+        session,
+        pii,
+        outbox,
+        actor=user,
+        content=await _read_limited(file),
+        filename=file.filename or "",
+    )
+    return ImportRead(imported=result.imported)
+
+
+@router.get(
+    "/teachers/export.xlsx",
+    tags=["teachers"],
+    summary="教师信息导出 a unit's teachers as XLSX (ID numbers masked)",
+    response_class=Response,
+)
+async def export_teachers(
+    session: Session, user: CurrentUser, pii: Pii, org_id: OrgFilter = None
+) -> Response:
+    content = await service.export_teachers(session, pii, actor=user, org_id=org_id)
+    return _xlsx(content, service.export_name("teachers"))
+
+
+@router.get(
+    "/projects/{project_id}/registrations/export.xlsx",
+    tags=["registrations"],
+    summary="报名名单导出 a project's registrations in the caller's unit as XLSX",
+    response_class=Response,
+)
+async def export_registrations(
+    project_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    user: CurrentUser,
+    org_id: OrgFilter = None,
+) -> Response:
+    content = await service.export_registrations(
+        session, actor=user, project_id=project_id, org_id=org_id
+    )
+    return _xlsx(content, service.export_name("registrations"))
