@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, select, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Org, Registration, Teacher
@@ -36,14 +36,6 @@ _INSERT_CHANGES = text(
 _EXISTING_INDEXES = text(
     "SELECT t.id_number_index FROM enrollment.teachers t "
     "JOIN unnest(CAST(:idx AS text[])) AS u(idx) ON t.id_number_index = u.idx"
-)
-
-_EVENTS = (
-    "INSERT INTO {table} (event_id, topic, key, event_type, payload) "
-    "SELECT u.event_id, u.topic, u.key, u.event_type, u.payload FROM unnest("
-    "CAST(:event_id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]), "
-    "CAST(:event_type AS text[]), CAST(:payload AS bytea[])) WITH ORDINALITY "
-    "AS u(event_id, topic, key, event_type, payload, n) ORDER BY u.n"
 )
 
 _SCOPE_COLUMNS = ("province_id", "city_id", "county_id", "school_id")
@@ -92,16 +84,6 @@ async def insert_changes(
                 "actor_name": actor_name,
             },
         )
-
-
-async def add_events(session: AsyncSession, outbox: Table, columns: dict[str, list[Any]]) -> None:
-    """Outbox rows of many events, one statement per chunk, in the given order (what
-    `Outbox.add` writes row by row; its statement-level NOTIFY trigger then fires once per
-    chunk instead of once per event)."""
-    statement = text(_EVENTS.format(table=f"{outbox.schema}.{outbox.name}"))
-    n = len(columns["event_id"])
-    for i in range(0, n, CHUNK):
-        await session.execute(statement, {k: v[i : i + CHUNK] for k, v in columns.items()})
 
 
 def _scoped(stmt: Any, model: Any, path: Sequence[str]) -> Any:

@@ -39,7 +39,7 @@ from yanxiu.contracts.enrollment import TeacherCreated
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.context import current_trace_id
-from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.outbox import Outbox, OutboxColumns
 from yanxiu.kit.pii import PiiCipher, mask_id_number, mask_phone
 
 IMPORTERS = (Role.school_admin, Role.county_admin, Role.city_admin)
@@ -177,7 +177,7 @@ async def import_teachers(
 class _Batch:
     teachers: dict[str, list[Any]]
     history: list[str]
-    events: dict[str, list[Any]]
+    events: OutboxColumns
 
 
 def _prepare(
@@ -229,7 +229,7 @@ async def _write(session: AsyncSession, outbox: Outbox, actor: Principal, batch:
         role=actor.role.value,
         actor_name=actor.name or None,
     )
-    await repo.add_events(session, outbox.table, batch.events)
+    await outbox.write(session, batch.events)
 
 
 def _history(row: TeacherRow) -> str:
@@ -256,18 +256,10 @@ def _history(row: TeacherRow) -> str:
 
 def _events(
     outbox: Outbox, *, ids: list[uuid.UUID], rows: list[TeacherRow], now: datetime, trace: str
-) -> dict[str, list[Any]]:
-    """One `enrollment.teacher_created` per imported teacher, as outbox columns (the envelopes
-    are exactly what `Outbox.add` would write; the rows go in set-based)."""
-    columns: dict[str, list[Any]] = {
-        "event_id": [],
-        "topic": [],
-        "key": [],
-        "event_type": [],
-        "payload": [],
-    }
-    for teacher_id, row in zip(ids, rows, strict=True):
-        event = TeacherCreated(
+) -> OutboxColumns:
+    """One `enrollment.teacher_created` per imported teacher, as outbox columns."""
+    events = [
+        TeacherCreated(
             teacher_id=teacher_id,
             teacher_name=row.name,
             gender=row.id_number.gender,
@@ -284,13 +276,10 @@ def _events(
             ),
             created_at=now,
         )
-        envelope = event.envelope(producer=outbox.producer, trace_id=trace, occurred_at=now)
-        columns["event_id"].append(envelope.id)
-        columns["topic"].append(event.TOPIC)
-        columns["key"].append(envelope.key)
-        columns["event_type"].append(envelope.type)
-        columns["payload"].append(envelope.model_dump_json().encode())
-    return columns
+        for teacher_id, row in zip(ids, rows, strict=True)
+    ]
+    cols, _ = outbox.columns(list(events), trace_id=trace, occurred_at=now)
+    return cols
 
 
 # -- export ---------------------------------------------------------------------------------
