@@ -81,13 +81,6 @@ class UnknownSubject(DomainError):
     title_en = "Subject not in the stage's catalogue"
 
 
-class InvalidCursor(DomainError):
-    status = 422
-    code = "invalid_cursor"
-    title_zh = "分页游标无效"
-    title_en = "Invalid page cursor"
-
-
 class NotACounty(DomainError):
     status = 422
     code = "not_a_county"

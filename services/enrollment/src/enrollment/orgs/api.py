@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from enrollment.orgs import service
-from enrollment.orgs.paging import MAX_LIMIT, Page
 from enrollment.orgs.schemas import OrgCreate, OrgRead
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.pagination import MAX_LIMIT, Page
 
 router = APIRouter()
 

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enrollment.errors import NotACounty, OrgNotFound, SchoolNameTaken
 from enrollment.models import Org
 from enrollment.orgs import repository as repo
-from enrollment.orgs.paging import Page, decode_cursor, next_cursor
 from enrollment.orgs.schemas import OrgCreate, OrgRead
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.pagination import Page, decode_cursor, next_cursor
 
 _DEPTH = {"province": 1, "city": 2, "county": 3, "school": 4}
 _SCHOOL_NO = re.compile(r"-S(\d+)$")

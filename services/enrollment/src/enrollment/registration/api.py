@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from enrollment.orgs.paging import MAX_LIMIT, Page
 from enrollment.registration import repository as repo
 from enrollment.registration import service
 from enrollment.registration.schemas import (
@@ -23,6 +22,7 @@ from enrollment.registration.schemas import (
 )
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.pagination import MAX_LIMIT, Page
 
 router = APIRouter()
 Cursor = Annotated[str | None, Query(max_length=200)]

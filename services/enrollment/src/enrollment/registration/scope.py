@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enrollment.errors import InvalidCursor, StepOutsideWindow
+from enrollment.errors import StepOutsideWindow
 from enrollment.models import Org
-from enrollment.orgs.paging import decode_cursor
 from enrollment.registration import repository as repo
 from yanxiu.kit.auth import ADMIN_LEVEL, Principal
 from yanxiu.kit.errors import DomainError, OutOfScope
+from yanxiu.kit.pagination import InvalidCursor, decode_cursor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FILTER_LEVELS = ("city_id", "county_id", "school_id")  # org path positions 1, 2, 3

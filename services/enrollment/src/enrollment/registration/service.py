@@ -30,7 +30,6 @@ from enrollment.errors import (
     UnknownSubject,
 )
 from enrollment.models import Project, ProjectUnit, Registration, Teacher, UnitSubmission
-from enrollment.orgs.paging import Page, encode_cursor
 from enrollment.registration import repository as repo
 from enrollment.registration.schemas import (
     ProjectCreate,
@@ -59,6 +58,7 @@ from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import ADMIN_LEVEL, Principal, Role
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.pagination import Page, encode_cursor
 
 
 def teacher_org(teacher: Teacher) -> OrgPath:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from enrollment.deps import EventOutbox, Pii
-from enrollment.orgs.paging import MAX_LIMIT, Page
 from enrollment.teachers import queries, service, transfers
 from enrollment.teachers.schemas import (
     TeacherChangeRead,
@@ -22,6 +21,7 @@ from enrollment.teachers.schemas import (
 from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.pagination import MAX_LIMIT, Page
 
 router = APIRouter(tags=["teachers"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.errors import OrgNotFound, TeacherNotFound
 from enrollment.orgs import repository as org_repo
-from enrollment.orgs.paging import Page, decode_int_cursor, decode_uuid_cursor, next_cursor
 from enrollment.orgs.service import org_path, visible
 from enrollment.teachers import repository as repo
 from enrollment.teachers.history import ID_CONTEXT
@@ -17,6 +16,7 @@ from enrollment.teachers.repository import TeacherFilter
 from enrollment.teachers.schemas import TeacherChangeRead, TeacherRead
 from enrollment.teachers.service import ADMINS, parse_id_number, read_teacher
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.pagination import Page, decode_int_cursor, decode_uuid_cursor, next_cursor
 from yanxiu.kit.pii import PiiCipher
 
 

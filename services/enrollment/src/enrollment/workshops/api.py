@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from enrollment.orgs.paging import MAX_LIMIT, Page
 from enrollment.workshops import service
 from enrollment.workshops.schemas import (
     CaseCreate,
@@ -20,6 +19,7 @@ from enrollment.workshops.schemas import (
     WorkshopRead,
 )
 from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.pagination import MAX_LIMIT, Page
 
 router = APIRouter(tags=["workshops"])
 Cursor = Annotated[str | None, Query(max_length=200)]

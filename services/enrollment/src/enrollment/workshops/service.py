@@ -30,7 +30,6 @@ from enrollment.errors import (
     WorkshopNotFound,
 )
 from enrollment.models import Workshop, WorkshopCase, WorkshopHost, WorkshopMember
-from enrollment.orgs.paging import Page, encode_cursor
 from enrollment.registration import repository as registration_repo
 from enrollment.registration.scope import SHANGHAI, uuid_after
 from enrollment.registration.service import teacher_org
@@ -49,6 +48,7 @@ from yanxiu.contracts.enrollment import WorkshopJoined
 from yanxiu.kit.auth import ADMIN_LEVEL, Principal, Role
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.pagination import Page, encode_cursor
 
 LEVELS = {1: "province", 2: "city", 3: "county"}
 QUOTA_PERCENT = 5

@@ -12,7 +12,15 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from enrollment.errors import InvalidCursor
+from yanxiu.kit.errors import DomainError
+
+
+class InvalidCursor(DomainError):
+    status = 422
+    code = "invalid_cursor"
+    title_zh = "分页游标无效"
+    title_en = "Invalid page cursor"
+
 
 T = TypeVar("T")
 MAX_LIMIT = 500
