@@ -62,3 +62,9 @@ def test_unsigned_token_is_rejected() -> None:
     )
     with pytest.raises(Unauthorized):
         TokenVerifier(PUB).verify(token)
+
+
+def test_admin_token_whose_org_path_does_not_reach_its_level_is_rejected() -> None:
+    short = Principal(user_id="u", role=Role.county_admin, org_path=("370000", "371000"))
+    with pytest.raises(Unauthorized):
+        TokenVerifier(PUB).verify(issue_token(short, private_key_pem=PRIV))

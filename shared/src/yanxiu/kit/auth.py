@@ -120,7 +120,7 @@ class TokenVerifier:
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "iss"]},
             )
-            return Principal(
+            principal = Principal(
                 user_id=claims["sub"],
                 role=Role(claims["role"]),
                 org_path=tuple(claims.get("org") or ()),
@@ -131,3 +131,10 @@ class TokenVerifier:
             raise Unauthorized("登录已过期，请重新登录", "Token expired") from exc
         except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
             raise Unauthorized("令牌无效", "Invalid token") from exc
+        # An admin acts on the subtree under its own unit: its org path must reach that level.
+        level = ADMIN_LEVEL.get(principal.role)
+        if level is not None and len(principal.org_path) != level:
+            raise Unauthorized(
+                "令牌的组织范围与角色不符", "Token org scope does not match its role"
+            )
+        return principal
