@@ -318,3 +318,19 @@ async def test_import_accepts_stage_codes_and_refuses_ambiguous_school_names(
     assert "同名" in error["message_zh"]
     r = await upload(client, token, csv_bytes([row(学段="primary"), row(学校="370103-S999")]))
     assert r.status_code == 201, r.text
+
+
+async def test_id_numbers_mangled_by_excel_number_format_get_a_text_format_hint(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    csv = (
+        "姓名,身份证号,学校,学段,学科,是否乡村教师\n"
+        f"王芳,370102198503120000,{LIXIA_SCHOOL[-1]},小学,语文,否\n"
+    ).encode()
+    r = await client.post(
+        "/teachers/import",
+        files={"file": ("teachers.csv", csv, "text/csv")},
+        headers={"Authorization": "Bearer " + token_for("county_admin", LIXIA_SCHOOL[:3])},
+    )
+    assert r.status_code == 422
+    assert "文本格式" in str(r.json())

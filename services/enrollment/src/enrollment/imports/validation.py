@@ -30,6 +30,7 @@ _PHONE = re.compile(r"^1\d{10}$")
 _CJK_NAME = re.compile(r"^[\u3400-\u9fff\u00b7\s]+$")
 _YES = {"是", "Y", "YES", "1", "TRUE"}
 _NO = {"否", "N", "NO", "0", "FALSE"}
+_LOOKS_NUMERIC = re.compile(r"^\d{15}000$|^\d(\.\d+)?[Ee]\+\d+$")
 _GENDERS = {"男": "male", "女": "female"}
 
 
@@ -148,7 +149,15 @@ def check_row(
         try:
             idn = idcard.parse(raw_id)
         except idcard.InvalidIdNumber as exc:
-            fail(ID_NUMBER, raw_id, exc.zh, exc.en)
+            zh, en = exc.zh, exc.en
+            if _LOOKS_NUMERIC.match(raw_id):
+                # Excel keeps 15 significant digits of a number: the last ones become 0.
+                zh += "（若在Excel中该列为数字格式，末几位会丢失，请将身份证号列设为文本格式）"
+                en += (
+                    " (if Excel stored the column as numbers, the last digits were lost: "
+                    "format the ID number column as text)"
+                )
+            fail(ID_NUMBER, raw_id, zh, en)
 
     gender = cell(GENDER)
     if gender is not None:
