@@ -5,6 +5,7 @@ cases; nothing commits here."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,30 +130,20 @@ async def open_counties(
         today(now),
     )
     city_id = actor.org_path[1]
-    rows: list[dict[str, object]] = []
-    for org_id in dict.fromkeys(org_ids):
-        org = await repo.get_org(session, org_id)
-        if org is None or org.level != "county" or not actor.covers(org_path(org)):
-            raise NotACountyOfYourCity(
-                f"{org_id} 不是本市的县（市、区）", f"{org_id} is not a county of your city"
-            )
-        rows.append(
-            {
-                "project_id": project.id,
-                "org_id": org.id,
-                "level": "county",
-                "city_id": city_id,
-                "county_id": org.id,
-                "opened_by": actor.user_id,
-            }
-        )
-    await _ensure_open_list(session, project_id=project.id, unit=city_id)
-    await repo.add_units(session, rows)
-    return [u for u in [await _unit(session, project.id, r["org_id"]) for r in rows] if u]
-
-
-async def _unit(session: AsyncSession, project_id: uuid.UUID, org_id: object) -> ProjectUnit | None:
-    return await repo.get_unit(session, project_id=project_id, org_id=str(org_id))
+    refused = NotACountyOfYourCity
+    return await _open_units(
+        session,
+        actor=actor,
+        project=project,
+        org_ids=org_ids,
+        level="county",
+        unit=city_id,
+        city_id=city_id,
+        county_id=None,
+        refuse=lambda oid: refused(
+            f"{oid} 不是本市的县（市、区）", f"{oid} is not a county of your city"
+        ),
+    )
 
 
 async def open_schools(
@@ -176,26 +167,56 @@ async def open_schools(
     city_id, county_id = actor.org_path[1], actor.org_path[2]
     if await repo.get_unit(session, project_id=project.id, org_id=county_id) is None:
         raise CountyNotOpened()
+    refused = NotASchoolOfYourCounty
+    return await _open_units(
+        session,
+        actor=actor,
+        project=project,
+        org_ids=org_ids,
+        level="school",
+        unit=county_id,
+        city_id=city_id,
+        county_id=county_id,
+        refuse=lambda oid: refused(
+            f"{oid} 不是本县（市、区）的学校", f"{oid} is not a school of your county"
+        ),
+    )
+
+
+async def _open_units(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    project: Project,
+    org_ids: list[str],
+    level: str,
+    unit: str,
+    city_id: str,
+    county_id: str | None,
+    refuse: Callable[[str], Exception],
+) -> list[ProjectUnit]:
+    """Open counties or schools under the caller's own unit, while its list is not submitted."""
     rows: list[dict[str, object]] = []
     for org_id in dict.fromkeys(org_ids):
         org = await repo.get_org(session, org_id)
-        if org is None or org.level != "school" or not actor.covers(org_path(org)):
-            raise NotASchoolOfYourCounty(
-                f"{org_id} 不是本县（市、区）的学校", f"{org_id} is not a school of your county"
-            )
+        if org is None or org.level != level or not actor.covers(org_path(org)):
+            raise refuse(org_id)
         rows.append(
             {
                 "project_id": project.id,
                 "org_id": org.id,
-                "level": "school",
+                "level": level,
                 "city_id": city_id,
-                "county_id": county_id,
+                "county_id": county_id or org.id,
                 "opened_by": actor.user_id,
             }
         )
-    await _ensure_open_list(session, project_id=project.id, unit=county_id)
+    await _ensure_open_list(session, project_id=project.id, unit=unit)
     await repo.add_units(session, rows)
-    return [u for u in [await _unit(session, project.id, r["org_id"]) for r in rows] if u]
+    units = [
+        await repo.get_unit(session, project_id=project.id, org_id=str(r["org_id"])) for r in rows
+    ]
+    return [u for u in units if u]
 
 
 async def list_units(
