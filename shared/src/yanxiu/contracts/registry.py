@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yanxiu.contracts import enrollment
+from yanxiu.contracts import credits, enrollment, learning, lessons
 from yanxiu.contracts.envelope import Event
 
 _ALL: list[type[Event]] = [
@@ -15,6 +15,9 @@ _ALL: list[type[Event]] = [
     enrollment.TeacherDeparted,
     enrollment.UnitSubmitted,
     enrollment.WorkshopJoined,
+    *learning.EVENTS,
+    *lessons.EVENTS,
+    *credits.EVENTS,
 ]
 
 REGISTRY: dict[tuple[str, int], type[Event]] = {(c.TYPE, c.VERSION): c for c in _ALL}

@@ -1,0 +1,74 @@
+"""Events produced by the lessons service (优课, topic `lessons.events.v1`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from yanxiu.contracts.envelope import Event, OrgPath
+
+LESSONS_TOPIC = "lessons.events.v1"
+AwardLevel = Literal["first", "second", "third", "provincial"]
+
+
+# type: lessons.review_submitted  v1   key: reviewer_id (a teacher id)
+# A teacher submitted a peer review (观评课) of an assigned city-level lesson. Learning credits
+# the reviewer's subject required hours by the project's rule, once per `assignment_id`.
+class ReviewSubmitted(Event):
+    TYPE: ClassVar[str] = "lessons.review_submitted"
+    TOPIC: ClassVar[str] = LESSONS_TOPIC
+    KEY_FIELD: ClassVar[str] = "reviewer_id"
+
+    review_id: uuid.UUID
+    assignment_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    lesson_id: uuid.UUID
+    project_id: uuid.UUID
+    project_year: int
+    stage: str
+    subject: str
+    total_score: Decimal
+    org: OrgPath
+    submitted_at: datetime
+
+
+# type: lessons.review_revoked  v1   key: reviewer_id
+# A submitted review no longer counts (found invalid by an admin); learning re-evaluates.
+class ReviewRevoked(Event):
+    TYPE: ClassVar[str] = "lessons.review_revoked"
+    TOPIC: ClassVar[str] = LESSONS_TOPIC
+    KEY_FIELD: ClassVar[str] = "reviewer_id"
+
+    review_id: uuid.UUID
+    assignment_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    project_id: uuid.UUID
+    project_year: int
+    reason: str
+    org: OrgPath
+    revoked_at: datetime
+
+
+# type: lessons.lesson_awarded  v1   key: teacher_id (the lesson's author)
+# A lesson received a city-level award (一/二/三等) or was selected as a provincial lesson
+# (省级优课). Credits may turn it into credit by the region's rule.
+class LessonAwarded(Event):
+    TYPE: ClassVar[str] = "lessons.lesson_awarded"
+    TOPIC: ClassVar[str] = LESSONS_TOPIC
+    KEY_FIELD: ClassVar[str] = "teacher_id"
+
+    award_id: uuid.UUID
+    lesson_id: uuid.UUID
+    teacher_id: uuid.UUID
+    year: int
+    award: AwardLevel
+    lesson_title: str
+    stage: str
+    subject: str
+    org: OrgPath
+    awarded_at: datetime
+
+
+EVENTS: list[type[Event]] = [ReviewSubmitted, ReviewRevoked, LessonAwarded]
