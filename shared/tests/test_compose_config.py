@@ -474,13 +474,14 @@ def test_every_process_verifies_jwts_with_the_public_key_secret() -> None:
         assert "jwt_public_key" in secret_names(services()[name]), name
 
 
-def test_private_key_and_pii_key_reach_only_their_owner() -> None:
+def test_private_key_pii_key_and_provider_key_reach_only_their_owner() -> None:
     for name, svc in services().items():
         env = environment(svc)
         owns_private_key = "gateway_jwt_private_key" in secret_names(svc)
         assert owns_private_key == (name == "gateway"), f"{name}: private key mount"
         assert ("GATEWAY_JWT_PRIVATE_KEY_FILE" in env) == (name == "gateway"), name
         assert ("ENROLLMENT_PII_KEY" in env) == (name == "enrollment"), name
+        assert ("LEARNING_PROVIDER_SECRET_KEY" in env) == (name == "learning"), name
 
 
 def test_key_file_variables_point_at_mounted_secrets() -> None:

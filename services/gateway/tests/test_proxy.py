@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import httpx
+import aiohttp
 
 from gateway.main import create_app
 from yanxiu.testing import app_client
@@ -128,9 +128,10 @@ async def test_one_connection_pool_serves_every_upstream_call(
 ) -> None:
     app = create_app(make_settings(enrollment_url=upstream_url, lessons_url=upstream_url))
     async with app_client(app) as client:
-        pool = app.state.runtime.http
-        assert isinstance(pool, httpx.AsyncClient)
+        pool = app.state.runtime.proxy_http
+        assert isinstance(pool, aiohttp.ClientSession)
         for service in ("enrollment", "lessons", "enrollment"):
             assert (await client.get(f"/api/v1/{service}/echo/x")).status_code == 200
-        assert app.state.runtime.http is pool
-    assert pool.is_closed  # closed with the lifespan
+        assert app.state.runtime.proxy_http is pool
+        assert pool.connector is not None and len(pool.connector._conns) == 1  # one kept-alive
+    assert pool.closed  # closed with the lifespan

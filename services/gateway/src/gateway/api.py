@@ -179,4 +179,6 @@ async def forward(service_name: str, path: str, request: Request, rt: Runtime) -
     base_url = rt.upstreams.get(service_name)
     if base_url is None:
         raise UnknownService(service_name)
-    return await proxy.forward(rt.http, request, service=service_name, base_url=base_url, path=path)
+    return await proxy.forward(
+        rt.proxy_http, request, service=service_name, base_url=base_url, path=path
+    )

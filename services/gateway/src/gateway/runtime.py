@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, cast
 
+import aiohttp
 import httpx
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.config import GatewaySettings
 from gateway.openapi import MergedOpenAPI
-from gateway.proxy import make_client
+from gateway.proxy import make_client, make_proxy_session
 from gateway.ratelimit import RateLimiter, TokenBuckets
 from gateway.tokens import TokenIssuer, public_key_pem
 from yanxiu.kit.auth import TokenVerifier
@@ -26,6 +27,7 @@ class GatewayRuntime:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
+    proxy_http: aiohttp.ClientSession
     issuer: TokenIssuer
     verifier: TokenVerifier
     limiter: RateLimiter | None
@@ -43,6 +45,7 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
         engine=engine,
         session_factory=make_session_factory(engine),
         http=make_client(settings),
+        proxy_http=make_proxy_session(settings),
         issuer=TokenIssuer(
             private_key_pem=private_pem,
             issuer=settings.jwt_issuer,
@@ -61,6 +64,7 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
 
 async def close_runtime(rt: GatewayRuntime) -> None:
     await rt.http.aclose()
+    await rt.proxy_http.close()
     await rt.engine.dispose()
 
 

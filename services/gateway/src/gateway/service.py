@@ -133,14 +133,14 @@ async def login(
 
 
 # Roles other than admins and teachers, and who above the school may open them.
-_STAFF_ROLES = (Role.workshop_host, Role.expert)
+_STAFF_ROLES = (Role.workshop_host, Role.expert, Role.training_institution)
 
 
 def ensure_may_open(actor: Principal, data: AccountCreate) -> None:
     """Accounts are opened by the level above, inside the caller's own subtree: the province
     opens city admins, a city its county admins, a county its school admins, a school admin its
-    teachers (the levels above may do that too). Workshop hosts and experts are opened by
-    county, city or province admins in their subtree."""
+    teachers (the levels above may do that too). Workshop hosts, experts and training
+    institutions are opened by county, city or province admins in their subtree."""
     if actor.role not in ADMIN_LEVEL:
         raise Forbidden("只有管理员可以开通账号", "Only admins open accounts")
     path = tuple(data.org_path)
@@ -161,8 +161,9 @@ def ensure_may_open(actor: Principal, data: AccountCreate) -> None:
     elif data.role in _STAFF_ROLES:
         if actor.role is Role.school_admin:
             raise Forbidden(
-                "工作坊主持人和专家账号由县级及以上管理员开通",
-                "Workshop hosts and experts are opened by county admins and above",
+                "工作坊主持人、专家和培训机构账号由县级及以上管理员开通",
+                "Workshop hosts, experts and training institutions are opened by county admins"
+                " and above",
             )
     else:
         raise Forbidden(

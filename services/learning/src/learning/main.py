@@ -2,10 +2,18 @@
 
 from fastapi import FastAPI
 
-from learning.api import router
+from learning.api import router as plans_router
+from learning.attainment.api import router as attainment_router
+from learning.attainment.consumers import lessons_events
+from learning.catalog.api import router as catalog_router
 from learning.config import Settings
 from learning.consumers import enrollment_events
 from learning.models import metadata
+from learning.progress.api import router as progress_router
+from learning.providers.api import router as providers_router
+from learning.rules.api import router as rules_router
+from learning.selection.api import router as selection_router
+from yanxiu.contracts.learning import LEARNING_TOPIC
 from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.settings import KitSettings
 
@@ -13,10 +21,18 @@ SPEC = ServiceSpec(
     name="learning",
     title="Yanxiu learning 课程学习",
     metadata=metadata,
-    routers=[router],
+    routers=[
+        plans_router,
+        catalog_router,
+        rules_router,
+        selection_router,
+        attainment_router,
+        progress_router,
+        providers_router,
+    ],
     settings_factory=Settings,
-    subscribers=[enrollment_events],
-    produces=["learning.events.v1"],
+    subscribers=[enrollment_events, lessons_events],
+    produces=[LEARNING_TOPIC],
 )
 
 

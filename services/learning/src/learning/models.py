@@ -50,3 +50,24 @@ class Plan(Base):
     @property
     def org_path(self) -> list[str]:
         return [self.province_id, self.city_id, self.county_id, self.school_id]
+
+
+# Each feature package declares its tables on the same metadata; importing them here lets
+# alembic and the app see the whole schema. (Placed last: they import Base from this module.)
+from learning.attainment import models as _attainment  # noqa: E402
+from learning.catalog import models as _catalog  # noqa: E402
+from learning.progress import models as _progress  # noqa: E402
+from learning.providers import models as _providers  # noqa: E402
+from learning.rules import models as _rules  # noqa: E402
+from learning.selection import models as _selection  # noqa: E402
+
+__all__ = [
+    "Base",
+    "Plan",
+    "_attainment",
+    "_catalog",
+    "_progress",
+    "_providers",
+    "_rules",
+    "_selection",
+]

@@ -44,3 +44,10 @@ async def set_plan_status(
 async def plans_of(session: AsyncSession, teacher_id: uuid.UUID) -> list[Plan]:
     stmt = select(Plan).where(Plan.teacher_id == teacher_id).order_by(Plan.project_year.desc())
     return list((await session.scalars(stmt)).all())
+
+
+async def plan_of(
+    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID
+) -> Plan | None:
+    stmt = select(Plan).where(Plan.teacher_id == teacher_id, Plan.project_id == project_id)
+    return (await session.scalars(stmt)).one_or_none()

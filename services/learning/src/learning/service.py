@@ -54,7 +54,8 @@ async def plans_for(
     plans = await repo.plans_of(session, teacher_id)
     if actor.teacher_id == str(teacher_id):
         return plans
-    visible = [p for p in plans if actor.covers(p.org_path)]
+    # Only admins see other teachers' plans (a teacher's org path covers their whole school).
+    visible = [p for p in plans if actor.is_admin and actor.covers(p.org_path)]
     if not visible:
         raise PlanNotFound()
     return visible

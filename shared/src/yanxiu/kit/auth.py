@@ -29,6 +29,9 @@ class Role(StrEnum):
     workshop_host = "workshop_host"
     expert = "expert"
     provider = "provider"
+    # 培训机构: enters offline training records for teachers inside its org path (a city or
+    # county it serves); opened by county admins and above.
+    training_institution = "training_institution"
 
 
 ADMIN_LEVEL: dict[Role, int] = {

@@ -1,0 +1,615 @@
+"""Heartbeat benchmark (学习心跳): single heartbeats from many simulated teachers through the real
+gateway (`POST /api/v1/learning/progress`), side by side in the same run with the floor — an
+endpoint that does nothing but one INSERT per request (`POST /api/v1/learning/progress/_floor`,
+on only with LEARNING_BENCH_FLOOR=true) — then a fixed-rate run at 1,000 heartbeats/s.
+
+The learning service and the gateway run as real uvicorn processes on a fresh, migrated
+database (embedded Tansu broker); every simulated teacher has an active plan and its own token.
+Each teacher plays one 4-hour video at real speed: a heartbeat claims the time since its
+previous one, so heartbeats are accepted. After the runs, every 2xx is checked against the rows
+in the database (an answered heartbeat is durable).
+
+    .venv/bin/python -m bench.learning_heartbeats --seconds 15 --concurrency 64
+
+Prints requests/s and p50/p99 ms for both endpoints, the ratio, and p99 at the fixed rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import insert
+
+from learning.catalog.models import Course
+from learning.models import Plan
+from learning.rules import repository as rules_repo
+from learning.rules.catalogue import shipped
+from learning.rules.service import today_in_shanghai
+from stack.migrate import migrate_all
+from yanxiu.devstack.broker import TansuBroker
+from yanxiu.devstack.paths import data_dir
+from yanxiu.devstack.postgres import create_database, drop_database, ensure_server
+from yanxiu.kit.auth import Principal, Role, generate_keypair, issue_token
+from yanxiu.kit.db import asyncpg_url, make_engine, make_session_factory, plain_url
+
+SCHOOL = ("370000", "370100", "370102", "370102-B001")
+VIDEO_SECONDS = 4 * 3600
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- a minimal keep-alive HTTP/1.1 client: the load generator shares the 2 cores, so it must be
+# --- cheaper than the servers it measures (httpx costs several times more per request).
+
+
+class Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, token: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split(b" ", 2)[1])
+        length, chunked = 0, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if not chunked:
+            return status, await self.reader.readexactly(length)
+        data = b""
+        while True:
+            size = int((await self.reader.readline()).strip(), 16)
+            if size == 0:
+                await self.reader.readline()
+                return status, data
+            data += await self.reader.readexactly(size)
+            await self.reader.readline()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+@dataclass
+class Teacher:
+    id: uuid.UUID
+    token: str
+    session: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:12]}")
+    position: float = 0.0
+    last: float | None = None
+
+    def heartbeat(self, course_id: uuid.UUID, project_id: uuid.UUID, *, floor: bool) -> bytes:
+        """The next heartbeat at real speed: it claims the time since the previous one. The
+        floor gets the same body but never sees the playhead, so it does not move it."""
+        if floor:
+            return self._body(course_id, project_id, [])
+        now = time.monotonic()
+        segments: list[list[float]] = []
+        if self.last is not None:
+            # Slightly under real time: the server measures from receipt, not from sending.
+            played = max(0.0, (now - self.last) * 0.9)
+            end = min(VIDEO_SECONDS, self.position + played)
+            if end > self.position:
+                segments = [[round(self.position, 3), round(end, 3)]]
+            self.position = end
+        self.last = now
+        return self._body(course_id, project_id, segments)
+
+    def _body(
+        self, course_id: uuid.UUID, project_id: uuid.UUID, segments: list[list[float]]
+    ) -> bytes:
+        return json.dumps(
+            {
+                "course_id": str(course_id),
+                "project_id": str(project_id),
+                "device_session_id": self.session,
+                "position": round(self.position, 3),
+                "segments": segments,
+                "client_at": datetime.now(UTC).isoformat(),
+            }
+        ).encode()
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    def add(self, status: int, ms: float) -> None:
+        self.latencies.append(ms)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def summary(self) -> dict[str, Any]:
+        n = len(self.latencies)
+        return {
+            "requests": n,
+            "rps": n / self.elapsed if self.elapsed else 0.0,
+            "p50_ms": statistics.median(self.latencies) if n else 0.0,
+            "p99_ms": pct(self.latencies, 99) if n else 0.0,
+            "statuses": dict(sorted(self.statuses.items())),
+        }
+
+
+@dataclass
+class Target:
+    host: str
+    port: int
+    path: str
+    course_id: uuid.UUID
+    project_id: uuid.UUID
+
+    @property
+    def floor(self) -> bool:
+        return self.path.endswith("/_floor")
+
+
+async def closed_loop(
+    target: Target, teachers: list[Teacher], *, concurrency: int, seconds: float
+) -> Tally:
+    """`concurrency` connections, each sending its next request as soon as the last returns;
+    the teachers are shared out between the connections."""
+    tally = Tally()
+    stop_at = time.perf_counter() + seconds
+
+    async def worker(mine: list[Teacher]) -> None:
+        conn = Connection(target.host, target.port)
+        i = 0
+        try:
+            while time.perf_counter() < stop_at:
+                teacher = mine[i % len(mine)]
+                i += 1
+                body = teacher.heartbeat(target.course_id, target.project_id, floor=target.floor)
+                t = time.perf_counter()
+                status, _ = await conn.post(target.path, teacher.token, body)
+                tally.add(status, (time.perf_counter() - t) * 1000)
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(teachers[k::concurrency]) for k in range(concurrency)))
+    tally.elapsed = time.perf_counter() - started
+    return tally
+
+
+async def fixed_rate(
+    target: Target,
+    teachers: list[Teacher],
+    *,
+    rate: float,
+    seconds: float,
+    connections: int,
+    grace: float = 5.0,
+) -> Tally:
+    """Open loop: a request is due every 1/rate s whatever the answers; latency is measured
+    from when it was due (no coordinated omission). Requests wait for a free connection; those
+    still unanswered `grace` seconds after the last was due count as status 0 with their wait
+    so far (a server slower than the rate would otherwise keep the run going for minutes)."""
+    tally = Tally()
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(Connection(target.host, target.port))
+    total = int(rate * seconds)
+    started = time.perf_counter()
+    tasks: dict[asyncio.Task[None], float] = {}
+
+    async def one(k: int, due: float) -> None:
+        teacher = teachers[k % len(teachers)]
+        conn = await pool.get()
+        try:
+            body = teacher.heartbeat(target.course_id, target.project_id, floor=target.floor)
+            status, _ = await conn.post(target.path, teacher.token, body)
+            tally.add(status, (time.perf_counter() - due) * 1000)
+        finally:
+            pool.put_nowait(conn)
+
+    for k in range(total):
+        due = started + k / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks[asyncio.create_task(one(k, due))] = due
+    _done, late = await asyncio.wait(tasks, timeout=grace)
+    now = time.perf_counter()
+    for task in late:
+        task.cancel()
+        tally.add(0, (now - tasks[task]) * 1000)
+    await asyncio.gather(*late, return_exceptions=True)
+    tally.elapsed = now - started
+    while not pool.empty():
+        pool.get_nowait().close()
+    return tally
+
+
+async def seed(
+    url: str, *, teachers: int, school: tuple[str, ...], video_seconds: int
+) -> tuple[uuid.UUID, uuid.UUID, list[uuid.UUID]]:
+    """One project with its learning window open, one course, `teachers` active plans."""
+    project_id, course_id = uuid.uuid4(), uuid.uuid4()
+    teacher_ids = [uuid.uuid4() for _ in range(teachers)]
+    engine = make_engine(url, pool_size=2)
+    try:
+        async with make_session_factory(engine)() as session, session.begin():
+            session.add(
+                Course(
+                    id=course_id,
+                    code="BENCH-ETHICS",
+                    title="师德师风建设（基准）",
+                    kind="elective",
+                    scope="general",
+                    hours=2,
+                    stages=["primary"],
+                    subjects=[],
+                    video_seconds=video_seconds,
+                    pass_mark=60,
+                    assessment=[{"id": "q1", "text": "?", "options": ["A"], "answer": "A"}],
+                )
+            )
+            await session.flush()
+            await open_learning_window(session, project_id)
+            rows = [
+                {
+                    "id": uuid.uuid4(),
+                    "teacher_id": t,
+                    "project_id": project_id,
+                    "registration_id": uuid.uuid4(),
+                    "project_year": datetime.now(UTC).year,
+                    "teacher_name": f"教师{i}",
+                    "stage": "primary",
+                    "subject": "语文",
+                    "province_id": school[0],
+                    "city_id": school[1],
+                    "county_id": school[2],
+                    "school_id": school[3],
+                    "status": "active",
+                }
+                for i, t in enumerate(teacher_ids)
+            ]
+            for k in range(0, len(rows), 5000):
+                await session.execute(insert(Plan), rows[k : k + 5000])
+    finally:
+        await engine.dispose()
+    return project_id, course_id, teacher_ids
+
+
+async def open_learning_window(session: Any, project_id: uuid.UUID) -> None:
+    """The project runs under the shipped Shandong 2023 rules with every window open all year
+    (the benchmark may run on any day); heartbeats are checked against them as always."""
+    doc = shipped()["shandong-2023"].model_dump(mode="json")
+    doc["windows"] = {w: {"opens": "01-01", "closes": "12-31"} for w in doc["windows"]}
+    await rules_repo.put(
+        session,
+        project_id=project_id,
+        year=today_in_shanghai().year,
+        code="shandong-2023",
+        ruleset=doc,
+        assigned_by="bench",
+    )
+
+
+# --- the platform under test: fresh database, broker, learning and gateway as processes ---------
+
+
+@contextlib.contextmanager
+def processes(
+    env: dict[str, str],
+    *,
+    learning_port: int,
+    gateway_port: int,
+    workers: int,
+    gateway_workers: int,
+) -> Iterator[None]:
+    logs = data_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for name, port, n in (
+        ("learning", learning_port, workers),
+        ("gateway", gateway_port, gateway_workers),
+    ):
+        out = open(logs / f"bench-{name}.log", "ab")  # noqa: SIM115
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    f"{name}.main:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--workers",
+                    str(n),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+async def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                r = await client.get(url)
+                if r.status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout}s")
+
+
+@contextlib.asynccontextmanager
+async def platform(
+    teachers: int, *, workers: int, gateway_workers: int, window_ms: float, pool_size: int
+) -> AsyncIterator[tuple[dict[str, Target], list[Teacher], str]]:
+    server, _how = await ensure_server(data_dir())
+    name = f"yanxiu_bench_hb_{uuid.uuid4().hex[:6]}"
+    url = asyncpg_url(await create_database(server, name))
+    broker = TansuBroker()
+    try:
+        await migrate_all(url)
+        private, public = generate_keypair()
+        project_id, course_id, teacher_ids = await seed(
+            url, teachers=teachers, school=SCHOOL, video_seconds=VIDEO_SECONDS
+        )
+        roster = [
+            Teacher(
+                id=t,
+                token=issue_token(
+                    Principal(
+                        user_id=f"u-{t.hex[:12]}",
+                        role=Role.teacher,
+                        org_path=SCHOOL,
+                        name="基准教师",
+                        teacher_id=str(t),
+                    ),
+                    private_key_pem=private,
+                ),
+            )
+            for t in teacher_ids
+        ]
+        bootstrap = broker.start()
+        learning_port, gateway_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "KAFKA_FETCH_MAX_WAIT_MS": "10",
+            "JWT_PUBLIC_KEY": public,
+            "GATEWAY_JWT_PRIVATE_KEY": private,
+            "GATEWAY_LEARNING_URL": f"http://127.0.0.1:{learning_port}",
+            "GATEWAY_RATE_LIMIT_PER_SECOND": "100000",
+            "GATEWAY_RATE_LIMIT_BURST": "100000",
+            "LEARNING_BENCH_FLOOR": "true",
+            "LEARNING_PROGRESS_BATCH_WINDOW_MS": str(window_ms),
+            "LOG_LEVEL": "WARNING",
+            "DB_POOL_SIZE": str(pool_size),
+        }
+        with processes(
+            env,
+            learning_port=learning_port,
+            gateway_port=gateway_port,
+            workers=workers,
+            gateway_workers=gateway_workers,
+        ):
+            await wait_ready(f"http://127.0.0.1:{learning_port}/healthz")
+            await wait_ready(f"http://127.0.0.1:{gateway_port}/healthz")
+            base = "/api/v1/learning"
+            targets = {
+                "heartbeat": Target(
+                    "127.0.0.1", gateway_port, f"{base}/progress", course_id, project_id
+                ),
+                "floor": Target(
+                    "127.0.0.1", gateway_port, f"{base}/progress/_floor", course_id, project_id
+                ),
+                "heartbeat_direct": Target(
+                    "127.0.0.1", learning_port, "/progress", course_id, project_id
+                ),
+                "floor_direct": Target(
+                    "127.0.0.1", learning_port, "/progress/_floor", course_id, project_id
+                ),
+            }
+            yield targets, roster, url
+    finally:
+        broker.stop()
+        await drop_database(server, name)
+
+
+async def durable_rows(url: str) -> dict[str, int]:
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        rows = await conn.fetch("SELECT outcome, count(*) AS n FROM learning.heartbeats GROUP BY 1")
+    finally:
+        await conn.close()
+    return {r["outcome"]: int(r["n"]) for r in rows}
+
+
+async def bench(
+    *,
+    teachers: int = 2000,
+    concurrency: int = 64,
+    seconds: float = 10.0,
+    rate: float = 1000.0,
+    rate_seconds: float = 10.0,
+    workers: int = 1,
+    gateway_workers: int = 1,
+    window_ms: float = 2.0,
+    pool_size: int = 40,
+) -> dict[str, Any]:
+    async with platform(
+        teachers,
+        workers=workers,
+        gateway_workers=gateway_workers,
+        window_ms=window_ms,
+        pool_size=pool_size,
+    ) as (targets, roster, url):
+        hb, fl = targets["heartbeat"], targets["floor"]
+        # Warm up both paths (connections, compiled statements), then measure.
+        await closed_loop(fl, roster, concurrency=min(concurrency, 8), seconds=1)
+        await closed_loop(hb, roster, concurrency=min(concurrency, 8), seconds=1)
+        before = await durable_rows(url)
+        tallies: dict[str, Tally] = {}
+        for key in ("floor", "heartbeat", "floor_direct", "heartbeat_direct"):
+            tallies[key] = await closed_loop(
+                targets[key], roster, concurrency=concurrency, seconds=seconds
+            )
+        steady = await fixed_rate(
+            hb, roster, rate=rate, seconds=rate_seconds, connections=max(concurrency, 64)
+        )
+        steady_direct = await fixed_rate(
+            targets["heartbeat_direct"],
+            roster,
+            rate=rate,
+            seconds=rate_seconds,
+            connections=max(concurrency, 64),
+        )
+        after = await durable_rows(url)
+    heart, floor = tallies["heartbeat"], tallies["floor"]
+    direct = tallies["heartbeat_direct"], tallies["floor_direct"]
+    answered_ok = sum(t.statuses.get(200, 0) for t in (heart, steady, direct[0], steady_direct))
+    stored_ok = after.get("accepted", 0) - before.get("accepted", 0)
+    floor_ok = floor.statuses.get(200, 0) + direct[1].statuses.get(200, 0)
+    stored_floor = after.get("floor", 0) - before.get("floor", 0)
+    return {
+        "teachers": teachers,
+        "concurrency": concurrency,
+        "workers": workers,
+        "gateway_workers": gateway_workers,
+        "floor": floor.summary(),
+        "heartbeat": heart.summary(),
+        "heartbeat_direct": direct[0].summary(),
+        "floor_direct": direct[1].summary(),
+        "fixed_rate": {**steady.summary(), "target_rps": rate},
+        "fixed_rate_direct": {**steady_direct.summary(), "target_rps": rate},
+        "ratio": heart.summary()["rps"] / max(floor.summary()["rps"], 1e-9),
+        "ratio_direct": direct[0].summary()["rps"] / max(direct[1].summary()["rps"], 1e-9),
+        "accepted_answered": answered_ok,
+        "accepted_stored": stored_ok,
+        "floor_answered": floor_ok,
+        "floor_stored": stored_floor,
+        "durable": stored_ok >= answered_ok and stored_floor >= floor_ok,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--teachers", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--rate-seconds", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of learning")
+    parser.add_argument("--gateway-workers", type=int, default=1)
+    parser.add_argument("--window-ms", type=float, default=2.0)
+    parser.add_argument("--pool-size", type=int, default=40, help="DB pool of each process")
+    args = parser.parse_args()
+    r = asyncio.run(
+        bench(
+            teachers=args.teachers,
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+            rate=args.rate,
+            rate_seconds=args.rate_seconds,
+            workers=args.workers,
+            gateway_workers=args.gateway_workers,
+            window_ms=args.window_ms,
+            pool_size=args.pool_size,
+        )
+    )
+    print(
+        f"heartbeats through the gateway: {r['teachers']:,} teachers, "
+        f"{r['concurrency']} connections, learning ×{r['workers']}, gateway ×{r['gateway_workers']}"
+    )
+    print(f"  {'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for label, key in (
+        ("gateway: floor (1 INSERT/request)", "floor"),
+        ("gateway: POST /progress", "heartbeat"),
+        ("direct: floor (1 INSERT/request)", "floor_direct"),
+        ("direct: POST /progress", "heartbeat_direct"),
+    ):
+        s = r[key]
+        print(
+            f"  {label:<34}{s['rps']:>9.0f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}  {s['statuses']}"
+        )
+    for where, key in (("gateway", "fixed_rate"), ("direct", "fixed_rate_direct")):
+        f = r[key]
+        label = f"{where}: POST /progress at {int(f['target_rps'])}/s"
+        figures = f"{f['rps']:>9.0f}{f['p50_ms']:>9.1f}{f['p99_ms']:>9.1f}"
+        print(f"  {label:<34}{figures}  {f['statuses']}")
+    print(
+        f"  heartbeat / floor: {r['ratio']:.2f}× through the gateway (target ≥ 2×), "
+        f"{r['ratio_direct']:.2f}× direct"
+    )
+    f, fd = r["fixed_rate"], r["fixed_rate_direct"]
+    print(
+        f"  p99 at {int(f['target_rps'])}/s: {f['p99_ms']:.1f} ms through the gateway, "
+        f"{fd['p99_ms']:.1f} ms direct  (target < 100 ms)"
+    )
+    print(
+        f"  durable: {r['accepted_stored']:,} accepted rows for {r['accepted_answered']:,} 200s; "
+        f"{r['floor_stored']:,} floor rows for {r['floor_answered']:,} 200s "
+        f"{'OK' if r['durable'] else 'MISSING ROWS'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""The heartbeat benchmark still runs end to end at a tiny size (correctness only: every
+answered heartbeat is durable; figures come from running the module)."""
+
+from __future__ import annotations
+
+from bench.learning_heartbeats import bench
+
+
+async def test_heartbeat_bench_answers_only_durable_heartbeats() -> None:
+    r = await bench(teachers=40, concurrency=4, seconds=1.0, rate=40, rate_seconds=1.0)
+    assert r["heartbeat"]["statuses"].get(200, 0) > 0 and r["floor"]["statuses"].get(200, 0) > 0
+    assert r["durable"], r
+    assert 0 < r["heartbeat"]["p50_ms"] <= r["heartbeat"]["p99_ms"]

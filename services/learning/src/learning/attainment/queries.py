@@ -1,0 +1,77 @@
+"""Reading a teacher's attainment: evaluated live from the completions, so it always agrees
+with what the next change would emit."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning import service as plans
+from learning.attainment import repository as repo
+from learning.attainment.schemas import BucketStatus, PlanProgress, ProgressRead
+from learning.rules.ruleset import evaluate
+from learning.rules.service import ruleset_for
+from yanxiu.kit.auth import Principal
+
+
+async def progress_of(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    teacher_id: uuid.UUID,
+    project_id: uuid.UUID | None = None,
+) -> ProgressRead:
+    """The teacher themself, or an admin whose subtree holds the plan's school."""
+    items = []
+    for plan in await plans.plans_for(session, actor=actor, teacher_id=teacher_id):
+        if project_id is not None and plan.project_id != project_id:
+            continue
+        credits = await repo.live_credits(
+            session, teacher_id=teacher_id, project_id=plan.project_id
+        )
+        found = await ruleset_for(session, plan.project_id)
+        if found is None:
+            recorded = sum((c.hours for c in credits), Decimal(0))
+            items.append(
+                PlanProgress(
+                    project_id=plan.project_id,
+                    project_year=plan.project_year,
+                    rule_set=None,
+                    met=False,
+                    total_hours=Decimal(0),
+                    total_min_hours=None,
+                    buckets=[],
+                    missing=["该项目尚未设置学习规则 no rules yet"],
+                    uncounted_hours=recorded,
+                )
+            )
+            continue
+        rules = found[0]
+        ev = evaluate(rules, credits)
+        items.append(
+            PlanProgress(
+                project_id=plan.project_id,
+                project_year=plan.project_year,
+                rule_set=rules.code,
+                met=ev.met,
+                total_hours=ev.total,
+                total_min_hours=rules.total_min_hours,
+                buckets=[
+                    BucketStatus(
+                        code=b.code,
+                        name=b.name,
+                        recorded_hours=ev.recorded[b.code],
+                        counted_hours=ev.counted[b.code],
+                        min_hours=b.min_hours,
+                        max_hours=b.max_hours,
+                        met=ev.counted[b.code] >= b.min_hours,
+                    )
+                    for b in rules.buckets
+                ],
+                missing=ev.missing,
+                uncounted_hours=ev.uncounted_hours,
+            )
+        )
+    return ProgressRead(teacher_id=teacher_id, items=items)

@@ -1,0 +1,1 @@
+"""课程: the course catalogue (required/elective × subject/general, topics, assessments)."""

@@ -1,0 +1,78 @@
+"""Routes of the catalogue: courses and topics."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from learning.catalog import service
+from learning.catalog.schemas import CourseCreate, CourseRead, Kind, Scope, TopicRead
+from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.pagination import MAX_LIMIT, Page
+
+router = APIRouter(tags=["courses"])
+
+
+@router.post(
+    "/courses",
+    response_model=CourseRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="新增课程 add a course (province admin)",
+)
+async def create_course(
+    body: CourseCreate,
+    request: Request,
+    session: Session,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> CourseRead:
+        return await service.create_course(session, actor=user, body=body)
+
+    return await once(
+        session,
+        runtime(request).spec.table("idempotency_keys"),
+        key=idempotency_key,
+        actor=user.user_id,
+        operation="POST /courses",
+        request=body,
+        run=run,
+    )
+
+
+@router.get("/courses", response_model=Page[CourseRead], summary="课程列表 list courses")
+async def list_courses(
+    session: Session,
+    user: CurrentUser,
+    stage: str | None = None,
+    subject: str | None = None,
+    scope: Scope | None = None,
+    kind: Kind | None = None,
+    topic: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Page[CourseRead]:
+    return await service.list_courses(
+        session,
+        stage=stage,
+        subject=subject,
+        scope=scope,
+        kind=kind,
+        topic_id=topic,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get("/courses/{course_id}", response_model=CourseRead, summary="one course")
+async def get_course(course_id: uuid.UUID, session: Session, user: CurrentUser) -> CourseRead:
+    return await service.get_course(session, course_id=course_id)
+
+
+@router.get("/topics", response_model=list[TopicRead], summary="通识专题 general topics")
+async def topics(session: Session, user: CurrentUser) -> list[TopicRead]:
+    return [TopicRead.model_validate(t) for t in await service.topics(session)]

@@ -1,0 +1,1 @@
+"""学习进度: verified video progress from heartbeats, and assessments (考核)."""

@@ -1,0 +1,96 @@
+"""Read queries of progress: a teacher's progress rows, refusal counts in an admin's scope."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.catalog.models import Course
+from learning.progress.models import CourseProgress, Refusals
+
+
+async def progress_of(
+    session: AsyncSession, *, teacher_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> list[tuple[CourseProgress, str | None]]:
+    stmt = (
+        select(CourseProgress, Course.title)
+        .join(Course, Course.id == CourseProgress.course_id, isouter=True)
+        .where(CourseProgress.teacher_id == teacher_id)
+        .order_by(CourseProgress.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        stmt = stmt.where(CourseProgress.id > after)
+    return [(r[0], r[1]) for r in (await session.execute(stmt)).all()]
+
+
+def _scope(stmt: Any, org_path: Sequence[str]) -> Any:
+    cols = (Refusals.province_id, Refusals.city_id, Refusals.county_id, Refusals.school_id)
+    for col, org in zip(cols, org_path, strict=False):
+        stmt = stmt.where(col == org)
+    return stmt
+
+
+async def refusals_by_reason(
+    session: AsyncSession, *, scope: Sequence[str], filters: dict[str, Any]
+) -> dict[str, int]:
+    stmt = _filtered(
+        select(Refusals.reason, func.sum(Refusals.count)).group_by(Refusals.reason), scope, filters
+    )
+    return {r[0]: int(r[1]) for r in (await session.execute(stmt)).all()}
+
+
+async def refusals_by_school(
+    session: AsyncSession,
+    *,
+    scope: Sequence[str],
+    filters: dict[str, Any],
+    after: str | None,
+    limit: int,
+) -> list[tuple[str, str, str, dict[str, int]]]:
+    """(school, county, city, {reason: count}) per school, ordered by school id."""
+    schools = (
+        _filtered(select(Refusals.school_id).group_by(Refusals.school_id), scope, filters)
+        .order_by(Refusals.school_id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        schools = schools.where(Refusals.school_id > after)
+    ids = list((await session.scalars(schools)).all())
+    if not ids:
+        return []
+    stmt = _filtered(
+        select(
+            Refusals.school_id,
+            Refusals.county_id,
+            Refusals.city_id,
+            Refusals.reason,
+            func.sum(Refusals.count),
+        )
+        .where(Refusals.school_id.in_(ids))
+        .group_by(Refusals.school_id, Refusals.county_id, Refusals.city_id, Refusals.reason),
+        scope,
+        filters,
+    )
+    out: dict[str, tuple[str, str, dict[str, int]]] = {}
+    for school, county, city, reason, n in (await session.execute(stmt)).all():
+        out.setdefault(school, (county, city, {}))[2][reason] = int(n)
+    return [(s, out[s][0], out[s][1], out[s][2]) for s in ids if s in out]
+
+
+def _filtered(stmt: Any, scope: Sequence[str], filters: dict[str, Any]) -> Any:
+    stmt = _scope(stmt, scope)
+    if filters.get("project_id") is not None:
+        stmt = stmt.where(Refusals.project_id == filters["project_id"])
+    for name in ("city_id", "county_id", "school_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(Refusals, name) == filters[name])
+    if filters.get("day_from") is not None:
+        stmt = stmt.where(Refusals.day >= filters["day_from"])
+    if filters.get("day_to") is not None:
+        stmt = stmt.where(Refusals.day <= filters["day_to"])
+    return stmt

@@ -1,0 +1,232 @@
+"""学习进度 use cases: a batch of heartbeats verified and written at once; assessments (考核);
+a teacher's progress; refusal counts for admins. Nothing commits here: the heartbeat writer and
+the request boundary do."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.attainment.service import record_completion
+from learning.errors import CourseNotFound, NotRegistered
+from learning.progress import repository as repo
+from learning.progress.repository import CourseInfo, Key, Org, ProgressRow
+from learning.progress.verification import (
+    ACCEPTED,
+    Limits,
+    ViewerState,
+    verify,
+    watched_enough,
+)
+from learning.rules.service import ruleset_for, window_error
+from yanxiu.kit.errors import DomainError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What decides a heartbeat's fate, from settings."""
+
+    limits: Limits = field(default_factory=Limits)
+    watch_ratio: float = 0.95
+
+
+@dataclass(frozen=True)
+class Beat:
+    """One heartbeat as received: who (from the token), what, and the server's receipt time."""
+
+    teacher_id: uuid.UUID
+    course_id: uuid.UUID
+    project_id: uuid.UUID
+    session_id: str
+    position: float
+    segments: tuple[tuple[float, float], ...]
+    client_at: datetime | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outcome: str
+    course_id: uuid.UUID
+    credited_seconds: float = 0.0
+    watched_seconds: float = 0.0
+    video_seconds: int = 0
+    watched: bool = False
+    completed: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == ACCEPTED
+
+
+Result = Outcome | DomainError
+
+
+Plans = dict[tuple[uuid.UUID, uuid.UUID], Org]
+
+
+@dataclass
+class Admission:
+    """What the batch learnt before judging: refusals of whole heartbeats (unknown course, not
+    registered, window closed), the courses, the plans, and each project's watch ratio."""
+
+    errors: dict[int, DomainError]
+    courses: dict[uuid.UUID, CourseInfo]
+    plans: Plans
+    ratios: dict[uuid.UUID, float]
+
+
+async def _admissible(session: AsyncSession, beats: Sequence[Beat], policy: Policy) -> Admission:
+    """One query for the courses, one for the plans, one per project for its rule set (the
+    windows and the watch ratio, configurable per project; the setting where a project has
+    none)."""
+    errors: dict[int, DomainError] = {}
+    courses = await repo.courses(session, list({b.course_id for b in beats}))
+    plans = await repo.active_plans(session, list({(b.teacher_id, b.project_id) for b in beats}))
+    rule_sets = {p: await ruleset_for(session, p) for p in {b.project_id for b in beats}}
+    ratios = {
+        p: found[0].watch_ratio if found else policy.watch_ratio for p, found in rule_sets.items()
+    }
+    for i, b in enumerate(beats):
+        course = courses.get(b.course_id)
+        if course is None:
+            errors[i] = CourseNotFound()
+            continue
+        if (b.teacher_id, b.project_id) not in plans:
+            errors[i] = NotRegistered(
+                "只有已报名本项目的教师可以学习", "Only registered teachers learn"
+            )
+            continue
+        found = rule_sets[b.project_id]
+        if found is not None:
+            # The same check as rules.service.require_window, on the rule set read above and
+            # on the day the heartbeat arrived.
+            day = b.received_at.astimezone(SHANGHAI).date()
+            closed = window_error(found[0], found[1], course.window, day)  # type: ignore[arg-type]
+            if closed is not None:
+                errors[i] = closed
+    return Admission(errors, courses, plans, ratios)
+
+
+async def process_heartbeats(
+    session: AsyncSession, *, beats: Sequence[Beat], policy: Policy
+) -> list[Result]:
+    """Verifies and writes one batch (every row of it in the caller's transaction): each beat
+    gets its outcome, or the domain error that kept it from being judged."""
+    admission = await _admissible(session, beats, policy)
+    errors, courses, plans = admission.errors, admission.courses, admission.plans
+    judged = [i for i in range(len(beats)) if i not in errors]
+    results: list[Result | None] = [errors.get(i) for i in range(len(beats))]
+    if not judged:
+        return [r for r in results if r is not None]
+
+    viewers: dict[uuid.UUID, ViewerState] = await repo.lock_viewers(
+        session, [beats[i].teacher_id for i in judged]
+    )
+    wanted: dict[Key, tuple[Org, int]] = {}
+    for i in judged:
+        b = beats[i]
+        wanted[(b.teacher_id, b.course_id, b.project_id)] = (
+            plans[(b.teacher_id, b.project_id)],
+            courses[b.course_id].video_seconds,
+        )
+    rows = await repo.load_progress(session, wanted)
+
+    log: list[repo.Log] = []
+    refusals: dict[repo.RefusalKey, int] = defaultdict(int)
+    completed: list[tuple[ProgressRow, Beat, CourseInfo]] = []
+    for i in judged:
+        b = beats[i]
+        row = rows[(b.teacher_id, b.course_id, b.project_id)]
+        course = courses[b.course_id]
+        verdict = verify(
+            viewers[b.teacher_id],
+            row.state,
+            session_id=b.session_id,
+            position=b.position,
+            segments=b.segments,
+            now=b.received_at,
+            limits=policy.limits,
+        )
+        row.heartbeats += 1
+        if verdict.accepted:
+            ratio = admission.ratios[b.project_id]
+            if row.watched_at is None and watched_enough(row.state, ratio):
+                row.watched_at = b.received_at
+            passed = row.passed_at is not None or not course.has_assessment
+            if row.watched_at and passed and row.completed_at is None:
+                row.completed_at = b.received_at
+                completed.append((row, b, course))
+        else:
+            row.refused += 1
+            org = wanted[(b.teacher_id, b.course_id, b.project_id)][0]
+            refusals[
+                (b.project_id, org, b.received_at.astimezone(SHANGHAI).date(), verdict.outcome)
+            ] += 1
+        log.append(
+            (
+                b.teacher_id,
+                b.project_id,
+                b.course_id,
+                b.session_id,
+                b.position,
+                json.dumps(b.segments),
+                b.client_at,
+                b.received_at,
+                verdict.outcome,
+                verdict.credited,
+            )
+        )
+        results[i] = Outcome(
+            outcome=verdict.outcome,
+            course_id=b.course_id,
+            credited_seconds=verdict.credited,
+            watched_seconds=row.state.watched_seconds,
+            video_seconds=row.state.video_seconds,
+            watched=row.watched_at is not None,
+            completed=row.completed_at is not None,
+        )
+
+    await repo.save_batch(
+        session, viewers=viewers, rows=list(rows.values()), log=log, refusals=refusals
+    )
+    for row, b, course in completed:
+        await complete(
+            session,
+            row=row,
+            teacher_id=b.teacher_id,
+            project_id=b.project_id,
+            course=course,
+            at=b.received_at,
+        )
+    return [r for r in results if r is not None]
+
+
+async def complete(
+    session: AsyncSession,
+    *,
+    row: ProgressRow,
+    teacher_id: uuid.UUID,
+    project_id: uuid.UUID,
+    course: CourseInfo,
+    at: datetime,
+) -> None:
+    """课程完成: watched enough and assessment passed; counted once (keyed by the row id)."""
+    await record_completion(
+        session,
+        teacher_id=teacher_id,
+        project_id=project_id,
+        source="video",
+        source_ref=str(row.id),
+        completed_at=at,
+        course_id=course.id,
+    )

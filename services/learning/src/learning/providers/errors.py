@@ -1,0 +1,194 @@
+"""Providers' domain errors, one per rule (rendered as problem+json by the kit)."""
+
+from __future__ import annotations
+
+from yanxiu.kit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
+
+
+class ProviderNotFound(NotFound):
+    code = "provider_not_found"
+    title_zh = "第三方机构不存在"
+    title_en = "Provider not found"
+
+
+class ProviderCodeTaken(Conflict):
+    code = "provider_code_taken"
+    title_zh = "机构代码已被使用"
+    title_en = "This provider code is already registered"
+
+
+class ProviderKeyNotFound(NotFound):
+    code = "provider_key_not_found"
+    title_zh = "密钥不存在"
+    title_en = "Provider key not found"
+
+
+class TooManyActiveKeys(Conflict):
+    code = "too_many_active_keys"
+    title_zh = "有效密钥过多，请先吊销旧密钥"
+    title_en = "Too many active keys: revoke an old one first"
+
+
+class SecretsNotConfigured(DomainError):
+    status = 503
+    code = "provider_secrets_unconfigured"
+    title_zh = "服务未配置密钥加密主密钥"
+    title_en = "LEARNING_PROVIDER_SECRET_KEY is not configured"
+
+
+# --- signature checks (401 unless the key is valid but for another provider) --------------
+class SignatureMissing(Unauthorized):
+    code = "signature_missing"
+    title_zh = "缺少签名请求头"
+    title_en = "Missing X-Provider-Key, X-Provider-Timestamp or X-Provider-Signature"
+
+
+class SignatureMalformed(Unauthorized):
+    code = "signature_malformed"
+    title_zh = "签名请求头格式错误"
+    title_en = "Malformed signature headers"
+
+
+class SignatureExpired(Unauthorized):
+    code = "signature_expired"
+    title_zh = "签名时间戳超出允许窗口，请用当前时间重新签名"
+    title_en = "Timestamp outside the replay window: sign again with the current time"
+
+
+class SignatureInvalid(Unauthorized):
+    code = "signature_invalid"
+    title_zh = "签名不正确"
+    title_en = "Signature does not match"
+
+
+class SignatureReplayed(Unauthorized):
+    code = "signature_replayed"
+    title_zh = "该签名请求已被使用（重放），请重新签名"
+    title_en = "This signed request was already used (replay): sign it afresh"
+
+
+class KeyUnknown(Unauthorized):
+    code = "key_unknown"
+    title_zh = "密钥不存在"
+    title_en = "Unknown key"
+
+
+class KeyRevoked(Unauthorized):
+    code = "key_revoked"
+    title_zh = "密钥已吊销"
+    title_en = "This key was revoked"
+
+
+class KeyNotForProvider(Forbidden):
+    code = "key_not_for_provider"
+    title_zh = "该密钥不属于此机构"
+    title_en = "This key belongs to another provider"
+
+
+# --- completions ----------------------------------------------------------------------------
+class EventIdReused(Conflict):
+    code = "event_id_reused"
+    title_zh = "事件编号已用于另一条不同的完成记录"
+    title_en = "This event id was already used with a different body"
+
+
+class CompletionEventNotFound(NotFound):
+    code = "completion_event_not_found"
+    title_zh = "该事件编号没有已记录的完成"
+    title_en = "No recorded completion has this event id"
+
+
+class LearnerNotRegistered(DomainError):
+    status = 422
+    code = "learner_not_registered"
+    title_zh = "该教师未在此项目中报名（或不在本机构服务范围）"
+    title_en = "The teacher has no active plan in this project for this provider"
+
+
+class CourseUnresolvable(DomainError):
+    status = 422
+    code = "course_unresolvable"
+    title_zh = "无法识别课程：请给出目录课程编号/代码，或标题、类别与学时"
+    title_en = "Unknown course: give a catalogue id/code, or a title, category and hours"
+
+
+class CompletedInFuture(DomainError):
+    status = 422
+    code = "completed_in_future"
+    title_zh = "完成时间晚于当前时间"
+    title_en = "The completion time is in the future"
+
+
+class UnknownCategory(DomainError):
+    status = 422
+    code = "unknown_category"
+    title_zh = "课程类别无效"
+    title_en = "Unknown course category"
+
+
+# --- xAPI (problem+json too; the LRS's status codes follow xAPI 1.0.3) ----------------------
+class XapiVersionMissing(DomainError):
+    status = 400
+    code = "xapi_version_missing"
+    title_zh = "缺少 X-Experience-API-Version 请求头"
+    title_en = "The X-Experience-API-Version header is required"
+
+
+class XapiVersionUnsupported(DomainError):
+    status = 400
+    code = "xapi_version_unsupported"
+    title_zh = "不支持的 xAPI 版本（支持 1.0.x）"
+    title_en = "Unsupported xAPI version (1.0.x is supported)"
+
+
+class XapiStatementInvalid(DomainError):
+    status = 400
+    code = "xapi_statement_invalid"
+    title_zh = "xAPI 语句格式不正确"
+    title_en = "Malformed xAPI statement"
+
+
+class XapiBadQuery(DomainError):
+    status = 400
+    code = "xapi_bad_query"
+    title_zh = "xAPI 查询参数不正确"
+    title_en = "Invalid xAPI query parameters"
+
+
+class XapiStatementConflict(Conflict):
+    code = "xapi_statement_conflict"
+    title_zh = "该语句编号已存在且内容不同"
+    title_en = "A different statement with this id already exists"
+
+
+class XapiStatementNotFound(NotFound):
+    code = "xapi_statement_not_found"
+    title_zh = "语句不存在"
+    title_en = "Statement not found"
+
+
+class XapiCannotVoidVoiding(DomainError):
+    status = 400
+    code = "xapi_cannot_void_voiding_statement"
+    title_zh = "作废语句不能被作废"
+    title_en = "A voiding statement cannot be voided"
+
+
+class XapiVoidForbidden(Forbidden):
+    code = "xapi_void_forbidden"
+    title_zh = "不能作废其他机构的语句"
+    title_en = "You cannot void another provider's statement"
+
+
+class XapiActorUnmapped(DomainError):
+    status = 422
+    code = "xapi_actor_unmapped"
+    title_zh = "完成语句的 actor 须为教师账号（account.homePage 与教师编号）"
+    title_en = "A completion statement's actor must be a teacher account (homePage + teacher id)"
+
+
+class XapiProjectMissing(DomainError):
+    status = 422
+    code = "xapi_project_missing"
+    title_zh = "完成语句须在 context 中给出项目编号（扩展或 registration）"
+    title_en = "A completion statement needs the project id (context extension or registration)"

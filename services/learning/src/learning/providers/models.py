@@ -1,0 +1,96 @@
+"""Tables of providers (第三方培训机构): the registry and its signing keys, the signatures seen
+(replay protection), providers' completion events (idempotency) and xAPI statements.
+
+Idempotency lives in constraints: (provider_id, event_id) is the key of `provider_events`,
+(key_id, signature) of `provider_signatures`, and a statement id is the key of `xapi_statements`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, LargeBinary, String, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learning.models import Base
+
+
+class Provider(Base):
+    """第三方培训机构: an outside training platform registered by a province admin."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The province that registered it: it reports only for teachers of that province.
+    province_id: Mapped[str] = mapped_column(String(40), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ProviderKey(Base):
+    """A signing key: the secret is AES-GCM encrypted (recoverable, to recompute HMACs)."""
+
+    __tablename__ = "provider_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"), index=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ProviderSignature(Base):
+    """A signature already accepted: the same signed request inside the window is a replay."""
+
+    __tablename__ = "provider_signatures"
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+
+
+class ProviderEvent(Base):
+    """One completion event as the provider sent it, keyed by the provider's own event id."""
+
+    __tablename__ = "provider_events"
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # sha256 of the canonical body: the same event id with another body is a conflict.
+    body_hash: Mapped[str] = mapped_column(String(64))
+    completion_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The provider withdrew it (DELETE): the completion no longer counts.
+    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class XapiStatement(Base):
+    """An xAPI 1.0.3 statement as stored (with `stored`, `authority`, `version` set by the LRS)."""
+
+    __tablename__ = "xapi_statements"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"))
+    statement: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    verb_id: Mapped[str] = mapped_column(String(500))
+    # For a voiding statement: the id of the statement it voids.
+    voids_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    voided: Mapped[bool] = mapped_column(default=False)
+    completion_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    stored: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Monotonic order for the statement list's `more` cursor.
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+
+    __table_args__ = (
+        Index("ix_xapi_statements_provider_seq", "provider_id", "seq"),
+        Index("ix_xapi_statements_voids_id", "voids_id"),
+    )

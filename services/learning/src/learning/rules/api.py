@@ -1,0 +1,45 @@
+"""Routes of rules: a project's rule set (PUT by the province) and the shipped sets."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from learning.rules import service
+from learning.rules.catalogue import shipped
+from learning.rules.ruleset import RuleSet
+from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, RuleSetSummary
+from yanxiu.kit.deps import CurrentUser, Session
+
+router = APIRouter(tags=["rules"])
+
+
+@router.get("/rule-sets", response_model=list[RuleSetSummary], summary="学习规则 shipped rule sets")
+async def rule_sets(user: CurrentUser) -> list[RuleSetSummary]:
+    return [RuleSetSummary.model_validate(s, from_attributes=True) for s in shipped().values()]
+
+
+@router.get("/rule-sets/{code}", response_model=RuleSet, summary="one shipped rule set")
+async def rule_set(code: str, user: CurrentUser) -> RuleSet:
+    return service.resolve(service.ProjectRulesPut(year=2000, rule_set=code))
+
+
+@router.put(
+    "/projects/{project_id}/rules",
+    response_model=ProjectRulesRead,
+    summary="设置项目学习规则 assign a project's rule set (province admin)",
+)
+async def put_rules(
+    project_id: uuid.UUID, body: ProjectRulesPut, session: Session, user: CurrentUser
+) -> ProjectRulesRead:
+    return await service.assign(session, actor=user, project_id=project_id, body=body)
+
+
+@router.get(
+    "/projects/{project_id}/rules",
+    response_model=ProjectRulesRead,
+    summary="项目学习规则 a project's rule set and windows",
+)
+async def get_rules(project_id: uuid.UUID, session: Session, user: CurrentUser) -> ProjectRulesRead:
+    return await service.project_rules(session, actor=user, project_id=project_id)

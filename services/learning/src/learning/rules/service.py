@@ -1,0 +1,150 @@
+"""学习规则: per-project rule sets and windows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.errors import (
+    LearningWindowClosed,
+    ProjectRulesMissing,
+    RuleSetInvalid,
+    RuleSetUnknown,
+    SelectionWindowClosed,
+    SubjectRequiredWindowClosed,
+    WindowClosed,
+)
+from learning.rules import repository as repo
+from learning.rules.catalogue import shipped
+from learning.rules.models import ProjectRules
+from learning.rules.ruleset import WINDOW_NAMES_ZH, RuleSet
+from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, WindowRead
+from yanxiu.kit.auth import Principal, Role
+
+Window = Literal["selection", "learning", "subject_required"]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_CLOSED: dict[str, type[WindowClosed]] = {
+    "selection": SelectionWindowClosed,
+    "learning": LearningWindowClosed,
+    "subject_required": SubjectRequiredWindowClosed,
+}
+
+
+def today_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def resolve(body: ProjectRulesPut) -> RuleSet:
+    """The rule set a PUT asks for: a shipped one (with window overrides) or the document."""
+    if body.document is not None:
+        return body.document
+    base = shipped().get(body.rule_set or "")
+    if base is None:
+        known = ", ".join(shipped())
+        raise RuleSetUnknown(
+            f"没有学习规则 {body.rule_set}（可选：{known}）",
+            f"No rule set {body.rule_set} (known: {known})",
+        )
+    if not body.windows:
+        return base
+    doc = base.model_dump(mode="json")
+    doc["windows"] = {**doc["windows"], **{k: w.model_dump() for k, w in body.windows.items()}}
+    try:
+        return RuleSet.model_validate(doc)
+    except ValidationError as exc:  # pragma: no cover - windows are validated on the way in
+        raise RuleSetInvalid(detail_en=str(exc.errors()[:2])) from exc
+
+
+async def assign(
+    session: AsyncSession, *, actor: Principal, project_id: uuid.UUID, body: ProjectRulesPut
+) -> ProjectRulesRead:
+    """The province's project office sets (or replaces) a project's rule set; teachers with
+    hours in the project are re-evaluated against it."""
+    actor.ensure_role(Role.province_admin)
+    rules = resolve(body)
+    row = await repo.put(
+        session,
+        project_id=project_id,
+        year=body.year,
+        code=rules.code,
+        ruleset=rules.model_dump(mode="json"),
+        assigned_by=actor.user_id,
+    )
+    # Teachers who already have hours are judged by the new rules now, not at their next
+    # completion. (Imported here: attainment reads rules, so rules cannot import it at the top.)
+    from learning.attainment.service import reevaluate_project
+
+    await reevaluate_project(session, project_id=project_id)
+    return read(row)
+
+
+async def project_rules(
+    session: AsyncSession, *, actor: Principal, project_id: uuid.UUID
+) -> ProjectRulesRead:
+    """Any signed-in user may read a project's rules (they are the published notice)."""
+    row = await repo.get(session, project_id)
+    if row is None:
+        raise ProjectRulesMissing()
+    return read(row)
+
+
+def read(row: ProjectRules) -> ProjectRulesRead:
+    rules = RuleSet.model_validate(row.ruleset)
+    windows = []
+    for name, spec in rules.windows.items():
+        opens, closes = spec.resolve(row.year)
+        windows.append(
+            WindowRead(name=name, name_zh=WINDOW_NAMES_ZH[name], opens_on=opens, closes_on=closes)
+        )
+    return ProjectRulesRead(
+        project_id=row.project_id,
+        year=row.year,
+        rule_set=rules,
+        windows=windows,
+        assigned_by=row.assigned_by,
+        assigned_at=row.assigned_at,
+    )
+
+
+async def ruleset_for(session: AsyncSession, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
+    """The project's rule set and year, or None when none was assigned."""
+    row = await repo.get(session, project_id)
+    return (RuleSet.model_validate(row.ruleset), row.year) if row else None
+
+
+def window_error(rules: RuleSet, year: int, window: Window, day: date) -> WindowClosed | None:
+    """The error to raise when `day` is outside the window (None: inside, or no such window)."""
+    spec = rules.windows.get(window)
+    if spec is None:
+        return None
+    opens, closes = spec.resolve(year)
+    if opens <= day <= closes:
+        return None
+    name = WINDOW_NAMES_ZH[window]
+    return _CLOSED[window](
+        f"{name}时间为 {opens} 至 {closes}（北京时间），今天是 {day}",
+        f"The {window.replace('_', ' ')} window is {opens} to {closes} (Asia/Shanghai); "
+        f"today is {day}",
+        window=window,
+        opens_on=str(opens),
+        closes_on=str(closes),
+    )
+
+
+async def require_window(
+    session: AsyncSession, *, project_id: uuid.UUID, window: Window, today: date | None = None
+) -> None:
+    """Raise a clear domain error (409, code `<window>_window_closed`, Chinese + English, with
+    the window's dates) unless `today` (default: today in Asia/Shanghai) is inside the
+    project's window. A project without rules, or rules without that window, is not limited."""
+    found = await ruleset_for(session, project_id)
+    if found is None:
+        return
+    error = window_error(found[0], found[1], window, today or today_in_shanghai())
+    if error is not None:
+        raise error
