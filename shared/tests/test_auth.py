@@ -68,3 +68,23 @@ def test_admin_token_whose_org_path_does_not_reach_its_level_is_rejected() -> No
     short = Principal(user_id="u", role=Role.county_admin, org_path=("370000", "371000"))
     with pytest.raises(Unauthorized):
         TokenVerifier(PUB).verify(issue_token(short, private_key_pem=PRIV))
+
+
+def test_a_remembered_token_still_expires() -> None:
+    verifier = TokenVerifier(PUB)
+    token = issue_token(county_admin(), private_key_pem=PRIV, ttl_seconds=1)
+    assert verifier.verify(token).user_id == "u1"
+    assert verifier.verify(token).user_id == "u1"  # the second check comes from memory
+    time.sleep(2.05)
+    with pytest.raises(Unauthorized):
+        verifier.verify(token)
+
+
+def test_a_tampered_copy_of_a_remembered_token_is_rejected() -> None:
+    verifier = TokenVerifier(PUB)
+    token = issue_token(county_admin(), private_key_pem=PRIV)
+    verifier.verify(token)
+    head, body, sig = token.split(".")
+    forged = ".".join([head, body, sig[:-2] + ("AA" if not sig.endswith("AA") else "BB")])
+    with pytest.raises(Unauthorized):
+        verifier.verify(forged)

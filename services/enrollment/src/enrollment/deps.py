@@ -11,12 +11,12 @@ from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pii import PiiCipher
 
 
-def pii_cipher(request: Request) -> PiiCipher:
+async def pii_cipher(request: Request) -> PiiCipher:
     cipher: PiiCipher = runtime(request).extras["pii"]
     return cipher
 
 
-def outbox(request: Request) -> Outbox:
+async def outbox(request: Request) -> Outbox:
     return runtime(request).outbox
 
 

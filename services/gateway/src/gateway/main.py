@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from gateway.api import auth, docs, proxied
 from gateway.config import GatewaySettings
-from gateway.proxy import probe_ready
+from gateway.proxy import ProxyMiddleware, probe_ready
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.runtime import GatewayRuntime, build_runtime, close_runtime
 from yanxiu.kit.app import check_database, install_probes, install_request_context
@@ -49,7 +49,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    # Added first so that the request-id middleware wraps it: 429s carry X-Request-ID too.
+    # Each add wraps the ones before: request id → rate limit → proxy → the app's routes, so
+    # proxied requests and 429s carry X-Request-ID and proxied requests are rate limited.
+    app.add_middleware(ProxyMiddleware)
     app.add_middleware(RateLimitMiddleware)
     install_request_context(app, "gateway")
 

@@ -17,10 +17,12 @@ import yarl
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.config import GatewaySettings
-from gateway.errors import UpstreamUnavailable
+from gateway.errors import UnknownService, UpstreamUnavailable
 from yanxiu.kit.context import trace_id_var
+from yanxiu.kit.errors import DomainError, render_domain_error
 
 log = logging.getLogger(__name__)
 
@@ -198,3 +200,40 @@ async def probe_ready(client: httpx.AsyncClient, base_url: str, *, timeout: floa
     except httpx.HTTPError as exc:
         return f"error: {type(exc).__name__}"
     return "ok" if answer.status_code == 200 else f"unavailable: HTTP {answer.status_code}"
+
+
+class ProxyMiddleware:
+    """Requests under /api/v1/<service>/… go to the proxy here, ahead of FastAPI's router and
+    dependency machinery, which would otherwise cost more than the forwarding itself. It sits
+    inside the request-id and rate-limit middlewares, so both still apply; /api/v1/auth and
+    anything else falls through to the app's own routes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(_API):
+            await self.app(scope, receive, send)
+            return
+        service, sep, rest = path[len(_API) :].partition("/")
+        if not sep or service in _OWN:
+            await self.app(scope, receive, send)
+            return
+        rt = scope["app"].state.runtime
+        request = Request(scope, receive)
+        response: Response
+        try:
+            base_url = rt.upstreams.get(service)
+            if base_url is None:
+                raise UnknownService(service)
+            response = await forward(
+                rt.proxy_http, request, service=service, base_url=base_url, path=rest
+            )
+        except DomainError as exc:
+            response = render_domain_error(exc, path)
+        await response(scope, receive, send)
+
+
+_API = "/api/v1/"
+_OWN = frozenset({"auth"})  # the gateway's own routes under /api/v1

@@ -68,7 +68,7 @@ async def close_runtime(rt: GatewayRuntime) -> None:
     await rt.engine.dispose()
 
 
-def gateway_runtime(request: Request) -> GatewayRuntime:
+async def gateway_runtime(request: Request) -> GatewayRuntime:
     return cast(GatewayRuntime, request.app.state.runtime)
 
 

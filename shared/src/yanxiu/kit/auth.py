@@ -108,11 +108,30 @@ def issue_token(
 
 
 class TokenVerifier:
+    """Checks a token's signature, expiry and scope. Tokens already checked are remembered
+    until they expire (keyed by the whole token, signature included): an Ed25519 check costs
+    more than the rest of a small request, and a client sends the same token many times."""
+
+    CACHE_SIZE = 50_000
+
     def __init__(self, public_key_pem: str, *, issuer: str = "yanxiu") -> None:
         self.public_key_pem = public_key_pem
         self.issuer = issuer
+        self._checked: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
+        hit = self._checked.get(token)
+        if hit is not None:
+            if hit[1] > time.time():
+                return hit[0]
+            del self._checked[token]
+        principal, expires = self._verify(token)
+        if len(self._checked) >= self.CACHE_SIZE:
+            del self._checked[next(iter(self._checked))]  # the oldest entry
+        self._checked[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         if not self.public_key_pem:
             raise Unauthorized("服务未配置令牌公钥", "No token public key configured")
         try:
@@ -140,4 +159,4 @@ class TokenVerifier:
             raise Unauthorized(
                 "令牌的组织范围与角色不符", "Token org scope does not match its role"
             )
-        return principal
+        return principal, float(claims["exp"])

@@ -31,12 +31,18 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def principal_dependency(request: Request) -> Principal:
+def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("缺少访问令牌", "Missing bearer token")
     return runtime(request).verifier.verify(token.strip())
+
+
+async def principal_dependency(request: Request) -> Principal:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a costly hop for every
+    # request (and token checks are remembered by the verifier, so this never blocks).
+    return current_principal(request)
 
 
 Session = Annotated[AsyncSession, Depends(session_dependency)]

@@ -10,7 +10,7 @@ import orjson
 from fastapi import Request
 
 from yanxiu.kit.auth import Principal
-from yanxiu.kit.deps import principal_dependency, runtime
+from yanxiu.kit.deps import current_principal, runtime
 
 TOKENS = "progress.tokens"
 
@@ -30,7 +30,7 @@ class VerifiedTokens:
         hit = self._seen.get(token) if token else None
         if hit is not None and time.time() < hit[1]:
             return hit[0]
-        principal = principal_dependency(request)  # verifies, or raises 401
+        principal = current_principal(request)  # verifies, or raises 401
         if len(self._seen) >= self.max_size:
             self._seen.clear()
         self._seen[token] = (principal, _expiry(token))

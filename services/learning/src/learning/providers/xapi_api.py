@@ -68,7 +68,7 @@ class XapiRoute(APIRoute):
         await super().handle(scope, receive, send_versioned)
 
 
-def xapi_version(request: Request) -> None:
+async def xapi_version(request: Request) -> None:
     version = request.headers.get(VERSION_HEADER)
     if not version:
         raise XapiVersionMissing()
