@@ -1,6 +1,6 @@
 """Demo dataset (演示数据): a province, two cities, counties, schools, teachers, a project with
-two registrations, and one account per admin level. Passwords are generated, printed once
-and kept in the git-ignored data folder."""
+two registrations and its learning rules and courses, and one account per admin level.
+Passwords are generated, printed once and kept in the git-ignored data folder."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from enrollment.registration.schemas import ProjectCreate, RegistrationCreate
 from enrollment.teachers import service as teachers
 from enrollment.teachers.schemas import TeacherCreate
 from gateway.service import create_account
+from stack.demo_learning import load_learning_demo
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.db import make_engine, make_session_factory
 from yanxiu.kit.outbox import Outbox
@@ -150,6 +151,7 @@ async def _load(
                 project_id=project.id,
                 data=RegistrationCreate(teacher_id=teacher.id, subject=subject),
             )
+    await load_learning_demo(session, province=province, project_id=project.id, year=today.year)
     for username, role, path, name in ACCOUNTS:
         password = secrets.token_urlsafe(9)
         await create_account(
