@@ -1,9 +1,14 @@
-"""The credits service: `uvicorn credits.main:create_app --factory`."""
+"""The credits service (学分登记): `uvicorn credits.main:create_app --factory`."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
+from credits.certificates.api import router as certificates_router
 from credits.config import Settings
+from credits.ledger.api import router as ledger_router
+from credits.ledger.consumers import upstream_events
 from credits.models import metadata
+from credits.records.api import router as records_router
+from yanxiu.contracts.credits import CREDITS_TOPIC
 from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.settings import KitSettings
 
@@ -11,8 +16,10 @@ SPEC = ServiceSpec(
     name="credits",
     title="Yanxiu credits 学分登记",
     metadata=metadata,
-    routers=[APIRouter()],
+    routers=[ledger_router, records_router, certificates_router],
     settings_factory=Settings,
+    subscribers=[upstream_events],
+    produces=[CREDITS_TOPIC],
 )
 
 

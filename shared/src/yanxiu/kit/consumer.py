@@ -237,7 +237,8 @@ class ConsumerRunner:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 client_id=f"{self.settings.service_name}-{self.subscriber.group}",
-                max_poll_records=500,
+                max_poll_records=self.settings.kafka_max_poll_records,
+                max_partition_fetch_bytes=8 * 1024 * 1024,
                 fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
                 session_timeout_ms=self.settings.kafka_session_timeout_ms,
                 heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
@@ -248,7 +249,9 @@ class ConsumerRunner:
                 self.started.set()
                 backoff = 0.5
                 while True:
-                    batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                    batches = await consumer.getmany(
+                        timeout_ms=500, max_records=self.settings.kafka_max_poll_records
+                    )
                     for tp, records in batches.items():
                         await self._handle_partition(consumer, tp, records)
             except asyncio.CancelledError:

@@ -39,6 +39,11 @@ class KitSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(
         default=500, validation_alias=AliasChoices("KAFKA_FETCH_MAX_WAIT_MS")
     )
+    # Records a consumer takes per poll; each partition's share is one transaction, so larger
+    # polls amortise the commit for high-volume streams (the credits ledger).
+    kafka_max_poll_records: int = Field(
+        default=500, ge=1, le=20_000, validation_alias=AliasChoices("KAFKA_MAX_POLL_RECORDS")
+    )
     jwt_public_key: str = Field(default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY"))
     jwt_public_key_file: str = Field(
         default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY_FILE")

@@ -1,0 +1,1 @@
+"""继续教育证书: certificates (PDF), their codes and public verification."""

@@ -1,0 +1,57 @@
+"""Request and response bodies of certificates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yanxiu.contracts.envelope import OrgPath
+
+
+class IssueIn(BaseModel):
+    """A teacher asks for their own (name and org from the token); an admin names the teacher,
+    with the name and org path until the ledger's teacher read model answers them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)
+    teacher_id: uuid.UUID | None = None
+    teacher_name: str | None = Field(default=None, min_length=1, max_length=64)
+    org: OrgPath | None = None
+
+
+class CertificateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    teacher_id: uuid.UUID
+    teacher_name: str
+    year: int
+    region: str
+    hours_by_category: dict[str, Any]
+    total_hours: str
+    status: str
+    issued_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None
+    pdf_url: str = ""
+    verify_url: str = ""
+
+
+class VerifyOut(BaseModel):
+    """What anyone may learn from a code: no ids, a masked name."""
+
+    code: str
+    valid: bool
+    status_zh: str
+    masked_name: str
+    year: int
+    hours_by_category: dict[str, Any]
+    total_hours: str
+    issued_at: datetime
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None

@@ -1,0 +1,152 @@
+"""Routes of the ledger (学分台账) and its reports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from credits.ledger import reports, service
+from credits.ledger import repository as repo
+from credits.ledger.errors import TeacherUnknown
+from credits.ledger.regions import regions
+from credits.ledger.schemas import (
+    BalanceRead,
+    EntryRead,
+    ReversalCreate,
+    TotalsRead,
+    TranscriptRead,
+)
+from yanxiu.kit.auth import Principal
+from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.pagination import Page, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["ledger"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _may_see(session: Session, actor: Principal, teacher_id: uuid.UUID) -> None:
+    """The teacher sees their own ledger; an admin those of teachers in its subtree."""
+    if actor.teacher_id == str(teacher_id):
+        return
+    known = await repo.teacher(session, teacher_id)
+    if known is None or not actor.is_admin or not actor.covers(known.org_path):
+        raise TeacherUnknown()
+
+
+@router.get("/ledger/{teacher_id}", response_model=Page[EntryRead], summary="学分台账 entries")
+async def entries(
+    teacher_id: uuid.UUID,
+    session: Session,
+    user: CurrentUser,
+    year: int | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[EntryRead]:
+    await _may_see(session, user, teacher_id)
+    after = service.decode_entry_cursor(decode_cursor(cursor))
+    rows = await repo.entries(
+        session, teacher_id=teacher_id, year=year, after=after, limit=limit + 1
+    )
+    nxt = (
+        encode_cursor(f"{rows[limit - 1].recorded_at.isoformat()}|{rows[limit - 1].id}")
+        if len(rows) > limit
+        else None
+    )
+    return Page(items=[EntryRead.model_validate(r) for r in rows[:limit]], next_cursor=nxt)
+
+
+@router.get(
+    "/ledger/{teacher_id}/balance",
+    response_model=BalanceRead,
+    summary="学分余额 balance by category, year and cycle, optionally as of a past date",
+)
+async def balance(
+    teacher_id: uuid.UUID,
+    year: int,
+    session: Session,
+    user: CurrentUser,
+    as_of: date | None = None,
+) -> BalanceRead:
+    await _may_see(session, user, teacher_id)
+    status = await service.year_status(session, teacher_id=teacher_id, year=year, as_of=as_of)
+    region = regions()[status.region]
+    start, end = region.cycle_of(year)
+    cycle_total = sum(
+        [
+            (
+                await service.year_status(session, teacher_id=teacher_id, year=y, as_of=as_of)
+            ).counted_total
+            for y in range(start, end + 1)
+        ]
+    )
+    return BalanceRead(
+        teacher_id=teacher_id,
+        year=year,
+        region=region.code,
+        as_of=as_of.isoformat() if as_of else None,
+        categories=reports.categories_of(status),
+        counted_total=status.counted_total,
+        required_total=status.required_total,
+        complete=status.complete,
+        cycle=f"{start}-{end}",
+        cycle_counted_total=cycle_total,
+        cycle_required=region.cycle_required,
+    )
+
+
+@router.get(
+    "/ledger/{teacher_id}/transcript",
+    response_model=TranscriptRead,
+    summary="学时证明 a teacher's transcript",
+)
+async def transcript(teacher_id: uuid.UUID, session: Session, user: CurrentUser) -> TranscriptRead:
+    await _may_see(session, user, teacher_id)
+    known = await repo.teacher(session, teacher_id)
+    return await reports.transcript(
+        session, teacher_id=teacher_id, name=known.name if known else None
+    )
+
+
+@router.post(
+    "/ledger/{teacher_id}/reversals",
+    response_model=EntryRead,
+    status_code=201,
+    summary="冲正 reverse an entry, with a reason (county admin or above)",
+)
+async def reverse(
+    teacher_id: uuid.UUID, body: ReversalCreate, session: Session, user: CurrentUser
+) -> EntryRead:
+    entry = await service.reverse_by_admin(
+        session, actor=user, teacher_id=teacher_id, entry_id=body.entry_id, reason=body.reason
+    )
+    return EntryRead.model_validate(entry)
+
+
+@router.get("/reports/totals", response_model=TotalsRead, summary="学分统计 totals and completion")
+async def totals(
+    level: Literal["city", "county", "school"],
+    parent: str,
+    year: int,
+    session: Session,
+    user: CurrentUser,
+) -> TotalsRead:
+    return await reports.org_totals(session, actor=user, level=level, parent=parent, year=year)
+
+
+@router.get("/reports/totals.xlsx", summary="学分统计导出 totals as XLSX")
+async def totals_xlsx(
+    level: Literal["city", "county", "school"],
+    parent: str,
+    year: int,
+    session: Session,
+    user: CurrentUser,
+) -> Response:
+    data = await reports.org_totals(session, actor=user, level=level, parent=parent, year=year)
+    return Response(
+        reports.totals_xlsx(data),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="credits-{year}-{parent}.xlsx"'},
+    )

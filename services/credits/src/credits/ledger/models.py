@@ -1,0 +1,100 @@
+"""Tables of the ledger: append-only entries, per-category sums and each teacher-year's state
+(both kept in the same transaction as the entries), and the teacher read model."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Index, Integer, Numeric, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from credits.models import Base
+
+
+class LedgerEntry(Base):
+    """学分台账: one credited fact, never updated or deleted (a trigger refuses both).
+    (teacher, source_kind, source_id) is unique: a fact counts once whatever is replayed; a
+    correction is an entry of kind "reversal" whose source_id is the reversed entry's id."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    year: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    hours: Mapped[Decimal] = mapped_column(Numeric(7, 1))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    province_id: Mapped[str] = mapped_column(String(40))
+    city_id: Mapped[str] = mapped_column(String(40))
+    county_id: Mapped[str] = mapped_column(String(40))
+    school_id: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        UniqueConstraint("teacher_id", "source_kind", "source_id"),
+        Index("ix_ledger_entries_teacher_recorded", "teacher_id", "recorded_at"),
+    )
+
+
+class LedgerTotal(Base):
+    """Recorded hours per teacher, year and category (the sum of its entries)."""
+
+    __tablename__ = "ledger_totals"
+
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    region: Mapped[str] = mapped_column(String(40))
+    hours: Mapped[Decimal] = mapped_column(Numeric(9, 1))
+
+
+class TeacherYear(Base):
+    """A teacher's year: recorded and counted (capped) hours and whether the year's task is
+    complete; what balances and org totals read instead of scanning the ledger."""
+
+    __tablename__ = "teacher_years"
+
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str] = mapped_column(String(40))
+    province_id: Mapped[str] = mapped_column(String(40))
+    city_id: Mapped[str] = mapped_column(String(40))
+    county_id: Mapped[str] = mapped_column(String(40))
+    school_id: Mapped[str] = mapped_column(String(40))
+    recorded_hours: Mapped[Decimal] = mapped_column(Numeric(9, 1))
+    counted_hours: Mapped[Decimal] = mapped_column(Numeric(9, 1))
+    complete: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_teacher_years_year_city", "year", "city_id", "county_id", "school_id"),
+    )
+
+
+class Teacher(Base):
+    """Teachers known from enrollment's events: name and place (scope, report denominators)."""
+
+    __tablename__ = "teachers"
+
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    province_id: Mapped[str] = mapped_column(String(40))
+    city_id: Mapped[str] = mapped_column(String(40))
+    county_id: Mapped[str] = mapped_column(String(40), index=True)
+    school_id: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def org_path(self) -> list[str]:
+        return [self.province_id, self.city_id, self.county_id, self.school_id]

@@ -1,0 +1,312 @@
+"""学分台账 use cases. Records and certificates call only `post_entries` and `year_status`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from credits.ledger import repository as repo
+from credits.ledger.errors import (
+    AlreadyReversed,
+    EntryNotFound,
+    NotReversible,
+    YearClosed,
+)
+from credits.ledger.models import LedgerEntry
+from credits.ledger.regions import Region, region_for, regions
+from yanxiu.contracts.envelope import OrgPath
+from yanxiu.kit.auth import Principal, Role
+
+SourceKind = Literal["project", "course", "offline", "provider", "award", "bonus"]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EntryIn:
+    """One credited fact. (source_kind, source_id, teacher_id) counts once, enforced by a
+    unique constraint; `occurred_at` decides the year unless `year` is given."""
+
+    teacher_id: uuid.UUID
+    source_kind: SourceKind
+    source_id: str
+    category: str
+    hours: Decimal
+    occurred_at: datetime
+    org: OrgPath
+    description: str = ""
+    year: int | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    """A teacher's year against the region's rule set: counted hours (after caps) by category,
+    whether the year's task is complete (完成年度学时), and the recorded hours above caps."""
+
+    teacher_id: uuid.UUID
+    year: int
+    region: str
+    counted_by_category: dict[str, Decimal] = field(default_factory=dict)
+    recorded_by_category: dict[str, Decimal] = field(default_factory=dict)
+    counted_total: Decimal = Decimal(0)
+    required_total: Decimal = Decimal(0)
+    complete: bool = False
+    last_entry_at: datetime | None = None
+
+    @property
+    def above_caps(self) -> dict[str, Decimal]:
+        return {
+            c: self.recorded_by_category[c] - self.counted_by_category.get(c, Decimal(0))
+            for c in self.recorded_by_category
+            if self.recorded_by_category[c] > self.counted_by_category.get(c, Decimal(0))
+        }
+
+
+def shanghai_day(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()
+
+
+def _year_of(e: EntryIn, region: Region, now: datetime, *, strict: bool) -> int | None:
+    """年度截止: the entry's year, moved to the next year or refused (None, or YearClosed
+    when `strict`) when registration for its year has closed, by the region's rule."""
+    year = e.year or shanghai_day(e.occurred_at).year
+    if shanghai_day(now) <= region.deadline(year):
+        return year
+    if region.late_records == "next_year":
+        return shanghai_day(now).year
+    if strict:
+        raise YearClosed(
+            f"{year}年度学分登记已于 {region.deadline(year)} 截止",
+            f"Registration for {year} closed on {region.deadline(year)}",
+            year=year,
+        )
+    log.warning("late credit refused", extra={"source": f"{e.source_kind}:{e.source_id}"})
+    return None
+
+
+async def post_entries(
+    session: AsyncSession,
+    entries: list[EntryIn],
+    *,
+    now: datetime | None = None,
+    strict: bool = True,
+    actor: str | None = None,
+) -> int:
+    """Append entries; a source already recorded is skipped. Returns how many were new.
+    A closed year refuses (YearClosed when `strict`, else the entry is skipped) or moves the
+    entry to the next year, by the region's rule."""
+    now = now or datetime.now(UTC)
+    cols: dict[str, list[Any]] = defaultdict(list)
+    for e in entries:
+        region = regions().get(e.region or "") or region_for(e.org)
+        year = _year_of(e, region, now, strict=strict)
+        if year is None:
+            continue
+        for k, v in (
+            ("id", uuid.uuid4()),
+            ("teacher_id", e.teacher_id),
+            ("year", year),
+            ("region", region.code),
+            ("category", region.category(e.category)),
+            ("hours", e.hours),
+            ("source_kind", e.source_kind),
+            ("source_id", e.source_id),
+            ("description", e.description[:300]),
+            ("reason", None),
+            ("actor", actor),
+            ("province_id", e.org.province_id),
+            ("city_id", e.org.city_id),
+            ("county_id", e.org.county_id),
+            ("school_id", e.org.school_id),
+            ("occurred_at", e.occurred_at),
+        ):
+            cols[k].append(v)
+    return await _append(session, cols)
+
+
+async def _append(session: AsyncSession, cols: dict[str, list[Any]]) -> int:
+    if not cols:
+        return 0
+    await repo.lock_teachers(session, cols["teacher_id"])
+    inserted = await repo.insert_entries(session, cols)
+    if not inserted:
+        return 0
+    sums: dict[tuple[uuid.UUID, int, str], list[Any]] = {}
+    places: dict[tuple[uuid.UUID, int], tuple[str, str, str, str]] = {}
+    for r in inserted:
+        key = (r.teacher_id, r.year, r.category)
+        sums.setdefault(key, [r.region, Decimal(0)])[1] += r.hours
+        places[(r.teacher_id, r.year)] = (r.province_id, r.city_id, r.county_id, r.school_id)
+    await repo.add_totals(
+        session,
+        {
+            "teacher_id": [k[0] for k in sums],
+            "year": [k[1] for k in sums],
+            "category": [k[2] for k in sums],
+            "region": [v[0] for v in sums.values()],
+            "hours": [v[1] for v in sums.values()],
+        },
+    )
+    every = regions().values()
+    caps = [(r.code, c.code, c.annual_cap) for r in every for c in r.categories if c.annual_cap]
+    await repo.refresh_teacher_years(
+        session,
+        {
+            "teacher_id": [k[0] for k in places],
+            "year": [k[1] for k in places],
+            "province_id": [p[0] for p in places.values()],
+            "city_id": [p[1] for p in places.values()],
+            "county_id": [p[2] for p in places.values()],
+            "school_id": [p[3] for p in places.values()],
+            "cap_region": [c[0] for c in caps],
+            "cap_category": [c[1] for c in caps],
+            "cap": [c[2] for c in caps],
+            "req_region": [r.code for r in every],
+            "req": [r.annual_required for r in every],
+        },
+    )
+    return len(inserted)
+
+
+async def reverse(
+    session: AsyncSession, *, entry: LedgerEntry, reason: str, actor: str | None = None
+) -> bool:
+    """冲正: a reversal entry cancels `entry` (once). False if it was reversed already."""
+    if entry.source_kind == "reversal":
+        raise NotReversible()
+    region = regions()[entry.region]
+    now = datetime.now(UTC)
+    if shanghai_day(now) > region.deadline(entry.year):
+        raise YearClosed(
+            f"{entry.year}年度已截止，不能冲正",
+            f"{entry.year} is closed; no reversal",
+            year=entry.year,
+        )
+    cols: dict[str, list[Any]] = {
+        "id": [uuid.uuid4()],
+        "teacher_id": [entry.teacher_id],
+        "year": [entry.year],
+        "region": [entry.region],
+        "category": [entry.category],
+        "hours": [-entry.hours],
+        "source_kind": ["reversal"],
+        "source_id": [str(entry.id)],
+        "description": [f"冲正：{entry.description}"[:300]],
+        "reason": [reason[:500]],
+        "actor": [actor],
+        "province_id": [entry.province_id],
+        "city_id": [entry.city_id],
+        "county_id": [entry.county_id],
+        "school_id": [entry.school_id],
+        "occurred_at": [now],
+    }
+    done = await _append(session, cols) == 1
+    if done:
+        from credits.certificates.service import recheck  # certificates import this module
+
+        await recheck(session, teacher_id=entry.teacher_id, year=entry.year)
+    return done
+
+
+async def reverse_source(
+    session: AsyncSession, *, teacher_id: uuid.UUID, source_kind: str, source_id: str, reason: str
+) -> bool:
+    """A revoked upstream fact (a voided completion, an unmet requirement) is reversed."""
+    found = await repo.entry_by_source(
+        session, teacher_id=teacher_id, source_kind=source_kind, source_id=source_id
+    )
+    if found is None:
+        return False
+    try:
+        return await reverse(session, entry=found, reason=reason)
+    except YearClosed:
+        log.warning("reversal refused: year closed", extra={"entry": str(found.id)})
+        return False
+
+
+async def reverse_by_admin(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    teacher_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    reason: str,
+) -> LedgerEntry:
+    """A county admin or above corrects an entry of a teacher in its subtree."""
+    actor.ensure_role(Role.county_admin, Role.city_admin, Role.province_admin)
+    found = await repo.entry(session, entry_id)
+    if found is None or found.teacher_id != teacher_id:
+        raise EntryNotFound()
+    actor.ensure_covers([found.province_id, found.city_id, found.county_id, found.school_id])
+    if not await reverse(session, entry=found, reason=reason, actor=actor.user_id):
+        raise AlreadyReversed()
+    reversal = await repo.entry_by_source(
+        session, teacher_id=teacher_id, source_kind="reversal", source_id=str(found.id)
+    )
+    assert reversal is not None
+    return reversal
+
+
+async def year_status(
+    session: AsyncSession, *, teacher_id: uuid.UUID, year: int, as_of: date | None = None
+) -> YearStatus:
+    if as_of is None:
+        rows = [
+            (t.category, t.region, t.hours)
+            for t in await repo.totals(session, teacher_id=teacher_id, year=year)
+        ]
+    else:
+        end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+        rows = await repo.totals_as_of(session, teacher_id=teacher_id, year=year, as_of=end)
+    known = await repo.teacher(session, teacher_id)
+    region = (
+        regions()[rows[0][1]]
+        if rows
+        else region_for(
+            OrgPath(
+                province_id=known.province_id,
+                city_id=known.city_id,
+                county_id=known.county_id,
+                school_id=known.school_id,
+            )
+        )
+        if known
+        else regions()["shandong"]
+    )
+    recorded = {c: Decimal(h) for c, _, h in rows}
+    counted = {}
+    for c, h in recorded.items():
+        cap = region.cap(c)
+        counted[c] = max(min(h, cap) if cap is not None else h, Decimal(0))
+    total = sum(counted.values(), Decimal(0))
+    return YearStatus(
+        teacher_id=teacher_id,
+        year=year,
+        region=region.code,
+        counted_by_category=counted,
+        recorded_by_category=recorded,
+        counted_total=total,
+        required_total=region.annual_required,
+        complete=bool(rows) and total >= region.annual_required,
+    )
+
+
+def decode_entry_cursor(raw: str | int | None) -> tuple[datetime, uuid.UUID] | None:
+    if raw is None:
+        return None
+    try:
+        at, _, ident = str(raw).partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(ident)
+    except ValueError as exc:
+        from yanxiu.kit.pagination import InvalidCursor
+
+        raise InvalidCursor() from exc

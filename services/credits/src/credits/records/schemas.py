@@ -1,0 +1,97 @@
+"""Request and response bodies of offline records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yanxiu.contracts.envelope import OrgPath
+
+
+class RecordIn(BaseModel):
+    """An institution's entry. `org` is the teacher's org path (until the ledger's teacher
+    read model answers it, the institution states it and must cover it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    teacher_id: uuid.UUID
+    teacher_name: str = Field(min_length=1, max_length=64)
+    org: OrgPath
+    training_name: str = Field(min_length=1, max_length=200)
+    category: str = Field(min_length=1, max_length=32)
+    start_date: date
+    end_date: date
+    half_days: int = Field(default=0, ge=0, le=400)
+    days: int = Field(default=0, ge=0, le=400)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[RecordIn] = Field(min_length=1, max_length=500)
+
+
+class CorrectionIn(BaseModel):
+    """Fields an institution may correct on a rejected record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    training_name: str | None = Field(default=None, min_length=1, max_length=200)
+    category: str | None = Field(default=None, min_length=1, max_length=32)
+    start_date: date | None = None
+    end_date: date | None = None
+    half_days: int | None = Field(default=None, ge=0, le=400)
+    days: int | None = Field(default=None, ge=0, le=400)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["pass", "reject"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class RecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    teacher_id: uuid.UUID
+    teacher_name: str
+    province_id: str
+    city_id: str
+    county_id: str
+    school_id: str
+    training_name: str
+    category: str
+    start_date: date
+    end_date: date
+    half_days: int
+    days: int
+    hours: Decimal
+    year: int
+    status: str
+    status_zh: str = ""
+    reject_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class HistoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    actor_id: str
+    actor_role: str
+    action: str
+    reason: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: datetime
+
+
+class RecordDetail(RecordOut):
+    history: list[HistoryOut] = []

@@ -1,0 +1,219 @@
+"""线下学时审核 use cases: institution entry → county 初审 → city 审批 → one ledger entry.
+Services never commit; every step writes a history row in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from credits.ledger.service import EntryIn, post_entries
+from credits.records import repository as repo
+from credits.records import rules
+from credits.records.errors import (
+    BadDates,
+    InvalidTransition,
+    NoHours,
+    NotCorrectable,
+    ReasonRequired,
+    RecordNotFound,
+)
+from credits.records.models import OfflineRecord, RecordHistory
+from credits.records.schemas import CorrectionIn, DecisionIn, RecordIn
+from yanxiu.contracts.envelope import OrgPath
+from yanxiu.kit.auth import Principal, Role
+
+AUDITED = ("training_name", "category", "start_date", "end_date", "half_days", "days", "hours")
+
+
+def _snapshot(record: OfflineRecord) -> dict[str, Any]:
+    data = {f: getattr(record, f) for f in AUDITED}
+    data["status"] = record.status
+    return {k: (str(v) if v is not None else None) for k, v in data.items()}
+
+
+def _audit(
+    session: AsyncSession,
+    record: OfflineRecord,
+    who: Principal,
+    action: str,
+    *,
+    reason: str | None = None,
+    before: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        RecordHistory(
+            record_id=record.id,
+            actor_id=who.user_id,
+            actor_role=who.role.value,
+            action=action,
+            reason=reason,
+            before=before,
+            after=_snapshot(record),
+        )
+    )
+
+
+def _check_amount(start: Any, end: Any, half_days: int, days: int) -> None:
+    if end < start:
+        raise BadDates()
+    if half_days + days <= 0:
+        raise NoHours()
+
+
+async def create_records(
+    session: AsyncSession, *, who: Principal, items: list[RecordIn]
+) -> list[OfflineRecord]:
+    """An institution enters one or many records for teachers inside its org path."""
+    who.ensure_role(Role.training_institution)
+    created = []
+    for item in items:
+        who.ensure_covers(item.org.as_list())
+        _check_amount(item.start_date, item.end_date, item.half_days, item.days)
+        record = OfflineRecord(
+            id=uuid.uuid4(),
+            teacher_id=item.teacher_id,
+            teacher_name=item.teacher_name,
+            province_id=item.org.province_id,
+            city_id=item.org.city_id,
+            county_id=item.org.county_id,
+            school_id=item.org.school_id,
+            institution_user_id=who.user_id,
+            training_name=item.training_name,
+            category=item.category,
+            start_date=item.start_date,
+            end_date=item.end_date,
+            half_days=item.half_days,
+            days=item.days,
+            hours=rules.hours_for(half_days=item.half_days, days=item.days),
+            # The training's end date decides the year it counts in.
+            year=item.end_date.year,
+            status=rules.SUBMITTED,
+        )
+        session.add(record)
+        await session.flush()
+        _audit(session, record, who, "submit")
+        created.append(record)
+    await session.flush()
+    return created
+
+
+def can_read(who: Principal, record: OfflineRecord) -> bool:
+    if who.role == Role.teacher:
+        return who.teacher_id is not None and str(record.teacher_id) == who.teacher_id
+    return who.covers(record.org_path())
+
+
+async def get_visible(
+    session: AsyncSession, *, who: Principal, record_id: uuid.UUID
+) -> OfflineRecord:
+    record = await repo.get(session, record_id)
+    # Out of scope looks like absent: a caller learns nothing about other regions' ids.
+    if record is None or not can_read(who, record):
+        raise RecordNotFound()
+    return record
+
+
+async def _for_step(
+    session: AsyncSession, *, who: Principal, record_id: uuid.UUID, role: Role
+) -> OfflineRecord:
+    record = await repo.get(session, record_id, lock=True)
+    if record is None or not can_read(who, record):
+        raise RecordNotFound()
+    who.ensure_role(role)
+    return record
+
+
+def _decide(record: OfflineRecord, body: DecisionIn, passed: str, rejected: str) -> None:
+    if body.decision == "reject":
+        if not (body.reason or "").strip():
+            raise ReasonRequired()
+        record.status = rejected
+        record.reject_reason = body.reason
+    else:
+        record.status = passed
+        record.reject_reason = None
+    record.updated_at = datetime.now(UTC)
+
+
+async def review(
+    session: AsyncSession, *, who: Principal, record_id: uuid.UUID, body: DecisionIn
+) -> OfflineRecord:
+    """County 初审: pass to the city, or send back to the institution with a reason."""
+    record = await _for_step(session, who=who, record_id=record_id, role=Role.county_admin)
+    if record.status != rules.SUBMITTED:
+        raise InvalidTransition(f"记录状态为「{rules.STATUS_ZH[record.status]}」，不能初审")
+    before = _snapshot(record)
+    _decide(record, body, rules.COUNTY_PASSED, rules.COUNTY_REJECTED)
+    _audit(session, record, who, f"review_{body.decision}", reason=body.reason, before=before)
+    await session.flush()
+    return record
+
+
+async def approve(
+    session: AsyncSession, *, who: Principal, record_id: uuid.UUID, body: DecisionIn
+) -> OfflineRecord:
+    """City 审批: approval credits the hours to the ledger in the same transaction."""
+    record = await _for_step(session, who=who, record_id=record_id, role=Role.city_admin)
+    if record.status != rules.COUNTY_PASSED:
+        raise InvalidTransition(f"记录状态为「{rules.STATUS_ZH[record.status]}」，不能审批")
+    before = _snapshot(record)
+    _decide(record, body, rules.APPROVED, rules.CITY_REJECTED)
+    _audit(session, record, who, f"approval_{body.decision}", reason=body.reason, before=before)
+    if record.status == rules.APPROVED:
+        await post_entries(
+            session,
+            [
+                EntryIn(
+                    teacher_id=record.teacher_id,
+                    source_kind="offline",
+                    source_id=str(record.id),
+                    category=record.category,
+                    hours=record.hours,
+                    occurred_at=datetime.combine(record.end_date, time(12), tzinfo=UTC),
+                    org=OrgPath(
+                        province_id=record.province_id,
+                        city_id=record.city_id,
+                        county_id=record.county_id,
+                        school_id=record.school_id,
+                    ),
+                    description=f"线下培训：{record.training_name}",
+                    year=record.year,
+                )
+            ],
+        )
+    await session.flush()
+    return record
+
+
+async def correct(
+    session: AsyncSession, *, who: Principal, record_id: uuid.UUID, body: CorrectionIn
+) -> OfflineRecord:
+    record = await _for_step(session, who=who, record_id=record_id, role=Role.training_institution)
+    if record.status not in rules.REJECTED:
+        raise NotCorrectable()
+    before = _snapshot(record)
+    for name, value in body.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(record, name, value)
+    _check_amount(record.start_date, record.end_date, record.half_days, record.days)
+    record.hours = rules.hours_for(half_days=record.half_days, days=record.days)
+    record.year = record.end_date.year
+    record.updated_at = datetime.now(UTC)
+    _audit(session, record, who, "correct", before=before)
+    await session.flush()
+    return record
+
+
+async def resubmit(session: AsyncSession, *, who: Principal, record_id: uuid.UUID) -> OfflineRecord:
+    record = await _for_step(session, who=who, record_id=record_id, role=Role.training_institution)
+    if record.status not in rules.REJECTED:
+        raise InvalidTransition("只有被退回的记录可以重新提交")
+    before = _snapshot(record)
+    record.status = rules.SUBMITTED
+    record.updated_at = datetime.now(UTC)
+    _audit(session, record, who, "resubmit", before=before)
+    await session.flush()
+    return record
