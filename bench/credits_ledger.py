@@ -24,6 +24,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 
 from credits.ledger.consumers import upstream_events
@@ -46,9 +47,11 @@ COUNTIES = [f"4412{n:02d}" for n in range(2, 10)]
 CATEGORIES = ["general_required", "general_elective", "subject_required", "subject_elective"]
 
 
-def envelope(event_id: uuid.UUID, completion: uuid.UUID, teacher: uuid.UUID, i: int) -> bytes:
-    county = COUNTIES[i % len(COUNTIES)]
-    school = f"{county}-S{i % 50:03d}"
+def envelope(
+    event_id: uuid.UUID, completion: uuid.UUID, teacher: uuid.UUID, i: int, place: int
+) -> bytes:
+    county = COUNTIES[place % len(COUNTIES)]
+    school = f"{county}-S{place % 50:03d}"
     now = datetime.now(UTC).isoformat()
     # Built as text: a million pydantic envelopes would dominate the producing side.
     return (
@@ -131,6 +134,30 @@ async def drain(
             await child.wait()
 
 
+async def register(url: str, teachers: list[uuid.UUID]) -> None:
+    """The teachers' read model (as enrollment's events would fill it): report denominators."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.copy_records_to_table(
+            "teachers",
+            schema_name="credits",
+            columns=["teacher_id", "name", "province_id", "city_id", "county_id", "school_id"],
+            records=[
+                (
+                    t,
+                    f"教师{i}",
+                    PROVINCE,
+                    CITY,
+                    COUNTIES[i % len(COUNTIES)],
+                    f"{COUNTIES[i % len(COUNTIES)]}-S{i % 50:03d}",
+                )
+                for i, t in enumerate(teachers)
+            ],
+        )
+    finally:
+        await conn.close()
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -161,7 +188,10 @@ async def bench(entries: int, per_teacher: int, replicas: int) -> dict[str, Any]
         items = []
         for i in range(entries):
             teacher = teachers[i % len(teachers)]
-            items.append((teacher, envelope(uuid.uuid4(), uuid.uuid4(), teacher, i)))
+            items.append(
+                (teacher, envelope(uuid.uuid4(), uuid.uuid4(), teacher, i, i % len(teachers)))
+            )
+        await register(url, teachers)
         produce_s = await produce(settings, items)
         engine = make_engine(url, pool_size=4)
         drain_s = await drain(

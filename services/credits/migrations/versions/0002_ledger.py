@@ -110,7 +110,30 @@ def upgrade() -> None:
         schema="credits",
     )
     op.create_index(
-        op.f("ix_teachers_county_id"), "teachers", ["county_id"], unique=False, schema="credits"
+        "ix_teachers_org",
+        "teachers",
+        ["province_id", "city_id", "county_id", "school_id"],
+        unique=False,
+        schema="credits",
+    )
+    op.create_table(
+        "org_year_totals",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("level", sa.String(length=10), nullable=False),
+        sa.Column("org_id", sa.String(length=40), nullable=False),
+        sa.Column("parent_id", sa.String(length=40), nullable=False),
+        sa.Column("with_credit", sa.Integer(), nullable=False),
+        sa.Column("complete", sa.Integer(), nullable=False),
+        sa.Column("counted_hours", sa.Numeric(precision=14, scale=1), nullable=False),
+        sa.PrimaryKeyConstraint("year", "level", "org_id", name=op.f("pk_org_year_totals")),
+        schema="credits",
+    )
+    op.create_index(
+        "ix_org_year_totals_parent",
+        "org_year_totals",
+        ["year", "level", "parent_id"],
+        unique=False,
+        schema="credits",
     )
     # 学分台账 is append-only: corrections are reversal entries, never edits.
     op.execute(
@@ -125,9 +148,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_org_year_totals_parent", table_name="org_year_totals", schema="credits")
+    op.drop_table("org_year_totals", schema="credits")
     op.execute("DROP TRIGGER ledger_append_only ON credits.ledger_entries")
     op.execute("DROP FUNCTION credits.ledger_append_only()")
-    op.drop_index(op.f("ix_teachers_county_id"), table_name="teachers", schema="credits")
+    op.drop_index("ix_teachers_org", table_name="teachers", schema="credits")
     op.drop_table("teachers", schema="credits")
     op.drop_index("ix_teacher_years_year_city", table_name="teacher_years", schema="credits")
     op.drop_table("teacher_years", schema="credits")

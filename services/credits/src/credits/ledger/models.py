@@ -82,6 +82,24 @@ class TeacherYear(Base):
     )
 
 
+class OrgYearTotal(Base):
+    """Per org (city, county, school) and year: teachers with credit, complete ones and
+    counted hours, moved by the same statement that updates teacher-years, so an org's
+    totals are one row read whatever its size."""
+
+    __tablename__ = "org_year_totals"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    parent_id: Mapped[str] = mapped_column(String(40))
+    with_credit: Mapped[int] = mapped_column(Integer, default=0)
+    complete: Mapped[int] = mapped_column(Integer, default=0)
+    counted_hours: Mapped[Decimal] = mapped_column(Numeric(14, 1), default=0)
+
+    __table_args__ = (Index("ix_org_year_totals_parent", "year", "level", "parent_id"),)
+
+
 class Teacher(Base):
     """Teachers known from enrollment's events: name and place (scope, report denominators)."""
 
@@ -91,9 +109,11 @@ class Teacher(Base):
     name: Mapped[str] = mapped_column(String(50))
     province_id: Mapped[str] = mapped_column(String(40))
     city_id: Mapped[str] = mapped_column(String(40))
-    county_id: Mapped[str] = mapped_column(String(40), index=True)
+    county_id: Mapped[str] = mapped_column(String(40))
     school_id: Mapped[str] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_teachers_org", "province_id", "city_id", "county_id", "school_id"),)
 
     @property
     def org_path(self) -> list[str]:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import io
 import uuid
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credits.ledger import repository as repo
 from credits.ledger.errors import TeacherUnknown
-from credits.ledger.models import Teacher, TeacherYear
+from credits.ledger.models import OrgYearTotal, Teacher, TeacherYear
 from credits.ledger.regions import regions
 from credits.ledger.schemas import (
     CategoryBalance,
@@ -77,48 +77,62 @@ async def transcript(
     return TranscriptRead(teacher_id=teacher_id, name=name, years=years)
 
 
+_DEPTH = {"city": 1, "county": 2, "school": 3}  # depth of the parent in an org path
+_PATH_COLUMNS = ("province_id", "city_id", "county_id", "school_id")
+
+
 async def org_totals(
     session: AsyncSession, *, actor: Principal, level: Level, parent: str, year: int
 ) -> TotalsRead:
     """Totals of each city (under a province), county (under a city) or school (under a
-    county): teachers known, teachers with credit, complete, rate, counted hours. Only rows
-    inside the caller's own subtree count, whatever `parent` names."""
+    county): teachers known, teachers with credit, complete, rate, counted hours. One row per
+    org from the maintained totals; only orgs inside the caller's subtree."""
     if not actor.is_admin:
         raise Forbidden("只有管理员可以查看统计", "Reports are for administrators")
-    child = getattr(TeacherYear, _CHILD_COLUMN[level])
-    credited = (
-        select(
-            child.label("org_id"),
-            func.count().label("with_credit"),
-            func.count().filter(TeacherYear.complete).label("complete"),
-            func.coalesce(func.sum(TeacherYear.counted_hours), 0).label("hours"),
-        )
-        .where(
-            TeacherYear.year == year,
-            getattr(TeacherYear, _PARENT_COLUMN[level]) == parent,
-            *_in_scope(TeacherYear, actor),
-        )
-        .group_by(child)
+    depth, path = _DEPTH[level], actor.org_path
+    only: str | None = None
+    if len(path) > depth:  # the caller sits below `parent`: its own unit only
+        if path[depth - 1] != parent:
+            raise Forbidden("只能查看本级及下级的统计", "Reports cover your own subtree only")
+        only = path[depth]
+    elif (len(path) == depth and path[-1] != parent) or not await _within(
+        session, actor, level, parent
+    ):
+        raise Forbidden("只能查看本级及下级的统计", "Reports cover your own subtree only")
+    stmt = select(OrgYearTotal).where(
+        OrgYearTotal.year == year, OrgYearTotal.level == level, OrgYearTotal.parent_id == parent
     )
     known_child = getattr(Teacher, _CHILD_COLUMN[level])
     known = (
         select(known_child, func.count())
-        .where(getattr(Teacher, _PARENT_COLUMN[level]) == parent, *_in_scope(Teacher, actor))
+        .where(getattr(Teacher, _PARENT_COLUMN[level]) == parent)
         .group_by(known_child)
     )
-    counts: dict[str, int] = dict((await session.execute(known)).tuples().all())
+    if only is not None:
+        stmt = stmt.where(OrgYearTotal.org_id == only)
+        known = known.where(known_child == only)
+    counts: dict[str, int] = {org: n for org, n in (await session.execute(known)).all()}
     rows = []
-    for org_id, with_credit, complete, hours in (await session.execute(credited)).all():
-        teachers = max(counts.pop(org_id, 0), with_credit)
-        rows.append(_row(org_id, teachers, with_credit, complete, hours))
+    for t in (await session.scalars(stmt)).all():
+        teachers = max(counts.pop(t.org_id, 0), t.with_credit)
+        rows.append(_row(t.org_id, teachers, t.with_credit, t.complete, t.counted_hours))
     rows += [_row(org_id, n, 0, 0, Decimal(0)) for org_id, n in counts.items()]
     rows.sort(key=lambda r: r.org_id)
     return TotalsRead(year=year, level=level, parent=parent, rows=rows)
 
 
-def _in_scope(table: type[TeacherYear] | type[Teacher], actor: Principal) -> list[Any]:
-    columns = ("province_id", "city_id", "county_id", "school_id")
-    return [getattr(table, c) == org for c, org in zip(columns, actor.org_path, strict=False)]
+async def _within(session: AsyncSession, actor: Principal, level: Level, parent: str) -> bool:
+    """Whether `parent` lies in the caller's subtree (the caller is at or above it)."""
+    if len(actor.org_path) == _DEPTH[level]:
+        return actor.org_path[-1] == parent
+    for table in (TeacherYear, Teacher):
+        probe = select(literal(1)).where(
+            getattr(table, _PARENT_COLUMN[level]) == parent,
+            *[getattr(table, c) == o for c, o in zip(_PATH_COLUMNS, actor.org_path, strict=False)],
+        )
+        if await session.scalar(probe.limit(1)):
+            return True
+    return False
 
 
 def _row(org_id: str, teachers: int, with_credit: int, complete: int, hours: Decimal) -> OrgTotal:

@@ -39,7 +39,9 @@ _ADD_TOTALS = text(
     """
 )
 # Recompute touched teacher-years from their category sums: counted = recorded up to each
-# category's annual cap; complete = counted reaches the region's yearly requirement.
+# category's annual cap; complete = counted reaches the region's yearly requirement. The
+# change of each teacher-year moves its school's, county's and city's totals in the same
+# statement (the old values are read from the statement's snapshot).
 _TEACHER_YEARS = text(
     """
     WITH touched AS (
@@ -59,19 +61,47 @@ _TEACHER_YEARS = text(
         FROM credits.ledger_totals lt
         JOIN touched t ON t.teacher_id = lt.teacher_id AND t.year = lt.year
         LEFT JOIN caps c ON c.region = lt.region AND c.category = lt.category
-        GROUP BY lt.teacher_id, lt.year)
-    INSERT INTO credits.teacher_years AS ty (teacher_id, year, region, province_id, city_id,
-        county_id, school_id, recorded_hours, counted_hours, complete, updated_at)
-    SELECT s.teacher_id, s.year, s.region, t.province_id, t.city_id, t.county_id, t.school_id,
-        s.recorded, s.counted, s.counted >= COALESCE(r.required, 0), now()
-    FROM sums s
-    JOIN touched t ON t.teacher_id = s.teacher_id AND t.year = s.year
-    LEFT JOIN required r ON r.region = s.region
-    ON CONFLICT (teacher_id, year) DO UPDATE SET region = EXCLUDED.region,
-        province_id = EXCLUDED.province_id, city_id = EXCLUDED.city_id,
-        county_id = EXCLUDED.county_id, school_id = EXCLUDED.school_id,
-        recorded_hours = EXCLUDED.recorded_hours, counted_hours = EXCLUDED.counted_hours,
-        complete = EXCLUDED.complete, updated_at = now()
+        GROUP BY lt.teacher_id, lt.year),
+    old AS (
+        SELECT ty.teacher_id, ty.year, ty.counted_hours, ty.complete
+        FROM credits.teacher_years ty
+        JOIN touched t ON t.teacher_id = ty.teacher_id AND t.year = ty.year),
+    up AS (
+        INSERT INTO credits.teacher_years AS ty (teacher_id, year, region, province_id, city_id,
+            county_id, school_id, recorded_hours, counted_hours, complete, updated_at)
+        SELECT s.teacher_id, s.year, s.region, t.province_id, t.city_id, t.county_id, t.school_id,
+            s.recorded, s.counted, s.counted >= COALESCE(r.required, 0), now()
+        FROM sums s
+        JOIN touched t ON t.teacher_id = s.teacher_id AND t.year = s.year
+        LEFT JOIN required r ON r.region = s.region
+        ON CONFLICT (teacher_id, year) DO UPDATE SET region = EXCLUDED.region,
+            province_id = EXCLUDED.province_id, city_id = EXCLUDED.city_id,
+            county_id = EXCLUDED.county_id, school_id = EXCLUDED.school_id,
+            recorded_hours = EXCLUDED.recorded_hours, counted_hours = EXCLUDED.counted_hours,
+            complete = EXCLUDED.complete, updated_at = now()
+        RETURNING ty.teacher_id, ty.year, ty.province_id, ty.city_id, ty.county_id,
+            ty.school_id, ty.counted_hours, ty.complete),
+    delta AS (
+        SELECT up.year, up.province_id, up.city_id, up.county_id, up.school_id,
+            CASE WHEN old.teacher_id IS NULL THEN 1 ELSE 0 END AS with_credit,
+            up.complete::int - COALESCE(old.complete::int, 0) AS complete,
+            up.counted_hours - COALESCE(old.counted_hours, 0) AS hours
+        FROM up LEFT JOIN old ON old.teacher_id = up.teacher_id AND old.year = up.year),
+    per_org AS (
+        SELECT year, 'city' AS level, city_id AS org_id, province_id AS parent_id,
+            with_credit, complete, hours FROM delta
+        UNION ALL SELECT year, 'county', county_id, city_id, with_credit, complete, hours
+            FROM delta
+        UNION ALL SELECT year, 'school', school_id, county_id, with_credit, complete, hours
+            FROM delta)
+    INSERT INTO credits.org_year_totals AS o (year, level, org_id, parent_id, with_credit,
+        complete, counted_hours)
+    SELECT year, level, org_id, max(parent_id), sum(with_credit), sum(complete), sum(hours)
+    FROM per_org GROUP BY year, level, org_id
+    ON CONFLICT (year, level, org_id) DO UPDATE SET
+        with_credit = o.with_credit + EXCLUDED.with_credit,
+        complete = o.complete + EXCLUDED.complete,
+        counted_hours = o.counted_hours + EXCLUDED.counted_hours
     """
 )
 
