@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from enrollment.deps import EventOutbox, Pii
 from enrollment.teachers import queries, service, transfers
+from enrollment.teachers.lookup import TeacherCards, TeacherLookup, lookup_teachers
 from enrollment.teachers.schemas import (
     TeacherChangeRead,
     TeacherCreate,
@@ -87,6 +88,13 @@ async def list_teachers(
         cursor=cursor,
         limit=limit,
     )
+
+
+@router.post("/teachers/lookup", response_model=TeacherCards, summary="教师批量查询 (for exports)")
+async def lookup(
+    body: TeacherLookup, session: Session, user: CurrentUser, pii: Pii
+) -> TeacherCards:
+    return await lookup_teachers(session, pii, actor=user, data=body)
 
 
 @router.get(

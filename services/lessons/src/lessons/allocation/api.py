@@ -1,0 +1,61 @@
+"""Routes of allocation (观评课分配)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from lessons.allocation import service
+from lessons.allocation.schemas import AllocationCreate, AllocationRead, AssignmentRead
+from yanxiu.kit.deps import CurrentUser, Session
+
+router = APIRouter(tags=["allocations"])
+
+
+@router.post(
+    "/allocations",
+    response_model=AllocationRead,
+    status_code=201,
+    summary="分配观评课 allocate peer reviews for a project (province admin)",
+)
+async def allocate(body: AllocationCreate, session: Session, user: CurrentUser) -> AllocationRead:
+    run = await service.allocate_reviews(
+        session,
+        actor=user,
+        project_id=body.project_id,
+        seed=body.seed,
+        per=body.reviews_per_teacher,
+        exclude_own_school=body.exclude_own_school,
+    )
+    return AllocationRead.model_validate(run)
+
+
+@router.get("/allocations/{run_id}", response_model=AllocationRead, summary="分配批次 a run")
+async def get_run(run_id: uuid.UUID, session: Session, user: CurrentUser) -> AllocationRead:
+    return AllocationRead.model_validate(await service.get_run(session, actor=user, run_id=run_id))
+
+
+@router.get(
+    "/assignments", response_model=list[AssignmentRead], summary="观评课任务 a teacher's lessons"
+)
+async def assignments(
+    teacher_id: uuid.UUID, session: Session, user: CurrentUser, project_id: uuid.UUID | None = None
+) -> list[AssignmentRead]:
+    rows = await service.assignments(
+        session, actor=user, teacher_id=teacher_id, project_id=project_id
+    )
+    return [
+        AssignmentRead(
+            id=a.id,
+            run_id=a.run_id,
+            project_id=a.project_id,
+            lesson_id=a.lesson_id,
+            lesson_title=title,
+            stage=stage,
+            subject=subject,
+            video_url=video,
+            assigned_at=a.assigned_at,
+        )
+        for a, title, stage, subject, video in rows
+    ]

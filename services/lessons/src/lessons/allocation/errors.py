@@ -1,0 +1,62 @@
+"""Allocation's and reviews' domain errors, one per rule."""
+
+from __future__ import annotations
+
+from yanxiu.kit.errors import Conflict, DomainError, NotFound
+
+
+class NoReviewers(DomainError):
+    status = 422
+    code = "no_reviewers"
+    title_zh = "该项目还没有报名教师，无法分配观评课"
+    title_en = "No registered teachers in this project to allocate reviews to"
+
+
+class RunNotFound(NotFound):
+    code = "allocation_run_not_found"
+    title_zh = "分配批次不存在"
+    title_en = "Allocation run not found"
+
+
+class AssignmentNotFound(NotFound):
+    code = "assignment_not_found"
+    title_zh = "观评课任务不存在或不属于你"
+    title_en = "No such review assignment of yours"
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"
+    title_zh = "该观评课任务已提交评课"
+    title_en = "This assignment has been reviewed already"
+
+
+class RubricInvalid(DomainError):
+    status = 422
+    code = "rubric_invalid"
+    title_zh = "评分项或分值不符合评课量表"
+    title_en = "Scores do not match the review rubric"
+
+
+class ReviewNotFound(NotFound):
+    code = "review_not_found"
+    title_zh = "评课记录不存在"
+    title_en = "Review not found"
+
+
+class ReviewRevokedAlready(Conflict):
+    code = "review_revoked_already"
+    title_zh = "该评课已作废"
+    title_en = "This review has been revoked already"
+
+
+class NotAssignedLesson(DomainError):
+    status = 403
+    code = "lesson_not_assigned"
+    title_zh = "只能标记分配给你的课例"
+    title_en = "You can flag only lessons assigned to you"
+
+
+class AlreadyFlagged(Conflict):
+    code = "already_flagged"
+    title_zh = "你已标记过该课例"
+    title_en = "You have flagged this lesson already"

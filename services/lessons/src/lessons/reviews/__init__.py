@@ -1,0 +1,1 @@
+"""评课: rubric reviews, flags on staged lessons, and their events."""

@@ -1,0 +1,1 @@
+"""晒课/赛课: lessons, tiered selection, constraints, quotas, awards, scores and exports."""
