@@ -103,21 +103,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
         sa.UniqueConstraint(
-            "project_id",
             "reviewer_id",
             "lesson_id",
-            name=op.f("uq_assignments_project_id_reviewer_id_lesson_id"),
+            "project_id",
+            name=op.f("uq_assignments_reviewer_id_lesson_id_project_id"),
         ),
         schema="lessons",
     )
-    op.create_index(
-        op.f("ix_assignments_lesson_id"),
-        "assignments",
-        ["lesson_id"],
-        unique=False,
-        schema="lessons",
-    )
-    op.create_index("ix_assignments_run", "assignments", ["run_id"], unique=False, schema="lessons")
     op.create_table(
         "reviews",
         sa.Column("id", sa.UUID(), nullable=False),
@@ -159,8 +151,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_reviews_reviewer_id"), table_name="reviews", schema="lessons")
     op.drop_index(op.f("ix_reviews_lesson_id"), table_name="reviews", schema="lessons")
     op.drop_table("reviews", schema="lessons")
-    op.drop_index("ix_assignments_run", table_name="assignments", schema="lessons")
-    op.drop_index(op.f("ix_assignments_lesson_id"), table_name="assignments", schema="lessons")
     op.drop_table("assignments", schema="lessons")
     op.drop_table("reviewers", schema="lessons")
     op.drop_index(op.f("ix_lesson_flags_lesson_id"), table_name="lesson_flags", schema="lessons")
