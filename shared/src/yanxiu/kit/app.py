@@ -147,15 +147,22 @@ async def start_runtime(rt: Runtime) -> None:
         await rt.spec.on_startup(rt)
 
 
+STOP_TIMEOUT = 10.0
+
+
 async def stop_runtime(rt: Runtime) -> None:
+    """Cancel the background tasks and close the clients, each step bounded: a client stuck
+    leaving its consumer group must not keep the process (or a test) from shutting down."""
     for task in rt.tasks:
         task.cancel()
-    for task in rt.tasks:
-        with contextlib.suppress(BaseException):
-            await task
+    if rt.tasks:
+        _done, stuck = await asyncio.wait(rt.tasks, timeout=STOP_TIMEOUT)
+        for task in stuck:
+            log.warning("task did not stop in time", extra={"task": task.get_name()})
     with contextlib.suppress(Exception):
-        await rt.producer.stop()
-    await rt.engine.dispose()
+        await asyncio.wait_for(rt.producer.stop(), STOP_TIMEOUT)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(rt.engine.dispose(), STOP_TIMEOUT)
 
 
 class RequestContextMiddleware:
