@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-
 from gateway.main import create_app
-from yanxiu.testing import app_client
+from yanxiu.testing import app_client, free_port
 
 
 def headers_of(echo: dict[str, Any]) -> dict[str, list[str]]:
@@ -128,10 +128,53 @@ async def test_one_connection_pool_serves_every_upstream_call(
 ) -> None:
     app = create_app(make_settings(enrollment_url=upstream_url, lessons_url=upstream_url))
     async with app_client(app) as client:
-        pool = app.state.runtime.proxy_http
-        assert isinstance(pool, aiohttp.ClientSession)
+        pools = app.state.runtime.pools
         for service in ("enrollment", "lessons", "enrollment"):
             assert (await client.get(f"/api/v1/{service}/echo/x")).status_code == 200
-        assert app.state.runtime.proxy_http is pool
-        assert pool.connector is not None and len(pool.connector._conns) == 1  # one kept-alive
-    assert pool.closed  # closed with the lifespan
+        assert len(pools) == 1  # the same URL, the same pool
+        assert pools.for_url(upstream_url).idle == 1  # one connection, kept alive and reused
+
+
+async def test_keep_alive_connection_closed_by_the_service_is_retried_for_idempotent_methods(
+    make_settings: Any, serve_upstream: Any
+) -> None:
+    port = free_port()
+    app = create_app(make_settings(enrollment_url=f"http://127.0.0.1:{port}"))
+    async with app_client(app) as client:
+        async with serve_upstream("enrollment", port):
+            assert (await client.get("/api/v1/enrollment/echo/x")).status_code == 200
+        # The service restarted: the kept connection is dead, the next request still gets in.
+        async with serve_upstream("enrollment", port):
+            assert (await client.get("/api/v1/enrollment/echo/y")).status_code == 200
+            assert (await client.post("/api/v1/enrollment/echo/z", json={})).status_code == 200
+
+
+async def test_proxy_relays_a_chunked_request_body(gateway: Any, upstream_url: str) -> None:
+    async def parts() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield b"y" * 10_000
+
+    async with gateway(enrollment_url=upstream_url) as client:
+        answer = await client.post("/api/v1/enrollment/digest", content=parts())
+    expected = hashlib.sha256(b"y" * 400_000).hexdigest()
+    assert answer.json() == {"size": 400_000, "sha256": expected}
+
+
+async def test_head_request_gets_headers_and_no_body(gateway: Any, upstream_url: str) -> None:
+    async with gateway(enrollment_url=upstream_url) as client:
+        head = await client.head("/api/v1/enrollment/readyz")
+        after = await client.get("/api/v1/enrollment/echo/after")
+    assert head.status_code in (200, 405) and head.content == b""
+    assert after.status_code == 200 and after.json()["path"] == "/echo/after"
+
+
+async def test_many_concurrent_requests_share_a_bounded_pool(
+    make_settings: Any, upstream_url: str
+) -> None:
+    app = create_app(make_settings(enrollment_url=upstream_url, upstream_max_connections=4))
+    async with app_client(app) as client:
+        answers = await asyncio.gather(
+            *(client.get(f"/api/v1/enrollment/echo/{i}") for i in range(50))
+        )
+        assert [a.json()["path"] for a in answers] == [f"/echo/{i}" for i in range(50)]
+        assert app.state.runtime.pools.for_url(upstream_url).idle <= 4

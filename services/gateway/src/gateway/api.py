@@ -1,4 +1,5 @@
-"""Thin routes of the gateway: sign-in, the caller, the merged docs and the proxy."""
+"""Thin routes of the gateway: sign-in, the caller and the merged docs (the proxy is a
+middleware: gateway.proxy)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,10 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 
-from gateway import proxy, service
+from gateway import service
 from gateway.errors import (
     InvalidCredentials,
     PayloadTooLarge,
-    UnknownService,
     UnsupportedMediaType,
 )
 from gateway.openapi import build_merged
@@ -168,17 +168,3 @@ async def swagger_ui(request: Request) -> HTMLResponse:
 @docs.get("/docs/oauth2-redirect")
 async def swagger_ui_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
-
-
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-proxied = APIRouter(include_in_schema=False)
-
-
-@proxied.api_route("/api/v1/{service_name}/{path:path}", methods=PROXY_METHODS)
-async def forward(service_name: str, path: str, request: Request, rt: Runtime) -> Response:
-    base_url = rt.upstreams.get(service_name)
-    if base_url is None:
-        raise UnknownService(service_name)
-    return await proxy.forward(
-        rt.proxy_http, request, service=service_name, base_url=base_url, path=path
-    )

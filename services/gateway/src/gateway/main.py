@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gateway.api import auth, docs, proxied
+from gateway.api import auth, docs
 from gateway.config import GatewaySettings
 from gateway.proxy import ProxyMiddleware, probe_ready
 from gateway.ratelimit import RateLimitMiddleware
@@ -67,5 +67,4 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_probes(app, ready)
     app.include_router(auth)
     app.include_router(docs)
-    app.include_router(proxied)  # last: its catch-all must not shadow the routes above
     return app

@@ -1,26 +1,22 @@
 """The reverse proxy (转发): /api/v1/<service>/<path> to the service, with method, query, body and
 headers, the answer streamed back. A service that does not answer is a 503 problem naming it.
 
-Forwarding uses aiohttp's keep-alive pool: under concurrency it relays several times more
-requests a second than httpx's (measured in bench/learning_heartbeats.py). httpx remains for
-the gateway's few own calls (readiness probes, OpenAPI documents)."""
+Forwarding works on the raw ASGI messages and the gateway's own upstream pools
+(gateway.upstream): on the platform's hottest path (heartbeats) Starlette's request and response
+objects and aiohttp's client cost more than the forwarding itself. httpx remains for the
+gateway's few own calls (readiness probes, OpenAPI documents)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import quote
 
-import aiohttp
 import httpx
-import yarl
-from starlette.background import BackgroundTask
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response, StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config import GatewaySettings
 from gateway.errors import UnknownService, UpstreamUnavailable
+from gateway.upstream import Connection, Headers, Pools, UpstreamError, UpstreamPool
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.errors import DomainError, render_domain_error
 
@@ -28,26 +24,33 @@ log = logging.getLogger(__name__)
 
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
     }
 )
-# Set afresh by the gateway for each forwarded request.
-_REPLACED = frozenset({"host", "x-request-id", "x-forwarded-for"})
+# Set afresh by the gateway for each forwarded request (the body's framing included; an
+# `Expect: 100-continue` was the gateway's own server's to answer).
+_REPLACED = frozenset({b"host", b"x-request-id", b"x-forwarded-for", b"content-length", b"expect"})
 # The gateway's own server writes these on every response; two of each would go out.
-_SERVER_OWNED = frozenset({"date", "server"})
+_SERVER_OWNED = frozenset({b"date", b"server"})
+# The client's headers the proxy itself reads.
+_READ = frozenset(
+    {b"connection", b"content-length", b"transfer-encoding", b"host", b"x-forwarded-for"}
+)
+# Bodies up to this size are read whole (one write upstream); larger ones are streamed.
+_BUFFERED_BODY = 256 * 1024
 
 
 def make_client(settings: GatewaySettings) -> httpx.AsyncClient:
-    """One keep-alive pool for every upstream call of the process."""
+    """One keep-alive pool for the gateway's own upstream calls (probes, OpenAPI)."""
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(
             settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds
@@ -66,131 +69,173 @@ def make_client(settings: GatewaySettings) -> httpx.AsyncClient:
     return client
 
 
-def make_proxy_session(settings: GatewaySettings) -> aiohttp.ClientSession:
-    """One keep-alive pool for every forwarded request of the process. Bodies are relayed as
-    they are (no decompression) and no default headers are added."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(
-            limit=settings.upstream_max_connections, keepalive_timeout=30, ttl_dns_cache=300
-        ),
-        timeout=aiohttp.ClientTimeout(
-            total=settings.upstream_timeout_seconds,
-            sock_connect=settings.upstream_connect_timeout_seconds,
-        ),
-        auto_decompress=False,
-        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-        trust_env=False,
+def make_pools(settings: GatewaySettings) -> Pools:
+    """The forwarding pools: one per service URL, each of up to `upstream_max_connections`."""
+    return Pools(
+        limit=settings.upstream_max_connections,
+        connect_timeout=settings.upstream_connect_timeout_seconds,
+        timeout=settings.upstream_timeout_seconds,
     )
 
 
-# Bodies up to this size are read whole (one write upstream); larger ones are streamed.
-_BUFFERED_BODY = 256 * 1024
-
-
-def _dropped(connection_header: str) -> frozenset[str]:
+def _dropped(connection_header: bytes) -> frozenset[bytes]:
     """Hop-by-hop headers, including any the Connection header names."""
-    listed = {h.strip().lower() for h in connection_header.split(",") if h.strip()}
+    listed = {h.strip().lower() for h in connection_header.split(b",") if h.strip()}
     return HOP_BY_HOP | listed
 
 
-def upstream_path(request: Request, service: str, path: str) -> str:
-    """The path after /api/v1/<service>, kept as the client encoded it where possible."""
-    prefix = f"/api/v1/{service}"
-    raw = request.scope.get("raw_path")
-    if isinstance(raw, bytes):
-        raw_path = raw.decode("latin-1")
-        if raw_path.startswith(prefix + "/"):
-            return raw_path[len(prefix) :]
-    return "/" + quote(path)
+def upstream_target(scope: Scope, service: str) -> bytes:
+    """The path after /api/v1/<service> as the client encoded it, with the query."""
+    prefix = f"/api/v1/{service}".encode("latin-1")
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    target = raw[len(prefix) :] if raw.startswith(prefix + b"/") else b"/"
+    query: bytes = scope.get("query_string", b"")
+    return target + b"?" + query if query else target
 
 
-def forwarded_headers(request: Request, service: str) -> list[tuple[bytes, bytes]]:
-    dropped = _dropped(request.headers.get("connection", "")) | _REPLACED
-    headers = [(k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in dropped]
-    peer = request.client.host if request.client else "unknown"
-    chain = request.headers.get("x-forwarded-for")
+def forwarded_headers(scope: Scope, service: str) -> tuple[Headers, dict[bytes, bytes]]:
+    """The headers to send on, and the few of the client's the proxy itself reads."""
+    seen: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if (
+            name in (b"connection", b"content-length", b"transfer-encoding", b"host")
+            or name == b"x-forwarded-for"
+        ):
+            seen[name] = value
+    dropped = _dropped(seen.get(b"connection", b"")) | _REPLACED
+    headers = [(k, v) for k, v in scope["headers"] if k not in dropped]
+    client = scope.get("client")
+    peer = (client[0] if client else "unknown").encode("latin-1")
+    chain = seen.get(b"x-forwarded-for")
     headers += [
         (b"x-request-id", (trace_id_var.get() or "").encode("latin-1")),
-        (b"x-forwarded-for", (f"{chain}, {peer}" if chain else peer).encode("latin-1")),
-        (b"x-forwarded-proto", request.url.scheme.encode("latin-1")),
+        (b"x-forwarded-for", chain + b", " + peer if chain else peer),
+        (b"x-forwarded-proto", scope.get("scheme", "http").encode("latin-1")),
         (b"x-forwarded-prefix", f"/api/v1/{service}".encode("latin-1")),
     ]
-    if "host" in request.headers:
-        headers.append((b"x-forwarded-host", request.headers["host"].encode("latin-1")))
-    return headers
+    if b"host" in seen:
+        headers.append((b"x-forwarded-host", seen[b"host"]))
+    return headers, seen
 
 
-async def _relay(upstream: aiohttp.ClientResponse, service: str) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in upstream.content.iter_any():
-            yield chunk
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        # The status line is already sent; all that is left is to cut the response short.
-        log.warning("upstream body broke off", extra={"service": service, "error": repr(exc)})
-    finally:
-        upstream.release()
+class ClientGone(Exception):
+    """The client went away while its request body was being read."""
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+async def _answer(status: int, send: Send) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def forward(
-    session: aiohttp.ClientSession,
-    request: Request,
-    *,
-    service: str,
-    base_url: str,
-    path: str,
-) -> Response:
-    url = base_url + upstream_path(request, service, path)
-    if request.url.query:
-        url += "?" + request.url.query
-    length = request.headers.get("content-length")
-    body: bytes | AsyncIterator[bytes] | None = None
+    pool: UpstreamPool, scope: Scope, receive: Receive, send: Send, *, service: str
+) -> None:
+    """Forwards one request and relays the answer. Raises UpstreamUnavailable (503) only
+    before anything was sent back."""
+    headers, seen = forwarded_headers(scope, service)
+    method = scope["method"].encode("latin-1")
+    length = seen.get(b"content-length")
+    body: bytes | AsyncIterator[bytes] = b""
+    chunked = False
     try:
-        if length is not None and int(length) <= _BUFFERED_BODY:
-            body = await request.body()
-        elif length is not None or "transfer-encoding" in request.headers:
-            body = request.stream()
-    except ClientDisconnect:
-        return Response(status_code=400)
-    except ValueError:
-        return Response(status_code=400)  # a Content-Length that is not a number
-    headers = [
-        (k.decode("latin-1"), v.decode("latin-1")) for k, v in forwarded_headers(request, service)
-    ]
+        if length is not None:
+            if not length.isdigit():
+                await _answer(400, send)  # a Content-Length that is not a number
+                return
+            headers.append((b"content-length", length))
+            if int(length) <= _BUFFERED_BODY:
+                body = await _read_body(receive)
+            else:
+                body = _stream_body(receive)
+        elif b"transfer-encoding" in seen:
+            headers.append((b"transfer-encoding", b"chunked"))
+            body, chunked = _stream_body(receive), True
+    except ClientGone:
+        return
     try:
-        upstream = await session.request(
-            request.method,
-            yarl.URL(url, encoded=True),
-            headers=headers,
-            data=body,
-            allow_redirects=False,
+        head, conn = await pool.exchange(
+            method, upstream_target(scope, service), headers, body, chunked=chunked
         )
-    except (TimeoutError, aiohttp.ClientError) as exc:
+    except ClientGone:
+        return
+    except UpstreamError as exc:
         log.warning("upstream unavailable", extra={"service": service, "error": repr(exc)})
         raise UpstreamUnavailable(service) from exc
-    except ClientDisconnect:
-        return Response(status_code=400)
-    dropped = _dropped(upstream.headers.get("connection", "")) | _SERVER_OWNED
-    raw_headers = [
-        (k, v) for k, v in upstream.raw_headers if k.decode("latin-1").lower() not in dropped
-    ]
-    if upstream.content_length is not None and upstream.content_length <= _BUFFERED_BODY:
-        # Small answers (nearly all) in one piece: cheaper than a streamed response.
+    reusable = False
+    try:
+        reusable = await _relay(pool, conn, head.status, head.headers, send, method, service)
+    finally:
+        pool.release(conn, reusable=reusable)
+
+
+async def _relay(
+    pool: UpstreamPool,
+    conn: Connection,
+    status: int,
+    upstream_headers: Headers,
+    send: Send,
+    method: bytes,
+    service: str,
+) -> bool:
+    """Sends the answer on; True when it was read to its end (the connection may be reused)."""
+    connection = next((v for k, v in upstream_headers if k.lower() == b"connection"), b"")
+    dropped = _dropped(connection) | _SERVER_OWNED
+    headers = [(k.lower(), v) for k, v in upstream_headers if k.lower() not in dropped]
+    start: Message = {"type": "http.response.start", "status": status, "headers": headers}
+    if method == b"HEAD":
+        await send(start)
+        await send({"type": "http.response.body", "body": b""})
+        return False  # the answer's end is not parsed; the connection is not reused
+    whole = conn.buffered_whole()
+    if whole is None:
+        # Not all here yet: wait for the first piece before answering, so a service that
+        # stalls before its body is still a 503, not a cut-off 200.
         try:
-            content = await upstream.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
+            first = await conn.read(pool.timeout)
+        except UpstreamError as exc:
+            log.warning("upstream unavailable", extra={"service": service, "error": repr(exc)})
             raise UpstreamUnavailable(service) from exc
-        finally:
-            upstream.release()
-        response = Response(content=content, status_code=upstream.status)
-        response.raw_headers = raw_headers
-        return response
-    streamed = StreamingResponse(
-        _relay(upstream, service),
-        status_code=upstream.status,
-        background=BackgroundTask(upstream.release),
-    )
-    streamed.raw_headers = raw_headers
-    return streamed
+        whole = conn.buffered_whole() if first is None else None
+        if whole is None:
+            await send(start)
+            if first is not None:
+                await send({"type": "http.response.body", "body": first, "more_body": True})
+            try:
+                while (chunk := await conn.read(pool.timeout)) is not None:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except UpstreamError as exc:
+                # The status line is already sent; all that is left is to cut the answer short
+                # (returning unfinished makes the server close the client's connection).
+                log.warning(
+                    "upstream body broke off", extra={"service": service, "error": repr(exc)}
+                )
+                return False
+            await send({"type": "http.response.body", "body": b""})
+            return True
+    await send(start)
+    await send({"type": "http.response.body", "body": whole})
+    return True
 
 
 async def probe_ready(client: httpx.AsyncClient, base_url: str, *, timeout: float) -> str:
@@ -216,23 +261,18 @@ class ProxyMiddleware:
         if scope["type"] != "http" or not path.startswith(_API):
             await self.app(scope, receive, send)
             return
-        service, sep, rest = path[len(_API) :].partition("/")
+        service, sep, _rest = path[len(_API) :].partition("/")
         if not sep or service in _OWN:
             await self.app(scope, receive, send)
             return
         rt = scope["app"].state.runtime
-        request = Request(scope, receive)
-        response: Response
         try:
             base_url = rt.upstreams.get(service)
             if base_url is None:
                 raise UnknownService(service)
-            response = await forward(
-                rt.proxy_http, request, service=service, base_url=base_url, path=rest
-            )
+            await forward(rt.pools.for_url(base_url), scope, receive, send, service=service)
         except DomainError as exc:
-            response = render_domain_error(exc, path)
-        await response(scope, receive, send)
+            await render_domain_error(exc, path)(scope, receive, send)
 
 
 _API = "/api/v1/"

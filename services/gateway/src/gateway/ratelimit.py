@@ -7,7 +7,6 @@ import math
 import time
 from collections.abc import Callable
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import RateLimited
@@ -58,12 +57,20 @@ class TokenBuckets:
             del self._buckets[next(iter(self._buckets))]
 
 
-def client_ip(request: Request, *, trust_forwarded_for: bool) -> str:
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def client_ip(scope: Scope, *, trust_forwarded_for: bool) -> str:
     if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        forwarded = _header(scope, b"x-forwarded-for").split(",")[0].strip()
         if forwarded:
             return forwarded
-    return request.client.host if request.client else "unknown"
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class RateLimiter:
@@ -74,18 +81,18 @@ class RateLimiter:
         self.verifier = verifier
         self.trust_forwarded_for = trust_forwarded_for
 
-    def caller_key(self, request: Request) -> str:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    def caller_key(self, scope: Scope) -> str:
+        scheme, _, token = _header(scope, b"authorization").partition(" ")
         if scheme.lower() == "bearer" and token:
             try:
                 return f"user:{self.verifier.verify(token.strip()).user_id}"
             except DomainError:
                 pass  # a bad token is the service's to refuse; limit it by address
-        return f"ip:{client_ip(request, trust_forwarded_for=self.trust_forwarded_for)}"
+        return f"ip:{client_ip(scope, trust_forwarded_for=self.trust_forwarded_for)}"
 
-    def retry_after(self, request: Request) -> int:
+    def retry_after(self, scope: Scope) -> int:
         """0 when the request may pass, else whole seconds to wait (at least 1)."""
-        wait = self.buckets.take(self.caller_key(request))
+        wait = self.buckets.take(self.caller_key(scope))
         return max(1, math.ceil(wait)) if wait > 0 else 0
 
 
@@ -103,7 +110,7 @@ class RateLimitMiddleware:
         runtime = getattr(scope["app"].state, "runtime", None)
         limiter: RateLimiter | None = getattr(runtime, "limiter", None)
         if limiter is not None:
-            wait = limiter.retry_after(Request(scope))
+            wait = limiter.retry_after(scope)
             if wait:
                 response = render_domain_error(RateLimited(wait), scope["path"])
                 await response(scope, receive, send)

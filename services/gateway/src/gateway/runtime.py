@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, cast
 
-import aiohttp
 import httpx
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.config import GatewaySettings
 from gateway.openapi import MergedOpenAPI
-from gateway.proxy import make_client, make_proxy_session
+from gateway.proxy import make_client, make_pools
 from gateway.ratelimit import RateLimiter, TokenBuckets
 from gateway.tokens import TokenIssuer, public_key_pem
+from gateway.upstream import Pools
 from yanxiu.kit.auth import TokenVerifier
 from yanxiu.kit.db import make_engine, make_session_factory
 
@@ -27,7 +27,7 @@ class GatewayRuntime:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
-    proxy_http: aiohttp.ClientSession
+    pools: Pools
     issuer: TokenIssuer
     verifier: TokenVerifier
     limiter: RateLimiter | None
@@ -45,7 +45,7 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
         engine=engine,
         session_factory=make_session_factory(engine),
         http=make_client(settings),
-        proxy_http=make_proxy_session(settings),
+        pools=make_pools(settings),
         issuer=TokenIssuer(
             private_key_pem=private_pem,
             issuer=settings.jwt_issuer,
@@ -64,7 +64,7 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
 
 async def close_runtime(rt: GatewayRuntime) -> None:
     await rt.http.aclose()
-    await rt.proxy_http.close()
+    await rt.pools.close()
     await rt.engine.dispose()
 
 

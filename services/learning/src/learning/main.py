@@ -9,6 +9,7 @@ from learning.catalog.api import router as catalog_router
 from learning.config import Settings
 from learning.consumers import enrollment_events
 from learning.models import metadata
+from learning.progress.api import heartbeat
 from learning.progress.api import router as progress_router
 from learning.providers.api import router as providers_router
 from learning.rules.api import router as rules_router
@@ -33,6 +34,7 @@ SPEC = ServiceSpec(
     settings_factory=Settings,
     subscribers=[enrollment_events, lessons_events],
     produces=[LEARNING_TOPIC],
+    hot_routes={("POST", "/progress"): heartbeat},
 )
 
 

@@ -104,6 +104,85 @@ async def active_plans(
     }
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What a heartbeat batch learns in its first statement: the courses, the active plans,
+    the viewer rows of those plans' teachers (locked), and each project's rule-set version."""
+
+    courses: dict[uuid.UUID, CourseInfo]
+    plans: dict[tuple[uuid.UUID, uuid.UUID], Org]
+    viewers: dict[uuid.UUID, ViewerState]
+    rule_versions: dict[uuid.UUID, str]  # project → the version of its rule set (the row's xmin)
+
+
+# One round trip instead of four: the plans of the batch, the viewer rows of their teachers
+# created where missing and locked in teacher order (overlapping batches cannot deadlock), the
+# courses and the rule-set versions, each as an array of records.
+_OPEN_BATCH = text(
+    "WITH u AS (SELECT * FROM unnest(CAST(:t AS uuid[]), CAST(:p AS uuid[])) AS u(t, p)), "
+    "pl AS (SELECT p.teacher_id, p.project_id, p.province_id, p.city_id, p.county_id, "
+    "p.school_id FROM u JOIN learning.plans p ON p.teacher_id = u.t AND p.project_id = u.p "
+    "WHERE p.status = 'active'), "
+    "v AS (INSERT INTO learning.progress_viewers AS v (teacher_id) "
+    "SELECT DISTINCT teacher_id FROM pl ORDER BY teacher_id "
+    "ON CONFLICT (teacher_id) DO UPDATE SET teacher_id = EXCLUDED.teacher_id "
+    "RETURNING v.teacher_id, v.session_id, v.retired_sessions, v.last_at) "
+    "SELECT (SELECT array_agg(ROW(pl.teacher_id, pl.project_id, pl.province_id, pl.city_id, "
+    "pl.county_id, pl.school_id)) FROM pl) AS plans, "
+    "(SELECT array_agg(ROW(v.teacher_id, v.session_id, "
+    "CAST(v.retired_sessions AS text[]), v.last_at)) FROM v) AS viewers, "
+    "(SELECT array_agg(ROW(c.id, c.title, c.video_seconds, c.delivery, c.scope, c.kind, "
+    "c.pass_mark, c.assessment)) FROM learning.courses c "
+    "WHERE c.id = ANY(CAST(:c AS uuid[]))) AS courses, "
+    "(SELECT array_agg(ROW(r.project_id, r.xmin::text)) FROM learning.project_rules r "
+    "WHERE r.project_id = ANY(CAST(:r AS uuid[]))) AS rules"
+)
+
+
+def _json(value: Any) -> Any:
+    """A json field of an anonymous record: text here (the connection's codec decodes only
+    top-level columns)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def open_batch(
+    session: AsyncSession,
+    pairs: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    course_ids: Sequence[uuid.UUID],
+) -> Opened:
+    """The first statement of a heartbeat batch (see `_OPEN_BATCH`)."""
+    row = (
+        await session.execute(
+            _OPEN_BATCH,
+            {
+                "t": [t for t, _ in pairs],
+                "p": [p for _, p in pairs],
+                "c": list(course_ids),
+                "r": list({p for _, p in pairs}),
+            },
+        )
+    ).one()
+    return Opened(
+        courses={
+            c[0]: CourseInfo(
+                id=c[0],
+                title=c[1],
+                video_seconds=c[2],
+                category=_category(c[3], c[4], c[5]),
+                pass_mark=c[6],
+                questions=list(_json(c[7]) or []),
+            )
+            for c in row.courses or ()
+        },
+        plans={(p[0], p[1]): (p[2], p[3], p[4], p[5]) for p in row.plans or ()},
+        viewers={
+            v[0]: ViewerState(session_id=v[1], retired=list(v[2] or []), last_at=v[3])
+            for v in row.viewers or ()
+        },
+        rule_versions={r[0]: r[1] for r in row.rules or ()},
+    )
+
+
 async def lock_viewers(
     session: AsyncSession, teacher_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ViewerState]:

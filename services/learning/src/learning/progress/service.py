@@ -25,7 +25,8 @@ from learning.progress.verification import (
     verify,
     watched_enough,
 )
-from learning.rules.service import ruleset_for, window_error
+from learning.rules.ruleset import RuleSet
+from learning.rules.service import ruleset_at, window_error
 from yanxiu.kit.errors import DomainError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -77,22 +78,31 @@ Plans = dict[tuple[uuid.UUID, uuid.UUID], Org]
 @dataclass
 class Admission:
     """What the batch learnt before judging: refusals of whole heartbeats (unknown course, not
-    registered, window closed), the courses, the plans, and each project's watch ratio."""
+    registered, window closed), the courses, the plans, each project's watch ratio, and the
+    locked viewer state of every registered teacher in the batch."""
 
     errors: dict[int, DomainError]
     courses: dict[uuid.UUID, CourseInfo]
     plans: Plans
     ratios: dict[uuid.UUID, float]
+    viewers: dict[uuid.UUID, ViewerState]
 
 
 async def _admissible(session: AsyncSession, beats: Sequence[Beat], policy: Policy) -> Admission:
-    """One query for the courses, one for the plans, one per project for its rule set (the
-    windows and the watch ratio, configurable per project; the setting where a project has
-    none)."""
+    """One statement for the courses, the plans, the rule-set versions and the viewer locks
+    (`repo.open_batch`); a rule set is parsed only when its version is new to the process.
+    The windows and the watch ratio are per project (the setting where a project has none)."""
     errors: dict[int, DomainError] = {}
-    courses = await repo.courses(session, list({b.course_id for b in beats}))
-    plans = await repo.active_plans(session, list({(b.teacher_id, b.project_id) for b in beats}))
-    rule_sets = {p: await ruleset_for(session, p) for p in {b.project_id for b in beats}}
+    opened = await repo.open_batch(
+        session,
+        list({(b.teacher_id, b.project_id) for b in beats}),
+        list({b.course_id for b in beats}),
+    )
+    courses, plans = opened.courses, opened.plans
+    rule_sets: dict[uuid.UUID, tuple[RuleSet, int] | None] = {}
+    for p in {b.project_id for b in beats}:
+        version = opened.rule_versions.get(p)
+        rule_sets[p] = await ruleset_at(session, p, version) if version else None
     ratios = {
         p: found[0].watch_ratio if found else policy.watch_ratio for p, found in rule_sets.items()
     }
@@ -114,7 +124,7 @@ async def _admissible(session: AsyncSession, beats: Sequence[Beat], policy: Poli
             closed = window_error(found[0], found[1], course.window, day)  # type: ignore[arg-type]
             if closed is not None:
                 errors[i] = closed
-    return Admission(errors, courses, plans, ratios)
+    return Admission(errors, courses, plans, ratios, opened.viewers)
 
 
 async def process_heartbeats(
@@ -124,14 +134,12 @@ async def process_heartbeats(
     gets its outcome, or the domain error that kept it from being judged."""
     admission = await _admissible(session, beats, policy)
     errors, courses, plans = admission.errors, admission.courses, admission.plans
+    viewers = admission.viewers
     judged = [i for i in range(len(beats)) if i not in errors]
     results: list[Result | None] = [errors.get(i) for i in range(len(beats))]
     if not judged:
         return [r for r in results if r is not None]
 
-    viewers: dict[uuid.UUID, ViewerState] = await repo.lock_viewers(
-        session, [beats[i].teacher_id for i in judged]
-    )
     wanted: dict[Key, tuple[Org, int]] = {}
     for i in judged:
         b = beats[i]

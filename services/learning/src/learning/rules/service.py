@@ -111,6 +111,31 @@ def read(row: ProjectRules) -> ProjectRulesRead:
     )
 
 
+# Parsed rule sets by (project, version): a heartbeat batch reads only the version and parses a
+# document once per change, not once per batch.
+_PARSED: dict[tuple[uuid.UUID, str], tuple[RuleSet, int]] = {}
+_PARSED_MAX = 512
+
+
+async def ruleset_at(
+    session: AsyncSession, project_id: uuid.UUID, version: str
+) -> tuple[RuleSet, int] | None:
+    """The project's rule set and year as of `version` (read in the caller's transaction), or
+    None when it has none; parsed once per version in this process."""
+    hit = _PARSED.get((project_id, version))
+    if hit is not None:
+        return hit
+    found = await repo.get_versioned(session, project_id)
+    if found is None:
+        return None
+    doc, year, current = found
+    parsed = (RuleSet.model_validate(doc), year)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[(project_id, current)] = parsed
+    return parsed
+
+
 async def ruleset_for(session: AsyncSession, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
     """The project's rule set and year, or None when none was assigned."""
     row = await repo.get(session, project_id)
