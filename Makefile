@@ -47,7 +47,7 @@ bench: install
 	@$(VENV)/bin/python -m bench.propagation
 	@$(VENV)/bin/python -m bench.enrollment_import --rows 100000
 	@$(VENV)/bin/python -m bench.enrollment_pages --teachers 1000000
-	@$(VENV)/bin/python -m bench.learning_heartbeats --workers 1 --gateway-workers 2
+	@$(VENV)/bin/python -m bench.learning_heartbeats
 	@$(VENV)/bin/python -m bench.credits_ledger --entries 1000000
 	@$(VENV)/bin/python -m bench.lessons_allocation --teachers 1000000 --lessons 30000
 

@@ -7,7 +7,9 @@ from bench.learning_heartbeats import bench
 
 
 async def test_heartbeat_bench_answers_only_durable_heartbeats() -> None:
-    r = await bench(teachers=40, concurrency=4, seconds=1.0, rate=40, rate_seconds=1.0)
+    r = await bench(
+        teachers=40, concurrency=4, seconds=1.0, rate=40, rate_seconds=1.0, rate_connections=8
+    )
     assert r["heartbeat"]["statuses"].get(200, 0) > 0 and r["floor"]["statuses"].get(200, 0) > 0
     assert r["durable"], r
     assert 0 < r["heartbeat"]["p50_ms"] <= r["heartbeat"]["p99_ms"]

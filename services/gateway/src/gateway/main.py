@@ -15,7 +15,12 @@ from gateway.config import GatewaySettings
 from gateway.proxy import ProxyMiddleware, probe_ready
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.runtime import GatewayRuntime, build_runtime, close_runtime
-from yanxiu.kit.app import check_database, install_probes, install_request_context
+from yanxiu.kit.app import (
+    check_database,
+    install_probes,
+    install_request_context,
+    settle_heap,
+)
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.logging import configure_logging
 
@@ -33,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # httpx logs every upstream call at INFO; the access log already has each request.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         app.state.runtime = build_runtime(s)
+        settle_heap()
         try:
             yield
         finally:
