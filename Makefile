@@ -49,7 +49,7 @@ bench: install
 	@$(VENV)/bin/python -m bench.enrollment_pages --teachers 1000000
 	@$(VENV)/bin/python -m bench.learning_heartbeats
 	@$(VENV)/bin/python -m bench.credits_ledger --entries 1000000
-	@$(VENV)/bin/python -m bench.lessons_allocation --teachers 1000000 --lessons 30000
+	@$(VENV)/bin/python -m bench.lessons_allocation --teachers 1000000 --lessons 30000 --rounds 3
 
 clean:
 	rm -rf .venv .tools

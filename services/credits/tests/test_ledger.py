@@ -19,9 +19,11 @@ from sqlalchemy.exc import DBAPIError
 
 from credits.config import Settings
 from credits.ledger import service as ledger
+from credits.ledger.consumers import on_teacher_transferred
 from credits.ledger.errors import YearClosed
 from credits.ledger.models import LedgerEntry, Teacher
 from credits.main import create_app
+from yanxiu.contracts.enrollment import TeacherTransferred
 from yanxiu.contracts.envelope import Event, OrgPath
 from yanxiu.contracts.learning import CourseCompleted, RequirementsMet, RequirementsUnmet
 from yanxiu.kit.app import Runtime
@@ -343,3 +345,44 @@ async def test_city_totals_give_completion_rates_by_county_within_scope(
     x = await client.get("/reports/totals.xlsx", params=params, headers=city)
     sheet = load_workbook(io.BytesIO(x.content)).active
     assert sheet.cell(1, 5).value == "完成率" and sheet.max_row == 3
+
+
+async def test_report_denominators_follow_a_transfer_and_totals_sum_every_slot(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    stays = await known_teacher(client, ZQ)
+    moves = await known_teacher(client, ZQ)
+    for _ in range(20):  # twenty transactions: their totals land in several slots
+        await post(client, entry(stays, "public", "1"))
+    async with runtime(client).session_factory() as session, session.begin():
+        await on_teacher_transferred(
+            session,
+            TeacherTransferred(
+                teacher_id=moves,
+                from_org=ZQ,
+                to_org=ZQ_OTHER_COUNTY,
+                org=ZQ_OTHER_COUNTY,
+                from_departed_pool=False,
+                stage="primary",
+                subject="语文",
+                transferred_at=NOW,
+            ),
+        )
+        slots = await session.scalar(
+            text("SELECT count(DISTINCT slot) FROM credits.org_year_totals WHERE level = 'city'")
+        )
+    assert slots is not None and slots > 1
+    city = {"Authorization": f"Bearer {token_for('city_admin', ZQ.as_list()[:2])}"}
+    params = {"level": "county", "parent": ZQ.city_id, "year": YEAR}
+    r = await client.get("/reports/totals", params=params, headers=city)
+    rows = {row["org_id"]: row for row in r.json()["rows"]}
+    assert rows[ZQ.county_id]["teachers"] == 1 and rows[ZQ.county_id]["counted_hours"] == "20.0"
+    assert rows[ZQ_OTHER_COUNTY.county_id]["teachers"] == 1
+    r = await client.get(
+        "/reports/totals",
+        params={**params, "level": "city", "parent": ZQ.province_id},
+        headers={"Authorization": f"Bearer {token_for('province_admin', ZQ.as_list()[:1])}"},
+    )
+    assert r.json()["rows"] == [
+        {**r.json()["rows"][0], "org_id": ZQ.city_id, "teachers": 2, "counted_hours": "20.0"}
+    ]

@@ -7,7 +7,16 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Index, Integer, Numeric, String, UniqueConstraint, func
+from sqlalchemy import (
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -85,19 +94,40 @@ class TeacherYear(Base):
 class OrgYearTotal(Base):
     """Per org (city, county, school) and year: teachers with credit, complete ones and
     counted hours, moved by the same statement that updates teacher-years, so an org's
-    totals are one row read whatever its size."""
+    totals are a few rows read whatever its size. Each transaction adds to one of
+    `ORG_TOTAL_SLOTS` slots, at random, so concurrent consumers do not queue on a city's
+    row; readers sum the slots."""
 
     __tablename__ = "org_year_totals"
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[str] = mapped_column(String(10), primary_key=True)
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)
     parent_id: Mapped[str] = mapped_column(String(40))
     with_credit: Mapped[int] = mapped_column(Integer, default=0)
     complete: Mapped[int] = mapped_column(Integer, default=0)
     counted_hours: Mapped[Decimal] = mapped_column(Numeric(14, 1), default=0)
 
     __table_args__ = (Index("ix_org_year_totals_parent", "year", "level", "parent_id"),)
+
+
+ORG_TOTAL_SLOTS = 16
+
+
+class OrgTeachers(Base):
+    """Teachers known per org (city, county, school): the reports' denominators, kept by
+    statement-level triggers on `teachers` (migration 0004), so a registration, a transfer
+    and a bulk load all move them."""
+
+    __tablename__ = "org_teachers"
+
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    parent_id: Mapped[str] = mapped_column(String(40))
+    teachers: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_org_teachers_parent", "level", "parent_id"),)
 
 
 class Teacher(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from credits.ledger import repository as repo
 from credits.ledger.errors import TeacherUnknown
-from credits.ledger.models import OrgYearTotal, Teacher, TeacherYear
+from credits.ledger.models import OrgTeachers, OrgYearTotal, Teacher, TeacherYear
 from credits.ledger.regions import regions
 from credits.ledger.schemas import (
     CategoryBalance,
@@ -99,23 +99,27 @@ async def org_totals(
         session, actor, level, parent
     ):
         raise Forbidden("只能查看本级及下级的统计", "Reports cover your own subtree only")
-    stmt = select(OrgYearTotal).where(
+    totals = select(
+        OrgYearTotal.org_id,
+        func.sum(OrgYearTotal.with_credit),
+        func.sum(OrgYearTotal.complete),
+        func.sum(OrgYearTotal.counted_hours),
+    ).where(
         OrgYearTotal.year == year, OrgYearTotal.level == level, OrgYearTotal.parent_id == parent
     )
-    known_child = getattr(Teacher, _CHILD_COLUMN[level])
-    known = (
-        select(known_child, func.count())
-        .where(getattr(Teacher, _PARENT_COLUMN[level]) == parent)
-        .group_by(known_child)
+    known = select(OrgTeachers.org_id, OrgTeachers.teachers).where(
+        OrgTeachers.level == level, OrgTeachers.parent_id == parent, OrgTeachers.teachers > 0
     )
     if only is not None:
-        stmt = stmt.where(OrgYearTotal.org_id == only)
-        known = known.where(known_child == only)
+        totals = totals.where(OrgYearTotal.org_id == only)
+        known = known.where(OrgTeachers.org_id == only)
     counts: dict[str, int] = {org: n for org, n in (await session.execute(known)).all()}
     rows = []
-    for t in (await session.scalars(stmt)).all():
-        teachers = max(counts.pop(t.org_id, 0), t.with_credit)
-        rows.append(_row(t.org_id, teachers, t.with_credit, t.complete, t.counted_hours))
+    for org_id, with_credit, complete, hours in (
+        await session.execute(totals.group_by(OrgYearTotal.org_id))
+    ).all():
+        teachers = max(counts.pop(org_id, 0), with_credit)
+        rows.append(_row(org_id, teachers, with_credit, complete, hours))
     rows += [_row(org_id, n, 0, 0, Decimal(0)) for org_id, n in counts.items()]
     rows.sort(key=lambda r: r.org_id)
     return TotalsRead(year=year, level=level, parent=parent, rows=rows)

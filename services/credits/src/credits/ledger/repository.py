@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from credits.ledger.models import LedgerEntry, LedgerTotal, Teacher, TeacherYear
+from credits.ledger.models import (
+    ORG_TOTAL_SLOTS,
+    LedgerEntry,
+    LedgerTotal,
+    Teacher,
+    TeacherYear,
+)
 
 _INSERT = text(
     """
@@ -41,7 +48,8 @@ _ADD_TOTALS = text(
 # Recompute touched teacher-years from their category sums: counted = recorded up to each
 # category's annual cap; complete = counted reaches the region's yearly requirement. The
 # change of each teacher-year moves its school's, county's and city's totals in the same
-# statement (the old values are read from the statement's snapshot).
+# statement (the old values are read from the statement's snapshot), in one slot of each org's
+# totals (`:slot`), taken in key order so that two transactions never deadlock on them.
 _TEACHER_YEARS = text(
     """
     WITH touched AS (
@@ -94,11 +102,12 @@ _TEACHER_YEARS = text(
             FROM delta
         UNION ALL SELECT year, 'school', school_id, county_id, with_credit, complete, hours
             FROM delta)
-    INSERT INTO credits.org_year_totals AS o (year, level, org_id, parent_id, with_credit,
-        complete, counted_hours)
-    SELECT year, level, org_id, max(parent_id), sum(with_credit), sum(complete), sum(hours)
-    FROM per_org GROUP BY year, level, org_id
-    ON CONFLICT (year, level, org_id) DO UPDATE SET
+    INSERT INTO credits.org_year_totals AS o (year, level, org_id, slot, parent_id,
+        with_credit, complete, counted_hours)
+    SELECT year, level, org_id, :slot, max(parent_id), sum(with_credit), sum(complete),
+        sum(hours)
+    FROM per_org GROUP BY year, level, org_id ORDER BY year, level, org_id
+    ON CONFLICT (year, level, org_id, slot) DO UPDATE SET
         with_credit = o.with_credit + EXCLUDED.with_credit,
         complete = o.complete + EXCLUDED.complete,
         counted_hours = o.counted_hours + EXCLUDED.counted_hours
@@ -115,8 +124,8 @@ async def add_totals(session: AsyncSession, cols: dict[str, list[Any]]) -> None:
     await session.execute(_ADD_TOTALS, cols)
 
 
-async def refresh_teacher_years(session: AsyncSession, params: dict[str, list[Any]]) -> None:
-    await session.execute(_TEACHER_YEARS, params)
+async def refresh_teacher_years(session: AsyncSession, params: dict[str, Any]) -> None:
+    await session.execute(_TEACHER_YEARS, {**params, "slot": random.randrange(ORG_TOTAL_SLOTS)})
 
 
 async def lock_teachers(session: AsyncSession, teacher_ids: list[uuid.UUID]) -> None:

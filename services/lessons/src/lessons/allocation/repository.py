@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, text
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.allocation.models import AllocationRun, Assignment, Reviewer
 from lessons.models import Lesson
+from yanxiu.kit.db import driver_connection
 
 CITY_LEVELS = ("city", "province")
 
@@ -28,55 +30,64 @@ async def upsert_reviewers(session: AsyncSession, rows: list[dict[str, Any]]) ->
     )
 
 
-async def reviewers(session: AsyncSession, project_id: uuid.UUID) -> list[Any]:
-    stmt = select(
-        Reviewer.teacher_id, Reviewer.school_id, Reviewer.stage, Reviewer.subject, Reviewer.year
-    ).where(Reviewer.project_id == project_id, Reviewer.status == "active")
-    return list((await session.execute(stmt)).all())
+async def project_year(session: AsyncSession, project_id: uuid.UUID) -> int | None:
+    stmt = select(Reviewer.year).where(
+        Reviewer.project_id == project_id, Reviewer.status == "active"
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+_UNSERVED = """
+SELECT r.teacher_id, r.school_id, r.stage, r.subject, a.held
+FROM lessons.reviewers r
+LEFT JOIN (
+    SELECT reviewer_id, array_agg(lesson_id) AS held
+    FROM lessons.assignments WHERE project_id = $1 GROUP BY reviewer_id
+) a ON a.reviewer_id = r.teacher_id
+WHERE r.project_id = $1 AND r.status = 'active'
+  AND coalesce(cardinality(a.held), 0) < $2
+ORDER BY r.teacher_id
+"""
+
+
+async def unserved_members(session: AsyncSession, project_id: uuid.UUID, per: int) -> list[Any]:
+    """(teacher, school, stage, subject, lessons held or None) of each active reviewer with
+    fewer than `per` assignments, in teacher order."""
+    return list(await (await driver_connection(session)).fetch(_UNSERVED, project_id, per))
 
 
 async def city_level_lessons(session: AsyncSession, year: int) -> list[Any]:
-    """The lessons in provincial review: city-level, national curriculum, of the year."""
-    stmt = select(
-        Lesson.id, Lesson.teacher_id, Lesson.school_id, Lesson.stage, Lesson.subject
-    ).where(Lesson.year == year, Lesson.curriculum == "national", Lesson.level.in_(CITY_LEVELS))
-    return list((await session.execute(stmt)).all())
-
-
-async def existing(session: AsyncSession, project_id: uuid.UUID) -> list[Any]:
-    stmt = select(Assignment.reviewer_id, Assignment.lesson_id).where(
-        Assignment.project_id == project_id
+    """(id, author, school, stage, subject) of the lessons in provincial review: city-level,
+    national curriculum, of the year."""
+    return list(
+        await (await driver_connection(session)).fetch(
+            "SELECT id, teacher_id, school_id, stage, subject FROM lessons.lessons"
+            " WHERE year = $1 AND curriculum = 'national' AND level = ANY($2::text[])"
+            " ORDER BY id",
+            year,
+            list(CITY_LEVELS),
+        )
     )
-    return list((await session.execute(stmt)).all())
 
 
-async def write_assignments(
-    session: AsyncSession,
-    *,
-    run_id: uuid.UUID,
-    project_id: uuid.UUID,
-    pairs: list[tuple[uuid.UUID, uuid.UUID]],
-) -> None:
-    """COPY: millions of rows in seconds. Ids are the run's id with a counter in the low 64
-    bits: unique, and ascending within a run, so the primary-key index grows at its right
-    edge instead of taking millions of random inserts."""
-    if not pairs:
-        return
-    base = run_id.int >> 64 << 64
-    # In reviewer order, the unique (reviewer, lesson, project) index grows in sequence rather
-    # than by millions of random inserts: sorting here is cheaper than those page splits.
-    pairs = sorted(pairs, key=lambda p: p[0].int)
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    await driver.copy_records_to_table(
+async def lesson_loads(session: AsyncSession, project_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    rows = await (await driver_connection(session)).fetch(
+        "SELECT lesson_id, count(*) FROM lessons.assignments WHERE project_id = $1"
+        " GROUP BY lesson_id",
+        project_id,
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def write_assignments(session: AsyncSession, records: Iterable[tuple[Any, ...]]) -> None:
+    """COPY: millions of rows in seconds. The records come in reviewer order, so the unique
+    (reviewer, lesson, project) index grows in sequence rather than by millions of random
+    inserts."""
+    await (await driver_connection(session)).copy_records_to_table(
         "assignments",
         schema_name="lessons",
         columns=["id", "run_id", "project_id", "reviewer_id", "lesson_id"],
-        records=(
-            (uuid.UUID(int=base | k), run_id, project_id, r, lesson)
-            for k, (r, lesson) in enumerate(pairs)
-        ),
+        records=records,
     )
 
 
