@@ -35,6 +35,7 @@ from stack.migrate import migrate_all
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.devstack.paths import data_dir
 from yanxiu.devstack.postgres import create_database, drop_database, ensure_server
+from yanxiu.kit.app import settle_heap
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner
@@ -67,7 +68,7 @@ def envelope(
 
 
 async def produce(settings: KitSettings, items: list[tuple[uuid.UUID, bytes]]) -> float:
-    producer = make_producer(settings)
+    producer = make_producer(settings, linger_ms=20)
     await producer.start()
     started = time.perf_counter()
     try:
@@ -103,13 +104,20 @@ async def consumer_child(settings_json: str) -> None:
         dlq_producer=producer,
         dlq_topic="credits.dlq.v1",
     )
+    settle_heap()  # as the service's lifespan does
     await runner.run()
 
 
 async def drain(
-    settings: KitSettings, engine: Any, target: int, timeout: float, replicas: int
+    settings: KitSettings,
+    engine: Any,
+    target: int,
+    timeout: float,
+    replicas: int,
+    samples: list[tuple[float, int]] | None = None,
 ) -> float:
-    """Start `replicas` consumer processes in one group and wait until `target` entries."""
+    """Start `replicas` consumer processes in one group and wait until `target` entries;
+    `samples` collects (seconds, entries) as it goes."""
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -123,6 +131,8 @@ async def drain(
     started = time.perf_counter()
     try:
         while (n := await count(engine)) < target:
+            if samples is not None:
+                samples.append((time.perf_counter() - started, n))
             if time.perf_counter() - started > timeout:
                 raise TimeoutError(f"{n} of {target} entries after {timeout}s")
             await asyncio.sleep(0.25)
@@ -156,6 +166,18 @@ async def register(url: str, teachers: list[uuid.UUID]) -> None:
         )
     finally:
         await conn.close()
+
+
+def window_rates(samples: list[tuple[float, int]], width: float = 5.0) -> list[float]:
+    """Entries/s over consecutive `width`-second windows, from the first committed entry on
+    (the processes' start and the group's first join are left out)."""
+    busy = [(t, n) for t, n in samples if n > 0]
+    rates, start = [], busy[0] if busy else None
+    for t, n in busy:
+        if start is not None and t - start[0] >= width:
+            rates.append((n - start[1]) / (t - start[0]))
+            start = (t, n)
+    return rates
 
 
 def pct(values: list[float], p: float) -> float:
@@ -194,8 +216,14 @@ async def bench(entries: int, per_teacher: int, replicas: int) -> dict[str, Any]
         await register(url, teachers)
         produce_s = await produce(settings, items)
         engine = make_engine(url, pool_size=4)
+        samples: list[tuple[float, int]] = []
         drain_s = await drain(
-            settings, engine, entries, timeout=max(120.0, entries / 2000), replicas=replicas
+            settings,
+            engine,
+            entries,
+            timeout=max(120.0, entries / 2000),
+            replicas=replicas,
+            samples=samples,
         )
         # Exactly once: the same envelopes again, and new envelope ids for the same facts.
         replay = items[: min(20_000, entries)]
@@ -232,6 +260,7 @@ async def bench(entries: int, per_teacher: int, replicas: int) -> dict[str, Any]
             "produce_s": produce_s,
             "drain_s": drain_s,
             "rate": entries / drain_s,
+            "window_rates": window_rates(samples),
             "replicas": replicas,
             "after_replay": after_replay,
             "balance_p50": statistics.median(balance_ms),
@@ -264,6 +293,9 @@ def main() -> None:
         f"  consume into the ledger    {r['drain_s']:8.1f} s, {r['replicas']} consumer processes"
         f"  → {r['rate']:,.0f} entries/s "
         f"(target ≥ 10,000)\n"
+        f"  steady rate, 5 s windows   median {statistics.median(r['window_rates'] or [0]):,.0f}"
+        f" entries/s, min {min(r['window_rates'] or [0]):,.0f}, "
+        f"{len(r['window_rates'])} windows\n"
         f"  after replaying a slice    {r['after_replay']:,} entries  {ok}\n"
         f"  teacher balance            p50 {r['balance_p50']:.2f} ms  p99 {r['balance_p99']:.2f} ms"
         f"  (target < 10)\n"

@@ -41,6 +41,8 @@ async def client(settings_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncC
 @pytest.fixture
 def auth(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
     def build(role: str, org: list[str], **kw: Any) -> dict[str, str]:
+        if role == "training_institution":  # one institution's account unless told
+            kw.setdefault("user_id", "institution-1")
         return {"Authorization": f"Bearer {token_for(role, org, **kw)}"}
 
     return build
@@ -268,3 +270,25 @@ async def test_city_approval_posts_exactly_one_ledger_entry(
         status = await ledger.year_status(session, teacher_id=teacher, year=this_year)
     assert again == 0
     assert status.recorded_by_category.get("professional") == Decimal(20)
+
+
+async def test_an_institution_sees_and_corrects_only_the_records_it_entered(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    rec = await enter(client, auth, uuid.uuid4())
+    county = auth("county_admin", TEACHER_ORG[:3])
+    r = await client.post(
+        f"/records/{rec['id']}/review",
+        json={"decision": "reject", "reason": "缺签到"},
+        headers=county,
+    )
+    assert r.json()["status"] == "county_rejected"
+    other = auth("training_institution", [PROVINCE, CITY], user_id="institution-2")
+    assert (await client.get(f"/records/{rec['id']}", headers=other)).status_code == 404
+    r = await client.patch(f"/records/{rec['id']}", json={"days": 1}, headers=other)
+    assert r.status_code == 404
+    assert (await client.post(f"/records/{rec['id']}/resubmit", headers=other)).status_code == 404
+    listed = await client.get("/records", headers=other)
+    assert rec["id"] not in [x["id"] for x in listed.json()["items"]]
+    own = await client.get("/records", headers=auth("training_institution", [PROVINCE, CITY]))
+    assert rec["id"] in [x["id"] for x in own.json()["items"]]

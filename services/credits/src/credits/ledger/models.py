@@ -67,6 +67,9 @@ class LedgerTotal(Base):
     region: Mapped[str] = mapped_column(String(40))
     hours: Mapped[Decimal] = mapped_column(Numeric(9, 1))
 
+    # Updated in place batch after batch: room on the page keeps the updates HOT.
+    __table_args__ = ({"postgresql_with": {"fillfactor": 70}},)
+
 
 class TeacherYear(Base):
     """A teacher's year: recorded and counted (capped) hours and whether the year's task is
@@ -88,6 +91,7 @@ class TeacherYear(Base):
 
     __table_args__ = (
         Index("ix_teacher_years_year_city", "year", "city_id", "county_id", "school_id"),
+        {"postgresql_with": {"fillfactor": 70}},
     )
 
 
@@ -109,7 +113,10 @@ class OrgYearTotal(Base):
     complete: Mapped[int] = mapped_column(Integer, default=0)
     counted_hours: Mapped[Decimal] = mapped_column(Numeric(14, 1), default=0)
 
-    __table_args__ = (Index("ix_org_year_totals_parent", "year", "level", "parent_id"),)
+    __table_args__ = (
+        Index("ix_org_year_totals_parent", "year", "level", "parent_id"),
+        {"postgresql_with": {"fillfactor": 70}},
+    )
 
 
 ORG_TOTAL_SLOTS = 16

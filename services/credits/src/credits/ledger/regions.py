@@ -57,7 +57,7 @@ class Region(BaseModel):
 
     def deadline(self, year: int) -> date:
         """The last day (Asia/Shanghai) on which credits of `year` may be registered."""
-        return date.fromisoformat(f"{year}-{self.year_deadline}")
+        return _deadline(year, self.year_deadline)
 
     def cycle_of(self, year: int) -> tuple[int, int]:
         start = self.cycle_start_year + (year - self.cycle_start_year) // self.cycle_years * (
@@ -73,6 +73,11 @@ class Region(BaseModel):
 
 
 @cache
+def _deadline(year: int, month_day: str) -> date:
+    return date.fromisoformat(f"{year}-{month_day}")
+
+
+@cache
 def regions() -> dict[str, Region]:
     found = [Region.model_validate(json.loads(p.read_text("utf-8"))) for p in _DIR.glob("*.json")]
     return {r.code: r for r in found}
@@ -80,11 +85,16 @@ def regions() -> dict[str, Region]:
 
 def region_for(org: OrgPath, default: str = "shandong") -> Region:
     """A teacher's region: a city rule set first, then a province's, then the default."""
+    return regions()[_region_code(org.city_id, org.province_id, default)]
+
+
+@cache
+def _region_code(city_id: str, province_id: str, default: str) -> str:
     every = regions()
     for r in every.values():
-        if org.city_id in r.cities:
-            return r
+        if city_id in r.cities:
+            return r.code
     for r in every.values():
-        if org.province_id in r.provinces:
-            return r
-    return every[default]
+        if province_id in r.provinces:
+            return r.code
+    return default

@@ -32,81 +32,58 @@ _INSERT = text(
         CAST(:city_id AS text[]), CAST(:county_id AS text[]), CAST(:school_id AS text[]),
         CAST(:occurred_at AS timestamptz[]))
     ON CONFLICT (teacher_id, source_kind, source_id) DO NOTHING
-    RETURNING teacher_id, year, region, category, hours, province_id, city_id, county_id,
-        school_id
+    RETURNING id
     """
 )
 _ADD_TOTALS = text(
     """
-    INSERT INTO credits.ledger_totals (teacher_id, year, category, region, hours)
+    INSERT INTO credits.ledger_totals AS lt (teacher_id, year, category, region, hours)
     SELECT * FROM unnest(CAST(:teacher_id AS uuid[]), CAST(:year AS int[]),
         CAST(:category AS text[]), CAST(:region AS text[]), CAST(:hours AS numeric[]))
     ON CONFLICT (teacher_id, year, category)
-    DO UPDATE SET hours = credits.ledger_totals.hours + EXCLUDED.hours
+    DO UPDATE SET hours = lt.hours + EXCLUDED.hours
+    RETURNING lt.teacher_id, lt.year, lt.category, lt.hours
     """
 )
-# Recompute touched teacher-years from their category sums: counted = recorded up to each
-# category's annual cap; complete = counted reaches the region's yearly requirement. The
-# change of each teacher-year moves its school's, county's and city's totals in the same
-# statement (the old values are read from the statement's snapshot), in one slot of each org's
-# totals (`:slot`), taken in key order so that two transactions never deadlock on them.
-_TEACHER_YEARS = text(
+# Each teacher-year adds the batch's recorded and counted hours and takes the latest place;
+# `complete` is written on insert and left as it was otherwise (RETURNING then gives the flag
+# before the batch; the service flips it where the new hours say so).
+_ADD_TO_YEARS = text(
     """
-    WITH touched AS (
-        SELECT * FROM unnest(CAST(:teacher_id AS uuid[]), CAST(:year AS int[]),
-            CAST(:province_id AS text[]), CAST(:city_id AS text[]), CAST(:county_id AS text[]),
-            CAST(:school_id AS text[]))
-            AS t(teacher_id, year, province_id, city_id, county_id, school_id)),
-    caps AS (
-        SELECT * FROM unnest(CAST(:cap_region AS text[]), CAST(:cap_category AS text[]),
-            CAST(:cap AS numeric[])) AS c(region, category, cap)),
-    required AS (
-        SELECT * FROM unnest(CAST(:req_region AS text[]), CAST(:req AS numeric[]))
-            AS r(region, required)),
-    sums AS (
-        SELECT lt.teacher_id, lt.year, max(lt.region) AS region, sum(lt.hours) AS recorded,
-            sum(GREATEST(LEAST(lt.hours, COALESCE(c.cap, lt.hours)), 0)) AS counted
-        FROM credits.ledger_totals lt
-        JOIN touched t ON t.teacher_id = lt.teacher_id AND t.year = lt.year
-        LEFT JOIN caps c ON c.region = lt.region AND c.category = lt.category
-        GROUP BY lt.teacher_id, lt.year),
-    old AS (
-        SELECT ty.teacher_id, ty.year, ty.counted_hours, ty.complete
-        FROM credits.teacher_years ty
-        JOIN touched t ON t.teacher_id = ty.teacher_id AND t.year = ty.year),
-    up AS (
-        INSERT INTO credits.teacher_years AS ty (teacher_id, year, region, province_id, city_id,
-            county_id, school_id, recorded_hours, counted_hours, complete, updated_at)
-        SELECT s.teacher_id, s.year, s.region, t.province_id, t.city_id, t.county_id, t.school_id,
-            s.recorded, s.counted, s.counted >= COALESCE(r.required, 0), now()
-        FROM sums s
-        JOIN touched t ON t.teacher_id = s.teacher_id AND t.year = s.year
-        LEFT JOIN required r ON r.region = s.region
-        ON CONFLICT (teacher_id, year) DO UPDATE SET region = EXCLUDED.region,
-            province_id = EXCLUDED.province_id, city_id = EXCLUDED.city_id,
-            county_id = EXCLUDED.county_id, school_id = EXCLUDED.school_id,
-            recorded_hours = EXCLUDED.recorded_hours, counted_hours = EXCLUDED.counted_hours,
-            complete = EXCLUDED.complete, updated_at = now()
-        RETURNING ty.teacher_id, ty.year, ty.province_id, ty.city_id, ty.county_id,
-            ty.school_id, ty.counted_hours, ty.complete),
-    delta AS (
-        SELECT up.year, up.province_id, up.city_id, up.county_id, up.school_id,
-            CASE WHEN old.teacher_id IS NULL THEN 1 ELSE 0 END AS with_credit,
-            up.complete::int - COALESCE(old.complete::int, 0) AS complete,
-            up.counted_hours - COALESCE(old.counted_hours, 0) AS hours
-        FROM up LEFT JOIN old ON old.teacher_id = up.teacher_id AND old.year = up.year),
-    per_org AS (
-        SELECT year, 'city' AS level, city_id AS org_id, province_id AS parent_id,
-            with_credit, complete, hours FROM delta
-        UNION ALL SELECT year, 'county', county_id, city_id, with_credit, complete, hours
-            FROM delta
-        UNION ALL SELECT year, 'school', school_id, county_id, with_credit, complete, hours
-            FROM delta)
+    INSERT INTO credits.teacher_years AS ty (teacher_id, year, region, province_id, city_id,
+        county_id, school_id, recorded_hours, counted_hours, complete, updated_at)
+    SELECT *, now() FROM unnest(CAST(:teacher_id AS uuid[]), CAST(:year AS int[]),
+        CAST(:region AS text[]), CAST(:province_id AS text[]), CAST(:city_id AS text[]),
+        CAST(:county_id AS text[]), CAST(:school_id AS text[]), CAST(:recorded AS numeric[]),
+        CAST(:counted AS numeric[]), CAST(:complete AS boolean[]))
+    ON CONFLICT (teacher_id, year) DO UPDATE SET region = EXCLUDED.region,
+        province_id = EXCLUDED.province_id, city_id = EXCLUDED.city_id,
+        county_id = EXCLUDED.county_id, school_id = EXCLUDED.school_id,
+        recorded_hours = ty.recorded_hours + EXCLUDED.recorded_hours,
+        counted_hours = ty.counted_hours + EXCLUDED.counted_hours, updated_at = now()
+    RETURNING ty.teacher_id, ty.year, (ty.xmax = 0) AS inserted, ty.counted_hours, ty.complete
+    """
+)
+_SET_COMPLETE = text(
+    """
+    UPDATE credits.teacher_years ty SET complete = f.complete
+    FROM unnest(CAST(:teacher_id AS uuid[]), CAST(:year AS int[]),
+        CAST(:complete AS boolean[])) AS f(teacher_id, year, complete)
+    WHERE ty.teacher_id = f.teacher_id AND ty.year = f.year
+    """
+)
+# One slot of each org's totals (`:slot`), taken in key order so that two transactions never
+# deadlock on them.
+_ADD_ORG_TOTALS = text(
+    """
     INSERT INTO credits.org_year_totals AS o (year, level, org_id, slot, parent_id,
         with_credit, complete, counted_hours)
-    SELECT year, level, org_id, :slot, max(parent_id), sum(with_credit), sum(complete),
-        sum(hours)
-    FROM per_org GROUP BY year, level, org_id ORDER BY year, level, org_id
+    SELECT t.year, t.level, t.org_id, :slot, t.parent_id, t.with_credit, t.complete, t.hours
+    FROM unnest(CAST(:year AS int[]), CAST(:level AS text[]), CAST(:org_id AS text[]),
+        CAST(:parent_id AS text[]), CAST(:with_credit AS int[]), CAST(:complete AS int[]),
+        CAST(:hours AS numeric[]))
+        AS t(year, level, org_id, parent_id, with_credit, complete, hours)
+    ORDER BY t.year, t.level, t.org_id
     ON CONFLICT (year, level, org_id, slot) DO UPDATE SET
         with_credit = o.with_credit + EXCLUDED.with_credit,
         complete = o.complete + EXCLUDED.complete,
@@ -115,17 +92,48 @@ _TEACHER_YEARS = text(
 )
 
 
-async def insert_entries(session: AsyncSession, cols: dict[str, list[Any]]) -> list[Any]:
-    """The rows actually inserted (a source recorded before is skipped)."""
-    return list((await session.execute(_INSERT, cols)).all())
+async def insert_entries(session: AsyncSession, cols: dict[str, list[Any]]) -> list[uuid.UUID]:
+    """The ids actually inserted (a source recorded before is skipped)."""
+    return list((await session.execute(_INSERT, cols)).scalars().all())
 
 
-async def add_totals(session: AsyncSession, cols: dict[str, list[Any]]) -> None:
-    await session.execute(_ADD_TOTALS, cols)
+async def add_totals(session: AsyncSession, cols: dict[str, list[Any]]) -> list[Any]:
+    """Adds to the category totals; returns (teacher_id, year, category, hours) after."""
+    return list((await session.execute(_ADD_TOTALS, cols)).all())
 
 
-async def refresh_teacher_years(session: AsyncSession, params: dict[str, Any]) -> None:
-    await session.execute(_TEACHER_YEARS, {**params, "slot": random.randrange(ORG_TOTAL_SLOTS)})
+async def add_to_teacher_years(session: AsyncSession, cols: dict[str, list[Any]]) -> list[Any]:
+    """(teacher_id, year, inserted, counted_hours, complete before) of each teacher-year."""
+    return list((await session.execute(_ADD_TO_YEARS, cols)).all())
+
+
+async def set_complete(session: AsyncSession, flips: list[tuple[uuid.UUID, int, bool]]) -> None:
+    if flips:
+        teacher_id, year, complete = (list(x) for x in zip(*flips, strict=True))
+        await session.execute(
+            _SET_COMPLETE, {"teacher_id": teacher_id, "year": year, "complete": complete}
+        )
+
+
+async def add_org_totals(
+    session: AsyncSession, totals: dict[tuple[int, str, str], list[Any]]
+) -> None:
+    if not totals:
+        return
+    keys, rows = list(totals), list(totals.values())
+    await session.execute(
+        _ADD_ORG_TOTALS,
+        {
+            "slot": random.randrange(ORG_TOTAL_SLOTS),
+            "year": [k[0] for k in keys],
+            "level": [k[1] for k in keys],
+            "org_id": [k[2] for k in keys],
+            "parent_id": [r[0] for r in rows],
+            "with_credit": [r[1] for r in rows],
+            "complete": [r[2] for r in rows],
+            "hours": [r[3] for r in rows],
+        },
+    )
 
 
 async def lock_teachers(session: AsyncSession, teacher_ids: list[uuid.UUID]) -> None:

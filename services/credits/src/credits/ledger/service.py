@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,6 +21,7 @@ from credits.ledger.errors import (
 )
 from credits.ledger.models import LedgerEntry
 from credits.ledger.regions import Region, region_for, regions
+from credits.ledger.tally import Batch, org_moves
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
 
@@ -75,14 +75,14 @@ def shanghai_day(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
 
 
-def _year_of(e: EntryIn, region: Region, now: datetime, *, strict: bool) -> int | None:
+def _year_of(e: EntryIn, region: Region, today: date, *, strict: bool) -> int | None:
     """年度截止: the entry's year, moved to the next year or refused (None, or YearClosed
     when `strict`) when registration for its year has closed, by the region's rule."""
     year = e.year or shanghai_day(e.occurred_at).year
-    if shanghai_day(now) <= region.deadline(year):
+    if today <= region.deadline(year):
         return year
     if region.late_records == "next_year":
-        return shanghai_day(now).year
+        return today.year
     if strict:
         raise YearClosed(
             f"{year}年度学分登记已于 {region.deadline(year)} 截止",
@@ -104,76 +104,104 @@ async def post_entries(
     """Append entries; a source already recorded is skipped. Returns how many were new.
     A closed year refuses (YearClosed when `strict`, else the entry is skipped) or moves the
     entry to the next year, by the region's rule."""
-    now = now or datetime.now(UTC)
-    cols: dict[str, list[Any]] = defaultdict(list)
+    today = shanghai_day(now or datetime.now(UTC))
+    rows = []
     for e in entries:
         region = regions().get(e.region or "") or region_for(e.org)
-        year = _year_of(e, region, now, strict=strict)
+        year = _year_of(e, region, today, strict=strict)
         if year is None:
             continue
-        for k, v in (
-            ("id", uuid.uuid4()),
-            ("teacher_id", e.teacher_id),
-            ("year", year),
-            ("region", region.code),
-            ("category", region.category(e.category)),
-            ("hours", e.hours),
-            ("source_kind", e.source_kind),
-            ("source_id", e.source_id),
-            ("description", e.description[:300]),
-            ("reason", None),
-            ("actor", actor),
-            ("province_id", e.org.province_id),
-            ("city_id", e.org.city_id),
-            ("county_id", e.org.county_id),
-            ("school_id", e.org.school_id),
-            ("occurred_at", e.occurred_at),
-        ):
-            cols[k].append(v)
-    return await _append(session, cols)
+        o = e.org
+        rows.append(
+            (
+                uuid.uuid4(),
+                e.teacher_id,
+                year,
+                region.code,
+                region.category(e.category),
+                e.hours,
+                e.source_kind,
+                e.source_id,
+                e.description[:300],
+                None,
+                actor,
+                o.province_id,
+                o.city_id,
+                o.county_id,
+                o.school_id,
+                e.occurred_at,
+            )
+        )
+    if not rows:
+        return 0
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    return await _append(session, dict(zip(ENTRY_COLUMNS, columns, strict=True)))
+
+
+ENTRY_COLUMNS = (
+    "id",
+    "teacher_id",
+    "year",
+    "region",
+    "category",
+    "hours",
+    "source_kind",
+    "source_id",
+    "description",
+    "reason",
+    "actor",
+    "province_id",
+    "city_id",
+    "county_id",
+    "school_id",
+    "occurred_at",
+)
 
 
 async def _append(session: AsyncSession, cols: dict[str, list[Any]]) -> int:
+    """Insert the entries, then move the sums they change: category totals, teacher-years
+    and org totals, a few set-based statements whatever the batch's size."""
     if not cols:
         return 0
     await repo.lock_teachers(session, cols["teacher_id"])
     inserted = await repo.insert_entries(session, cols)
     if not inserted:
         return 0
-    sums: dict[tuple[uuid.UUID, int, str], list[Any]] = {}
-    places: dict[tuple[uuid.UUID, int], tuple[str, str, str, str]] = {}
-    for r in inserted:
-        key = (r.teacher_id, r.year, r.category)
-        sums.setdefault(key, [r.region, Decimal(0)])[1] += r.hours
-        places[(r.teacher_id, r.year)] = (r.province_id, r.city_id, r.county_id, r.school_id)
-    await repo.add_totals(
+    batch = Batch.of(cols, None if len(inserted) == len(cols["id"]) else set(inserted))
+    sums = list(batch.sums)
+    batch.apply_totals(
+        await repo.add_totals(
+            session,
+            {
+                "teacher_id": [k[0] for k in sums],
+                "year": [k[1] for k in sums],
+                "category": [k[2] for k in sums],
+                "region": [batch.years[(k[0], k[1])].region for k in sums],
+                "hours": list(batch.sums.values()),
+            },
+        )
+    )
+    keys, changes = list(batch.years), list(batch.years.values())
+    years = await repo.add_to_teacher_years(
         session,
         {
-            "teacher_id": [k[0] for k in sums],
-            "year": [k[1] for k in sums],
-            "category": [k[2] for k in sums],
-            "region": [v[0] for v in sums.values()],
-            "hours": [v[1] for v in sums.values()],
+            "teacher_id": [k[0] for k in keys],
+            "year": [k[1] for k in keys],
+            "region": [c.region for c in changes],
+            "province_id": [c.org[0] for c in changes],
+            "city_id": [c.org[1] for c in changes],
+            "county_id": [c.org[2] for c in changes],
+            "school_id": [c.org[3] for c in changes],
+            "recorded": [c.recorded for c in changes],
+            "counted": [c.counted for c in changes],
+            "complete": [
+                c.counted >= batch.required(k) for k, c in zip(keys, changes, strict=True)
+            ],
         },
     )
-    every = regions().values()
-    caps = [(r.code, c.code, c.annual_cap) for r in every for c in r.categories if c.annual_cap]
-    await repo.refresh_teacher_years(
-        session,
-        {
-            "teacher_id": [k[0] for k in places],
-            "year": [k[1] for k in places],
-            "province_id": [p[0] for p in places.values()],
-            "city_id": [p[1] for p in places.values()],
-            "county_id": [p[2] for p in places.values()],
-            "school_id": [p[3] for p in places.values()],
-            "cap_region": [c[0] for c in caps],
-            "cap_category": [c[1] for c in caps],
-            "cap": [c[2] for c in caps],
-            "req_region": [r.code for r in every],
-            "req": [r.annual_required for r in every],
-        },
-    )
+    moves = org_moves(batch, years)
+    await repo.set_complete(session, moves.flips)
+    await repo.add_org_totals(session, moves.totals)
     return len(inserted)
 
 

@@ -67,6 +67,7 @@ async def list_records(
     rows = await repo.page(
         session,
         scope=scope,
+        institution=who.user_id if who.role == Role.training_institution else None,
         teacher_id=teacher_id,
         status=status,
         org_id=org_id,

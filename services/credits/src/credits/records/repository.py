@@ -33,6 +33,7 @@ async def page(
     session: AsyncSession,
     *,
     scope: Sequence[str],
+    institution: str | None = None,
     teacher_id: uuid.UUID | None,
     status: str | None,
     org_id: str | None,
@@ -43,6 +44,8 @@ async def page(
     stmt = select(OfflineRecord)
     for column, value in zip(SCOPE_COLUMNS, scope, strict=False):
         stmt = stmt.where(getattr(OfflineRecord, column) == value)
+    if institution is not None:
+        stmt = stmt.where(OfflineRecord.institution_user_id == institution)
     if teacher_id is not None:
         stmt = stmt.where(OfflineRecord.teacher_id == teacher_id)
     if status is not None:

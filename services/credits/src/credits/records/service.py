@@ -103,6 +103,8 @@ async def create_records(
 def can_read(who: Principal, record: OfflineRecord) -> bool:
     if who.role == Role.teacher:
         return who.teacher_id is not None and str(record.teacher_id) == who.teacher_id
+    if who.role == Role.training_institution and record.institution_user_id != who.user_id:
+        return False  # an institution works on the records it entered, no one else's
     return who.covers(record.org_path())
 
 
