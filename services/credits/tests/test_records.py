@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from credits.config import Settings
 from credits.ledger import service as ledger
+from credits.ledger.models import Teacher
 from credits.main import create_app
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.testing import app_client
@@ -25,6 +26,7 @@ PROVINCE, CITY, COUNTY, SCHOOL = "440000", "441200", "441202", "441202-S001"
 TEACHER_ORG = [PROVINCE, CITY, COUNTY, SCHOOL]
 OTHER_COUNTY = [PROVINCE, CITY, "441203"]
 OTHER_CITY = [PROVINCE, "440100"]
+PATH_KEYS = ("province_id", "city_id", "county_id", "school_id")
 
 LEDGER_STUB = "raise NotImplementedError" in inspect.getsource(ledger.post_entries)
 needs_ledger = pytest.mark.skipif(LEDGER_STUB, reason="ledger.post_entries not implemented yet")
@@ -292,3 +294,44 @@ async def test_an_institution_sees_and_corrects_only_the_records_it_entered(
     assert rec["id"] not in [x["id"] for x in listed.json()["items"]]
     own = await client.get("/records", headers=auth("training_institution", [PROVINCE, CITY]))
     assert rec["id"] in [x["id"] for x in own.json()["items"]]
+
+
+async def test_a_known_teacher_is_named_and_placed_as_enrollment_says(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    teacher = uuid.uuid4()
+    elsewhere = uuid.uuid4()
+    async with client.app.state.runtime.session_factory() as session, session.begin():  # type: ignore[attr-defined]
+        session.add(
+            Teacher(
+                teacher_id=teacher, name="李四", **dict(zip(PATH_KEYS, TEACHER_ORG, strict=True))
+            )
+        )
+        session.add(
+            Teacher(
+                teacher_id=elsewhere,
+                name="王五",
+                **dict(zip(PATH_KEYS, [PROVINCE, "440100", "440103", "440103-S1"], strict=True)),
+            )
+        )
+    rec = await enter(
+        client,
+        auth,
+        teacher,
+        teacher_name="张三",
+        org={
+            "province_id": PROVINCE,
+            "city_id": CITY,
+            "county_id": "441203",
+            "school_id": "441203-S9",
+        },
+    )
+    assert rec["teacher_name"] == "李四"
+    assert (rec["county_id"], rec["school_id"]) == (COUNTY, SCHOOL)
+    # Stated inside the institution's city, but enrollment places the teacher in another city.
+    r = await client.post(
+        "/records",
+        json=record_body(elsewhere),
+        headers=auth("training_institution", [PROVINCE, CITY]),
+    )
+    assert r.status_code == 403

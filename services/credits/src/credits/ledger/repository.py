@@ -223,6 +223,13 @@ async def teacher(session: AsyncSession, teacher_id: uuid.UUID) -> Teacher | Non
     return await session.get(Teacher, teacher_id)
 
 
+async def teachers(session: AsyncSession, teacher_ids: list[uuid.UUID]) -> dict[uuid.UUID, Teacher]:
+    if not teacher_ids:
+        return {}
+    found = await session.scalars(select(Teacher).where(Teacher.teacher_id.in_(teacher_ids)))
+    return {t.teacher_id: t for t in found.all()}
+
+
 async def upsert_teachers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return

@@ -13,8 +13,8 @@ from yanxiu.contracts.envelope import OrgPath
 
 
 class RecordIn(BaseModel):
-    """An institution's entry. `org` is the teacher's org path (until the ledger's teacher
-    read model answers it, the institution states it and must cover it)."""
+    """An institution's entry. `teacher_name` and `org` are used only for a teacher not yet
+    known from enrollment's events; a known teacher is named and placed as enrollment says."""
 
     model_config = ConfigDict(extra="forbid")
 

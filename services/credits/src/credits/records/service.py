@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from credits.ledger.repository import teachers
 from credits.ledger.service import EntryIn, post_entries
 from credits.records import repository as repo
 from credits.records import rules
@@ -66,20 +67,29 @@ def _check_amount(start: Any, end: Any, half_days: int, days: int) -> None:
 async def create_records(
     session: AsyncSession, *, who: Principal, items: list[RecordIn]
 ) -> list[OfflineRecord]:
-    """An institution enters one or many records for teachers inside its org path."""
+    """An institution enters one or many records for teachers inside its org path. A teacher
+    known from enrollment's events is named and placed as enrollment says (the institution
+    must cover that place); one not known yet, as the institution states."""
     who.ensure_role(Role.training_institution)
+    known = await teachers(session, [item.teacher_id for item in items])
     created = []
     for item in items:
-        who.ensure_covers(item.org.as_list())
+        teacher = known.get(item.teacher_id)
+        name, org = (
+            (teacher.name, teacher.org_path)
+            if teacher is not None
+            else (item.teacher_name, item.org.as_list())
+        )
+        who.ensure_covers(org)
         _check_amount(item.start_date, item.end_date, item.half_days, item.days)
         record = OfflineRecord(
             id=uuid.uuid4(),
             teacher_id=item.teacher_id,
-            teacher_name=item.teacher_name,
-            province_id=item.org.province_id,
-            city_id=item.org.city_id,
-            county_id=item.org.county_id,
-            school_id=item.org.school_id,
+            teacher_name=name,
+            province_id=org[0],
+            city_id=org[1],
+            county_id=org[2],
+            school_id=org[3],
             institution_user_id=who.user_id,
             training_name=item.training_name,
             category=item.category,
