@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from learning.service import close_plan
 from services.learning.tests.conftest import LearningWorld, SeededTeacher
 from yanxiu.contracts.envelope import Event, OrgPath
 from yanxiu.contracts.lessons import ReviewRevoked, ReviewSubmitted
@@ -161,3 +162,21 @@ async def test_review_outside_the_subject_required_window_earns_nothing(
 
 async def _has(types: object, name: str, n: int) -> bool:
     return (await types()).count(name) >= n  # type: ignore[operator]
+
+
+async def test_a_review_by_a_withdrawn_teacher_earns_nothing_and_is_not_dead_lettered(
+    lx: LearningWorld,
+) -> None:
+    t = await lx.seed_plan()
+    await lx.seed_rules(t.project_id, "shandong-2023")
+    async with lx.rt.session_factory() as session, session.begin():
+        await close_plan(session, teacher_id=t.teacher_id, project_id=t.project_id)
+    await publish(lx, submitted(t, uuid.uuid4()))
+    marker = await lx.seed_plan()
+    await publish(lx, submitted(marker, uuid.uuid4()))
+
+    async def marker_seen() -> bool:
+        return any(d.get("teacher_id") == str(marker.teacher_id) for _, d in await outbox(lx))
+
+    await eventually(marker_seen)  # the partition went on past the withdrawn teacher's review
+    assert not [d for _, d in await outbox(lx) if d.get("teacher_id") == str(t.teacher_id)]

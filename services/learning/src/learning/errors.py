@@ -86,6 +86,13 @@ class NotRegistered(DomainError):
     title_en = "The teacher is not registered in this project"
 
 
+class PlanWithdrawn(DomainError):
+    status = 409
+    code = "plan_withdrawn"
+    title_zh = "该教师已退出此项目，学时不再计入"
+    title_en = "The teacher has withdrawn from this project; hours no longer count"
+
+
 class CompletionIncomplete(DomainError):
     status = 422
     code = "completion_incomplete"

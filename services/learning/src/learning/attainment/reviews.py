@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.attainment.service import record_completion, revoke_completion
+from learning.errors import PlanWithdrawn
 from learning.rules.service import SHANGHAI, ruleset_for, window_error
 from yanxiu.contracts.lessons import ReviewRevoked, ReviewSubmitted
 
@@ -23,7 +24,8 @@ DEFAULT_REVIEW_HOURS = Decimal(1)
 
 
 async def credit_review(session: AsyncSession, event: ReviewSubmitted) -> bool:
-    """True when the review was credited now (False: outside the window, or already)."""
+    """True when the review was credited now (False: outside the window, the reviewer has
+    withdrawn from the project, or credited already)."""
     found = await ruleset_for(session, event.project_id)
     hours = DEFAULT_REVIEW_HOURS
     if found is not None:
@@ -33,17 +35,21 @@ async def credit_review(session: AsyncSession, event: ReviewSubmitted) -> bool:
         if window_error(rules, year, "subject_required", day) is not None:
             log.info("review %s outside the subject-required window", event.assignment_id)
             return False
-    done = await record_completion(
-        session,
-        teacher_id=event.reviewer_id,
-        project_id=event.project_id,
-        source="review",
-        source_ref=str(event.assignment_id),
-        completed_at=event.submitted_at,
-        course_title=f"观评课 市级优课 {event.lesson_id}",
-        category="review",
-        hours=hours,
-    )
+    try:
+        done = await record_completion(
+            session,
+            teacher_id=event.reviewer_id,
+            project_id=event.project_id,
+            source="review",
+            source_ref=str(event.assignment_id),
+            completed_at=event.submitted_at,
+            course_title=f"观评课 市级优课 {event.lesson_id}",
+            category="review",
+            hours=hours,
+        )
+    except PlanWithdrawn:
+        log.info("review %s by a teacher who has withdrawn", event.assignment_id)
+        return False
     return done is not None
 
 

@@ -13,7 +13,7 @@ from learning import repository as plans_repo
 from learning.attainment import repository as repo
 from learning.attainment.events import OUTBOX
 from learning.catalog.models import Course
-from learning.errors import CompletionIncomplete, CourseNotFound, NotRegistered
+from learning.errors import CompletionIncomplete, CourseNotFound, NotRegistered, PlanWithdrawn
 from learning.models import Plan
 from learning.rules.ruleset import Evaluation, RuleSet, evaluate
 from learning.rules.service import ruleset_for
@@ -46,6 +46,8 @@ async def record_completion(
     come from the catalogue; otherwise they must be given. Writes CourseCompleted to the outbox
     and re-evaluates the teacher (RequirementsMet when the rules become satisfied)."""
     plan = await _plan(session, teacher_id, project_id)
+    if plan.status == "withdrawn":  # 退出项目: nothing more counts toward the project
+        raise PlanWithdrawn()
     course = await session.get(Course, course_id) if course_id is not None else None
     if course_id is not None and course is None and None in (course_title, category, hours):
         raise CourseNotFound()
