@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.attainment import service as attainment_service
 from learning.attainment.models import Attainment, Completion
 from learning.attainment.service import record_completion, revoke_completion
 from learning.errors import CompletionIncomplete, NotRegistered
@@ -61,22 +62,28 @@ async def outbox_types(lx: LearningWorld) -> list[str]:
         return [r[0] for r in rows]
 
 
-async def meet_2023(lx: LearningWorld, t: SeededTeacher) -> None:
-    """3 reviews + 2 h ethics + 19 h electives = 24 h: the 2023 rules are met."""
+async def meet_2023(lx: LearningWorld, t: SeededTeacher, tag: str = "") -> None:
+    """3 reviews + 2 h ethics + 19 h electives = 24 h: the 2023 rules are met. `tag` keeps
+    the completions' refs apart when several teachers meet them."""
     for i in range(3):
         await complete(
             lx,
             t,
-            f"rev-{i}",
+            f"{tag}rev-{i}",
             source="review",
             course_title="观评课",
             category="review",
             hours=Decimal(1),
         )
     ethics = await lx.seed_course(kind="required", scope="general", topic_id="ethics", hours=2)
-    await complete(lx, t, "ethics", course_id=ethics.id)
+    await complete(lx, t, f"{tag}ethics", course_id=ethics.id)
     await complete(
-        lx, t, "elective", course_title="选修合集", category="general_elective", hours=Decimal(19)
+        lx,
+        t,
+        f"{tag}elective",
+        course_title="选修合集",
+        category="general_elective",
+        hours=Decimal(19),
     )
 
 
@@ -269,3 +276,25 @@ async def test_concurrent_replays_of_one_completion_record_it_once(lx: LearningW
     )
     assert sum(r is not None for r in results) == 1
     assert (await outbox_types(lx)).count("learning.course_completed") == 1
+
+
+async def test_reassigning_rules_reevaluates_every_teacher_across_chunks(
+    lx: LearningWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(attainment_service, "REEVALUATE_CHUNK", 1)  # one teacher a round
+    first = await lx.seed_plan()
+    others = [await lx.seed_plan(project_id=first.project_id) for _ in range(2)]
+    await lx.seed_rules(first.project_id, "hefei-it2-2021")
+    for t in (first, others[1]):
+        await meet_2023(lx, t, tag=str(t.teacher_id))
+    await complete(
+        lx, others[0], "a-little", course_title="x", category="subject_elective", hours=Decimal(1)
+    )
+    assert "learning.requirements_met" not in await outbox_types(lx)
+    r = await lx.client.put(
+        f"/projects/{first.project_id}/rules",
+        json={"year": first.year, "rule_set": "shandong-2023", "windows": ALWAYS},
+        headers=lx.auth(lx.province_token()),
+    )
+    assert r.status_code == 200, r.text
+    assert (await outbox_types(lx)).count("learning.requirements_met") == 2

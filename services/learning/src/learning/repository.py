@@ -51,3 +51,11 @@ async def plan_of(
 ) -> Plan | None:
     stmt = select(Plan).where(Plan.teacher_id == teacher_id, Plan.project_id == project_id)
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def plans_in(
+    session: AsyncSession, *, project_id: uuid.UUID, teacher_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Plan]:
+    """The project's plans of these teachers, by teacher."""
+    stmt = select(Plan).where(Plan.project_id == project_id, Plan.teacher_id.in_(teacher_ids))
+    return {p.teacher_id: p for p in (await session.scalars(stmt)).all()}

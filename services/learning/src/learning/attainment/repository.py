@@ -75,6 +75,55 @@ async def lock_state(
     return result.scalar_one()
 
 
+async def live_credits_of(
+    session: AsyncSession, *, project_id: uuid.UUID, teacher_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Credited]]:
+    """`live_credits` of many teachers in one query."""
+    stmt = (
+        select(
+            Completion.teacher_id,
+            Completion.category,
+            Completion.hours,
+            Completion.topic_id,
+            Completion.course_code,
+        )
+        .where(
+            Completion.project_id == project_id,
+            Completion.teacher_id.in_(teacher_ids),
+            Completion.revoked_at.is_(None),
+        )
+        .order_by(Completion.teacher_id, Completion.completed_at, Completion.id)
+    )
+    found: dict[uuid.UUID, list[Credited]] = {}
+    for teacher_id, category, hours, topic_id, course_code in (await session.execute(stmt)).all():
+        found.setdefault(teacher_id, []).append(Credited(category, hours, topic_id, course_code))
+    return found
+
+
+async def lock_states(
+    session: AsyncSession, *, project_id: uuid.UUID, teacher_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Attainment]:
+    """`lock_state` of many teachers in one statement, locked in teacher order."""
+    upsert = insert(Attainment).values(
+        [
+            {
+                "teacher_id": t,
+                "project_id": project_id,
+                "met": False,
+                "hours_by_category": {},
+                "total_hours": 0,
+            }
+            for t in sorted(teacher_ids)
+        ]
+    )
+    stmt = upsert.on_conflict_do_update(
+        index_elements=[Attainment.teacher_id, Attainment.project_id],
+        set_={"teacher_id": upsert.excluded.teacher_id},
+    ).returning(Attainment)
+    result = await session.execute(stmt, execution_options={"populate_existing": True})
+    return {a.teacher_id: a for a in result.scalars().all()}
+
+
 async def teachers_with_completions(
     session: AsyncSession, project_id: uuid.UUID
 ) -> list[uuid.UUID]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning import repository as plans_repo
 from learning.attainment import repository as repo
 from learning.attainment.events import OUTBOX
+from learning.attainment.models import Attainment
 from learning.catalog.models import Course
 from learning.errors import CompletionIncomplete, CourseNotFound, NotRegistered, PlanWithdrawn
 from learning.models import Plan
@@ -138,6 +139,19 @@ async def reevaluate(session: AsyncSession, *, plan: Plan, reason: str) -> Evalu
         rules,
         await repo.live_credits(session, teacher_id=plan.teacher_id, project_id=plan.project_id),
     )
+    await _store(session, plan, rules, ev, state, reason)
+    await session.flush()
+    return ev
+
+
+async def _store(
+    session: AsyncSession,
+    plan: Plan,
+    rules: RuleSet,
+    ev: Evaluation,
+    state: Attainment,
+    reason: str,
+) -> None:
     now = datetime.now(UTC)
     if ev.met != state.met:
         state.evaluation_id = uuid.uuid4()
@@ -146,18 +160,34 @@ async def reevaluate(session: AsyncSession, *, plan: Plan, reason: str) -> Evalu
     state.hours_by_category = {k: str(v) for k, v in ev.counted.items()}
     state.total_hours = ev.total
     state.evaluated_at = now
-    await session.flush()
-    return ev
+
+
+REEVALUATE_CHUNK = 1000
 
 
 async def reevaluate_project(session: AsyncSession, *, project_id: uuid.UUID) -> int:
-    """After a project's rules change: re-evaluate every teacher with completions in it."""
+    """After a project's rules change: re-evaluate every teacher with completions in it, a
+    thousand teachers per round of four statements (plans, locked states, live completions,
+    the changed states) rather than five round trips per teacher."""
+    found = await ruleset_for(session, project_id)
+    if found is None:
+        return 0
+    rules, _year = found
+    teachers = sorted(await repo.teachers_with_completions(session, project_id))
     count = 0
-    for teacher_id in await repo.teachers_with_completions(session, project_id):
-        plan = await plans_repo.plan_of(session, teacher_id=teacher_id, project_id=project_id)
-        if plan is not None:
-            await reevaluate(session, plan=plan, reason="rules changed")
-            count += 1
+    for start in range(0, len(teachers), REEVALUATE_CHUNK):
+        chunk = teachers[start : start + REEVALUATE_CHUNK]
+        plans = await plans_repo.plans_in(session, project_id=project_id, teacher_ids=chunk)
+        if not plans:
+            continue
+        ids = sorted(plans)
+        states = await repo.lock_states(session, project_id=project_id, teacher_ids=ids)
+        credits = await repo.live_credits_of(session, project_id=project_id, teacher_ids=ids)
+        for teacher_id in ids:
+            ev = evaluate(rules, credits.get(teacher_id, []))
+            await _store(session, plans[teacher_id], rules, ev, states[teacher_id], "rules changed")
+        await session.flush()
+        count += len(ids)
     return count
 
 
