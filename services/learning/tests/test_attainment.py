@@ -224,17 +224,21 @@ async def test_progress_without_rules_says_so(lx: LearningWorld) -> None:
     assert item["rule_set"] is None and item["met"] is False
 
 
-async def test_reassigning_rules_reevaluates_teachers_in_the_project(lx: LearningWorld) -> None:
-    t = await lx.seed_plan()
-    await lx.seed_rules(t.project_id, "hefei-it2-2021")
-    await meet_2023(lx, t)  # meets nothing under Hefei's 30 + 30 h
-    assert "learning.requirements_met" not in await outbox_types(lx)
+async def switch_to_shandong_2023(lx: LearningWorld, t: SeededTeacher) -> None:
     r = await lx.client.put(
         f"/projects/{t.project_id}/rules",
         json={"year": t.year, "rule_set": "shandong-2023", "windows": ALWAYS},
         headers=lx.auth(lx.province_token()),
     )
     assert r.status_code == 200, r.text
+
+
+async def test_reassigning_rules_reevaluates_teachers_in_the_project(lx: LearningWorld) -> None:
+    t = await lx.seed_plan()
+    await lx.seed_rules(t.project_id, "hefei-it2-2021")
+    await meet_2023(lx, t)  # meets nothing under Hefei's 30 + 30 h
+    assert "learning.requirements_met" not in await outbox_types(lx)
+    await switch_to_shandong_2023(lx, t)
     assert (await outbox_types(lx)).count("learning.requirements_met") == 1
 
 
@@ -291,10 +295,5 @@ async def test_reassigning_rules_reevaluates_every_teacher_across_chunks(
         lx, others[0], "a-little", course_title="x", category="subject_elective", hours=Decimal(1)
     )
     assert "learning.requirements_met" not in await outbox_types(lx)
-    r = await lx.client.put(
-        f"/projects/{first.project_id}/rules",
-        json={"year": first.year, "rule_set": "shandong-2023", "windows": ALWAYS},
-        headers=lx.auth(lx.province_token()),
-    )
-    assert r.status_code == 200, r.text
+    await switch_to_shandong_2023(lx, first)
     assert (await outbox_types(lx)).count("learning.requirements_met") == 2
