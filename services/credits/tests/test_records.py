@@ -247,6 +247,7 @@ async def test_city_approval_posts_exactly_one_ledger_entry(
     await client.post(f"{url}/review", json={"decision": "pass"}, headers=county)
     r = await client.post(f"{url}/approval", json={"decision": "pass"}, headers=city)
     assert r.status_code == 200 and r.json()["status"] == "approved"
+    assert r.json()["credited_year"] == this_year
     r = await client.post(f"{url}/approval", json={"decision": "pass"}, headers=city)
     assert r.status_code == 409
     # A replayed posting of the same record is skipped by the ledger's constraint.
@@ -335,3 +336,26 @@ async def test_a_known_teacher_is_named_and_placed_as_enrollment_says(
         headers=auth("training_institution", [PROVINCE, CITY]),
     )
     assert r.status_code == 403
+
+
+async def test_a_late_zhaoqing_record_shows_the_next_year_it_was_credited_in(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    this_year = datetime.now(UTC).year
+    rec = await enter(
+        client,
+        auth,
+        uuid.uuid4(),
+        start_date=f"{this_year - 2}-05-08",
+        end_date=f"{this_year - 2}-05-10",
+    )
+    assert rec["year"] == this_year - 2 and rec["credited_year"] is None
+    url = f"/records/{rec['id']}"
+    await client.post(
+        f"{url}/review", json={"decision": "pass"}, headers=auth("county_admin", TEACHER_ORG[:3])
+    )
+    r = await client.post(
+        f"{url}/approval", json={"decision": "pass"}, headers=auth("city_admin", [PROVINCE, CITY])
+    )
+    assert r.json()["year"] == this_year - 2  # the training's year, as entered
+    assert r.json()["credited_year"] == this_year  # 广东肇庆: late records count this year

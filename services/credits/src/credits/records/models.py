@@ -47,6 +47,9 @@ class OfflineRecord(Base):
     days: Mapped[int] = mapped_column(Integer, default=0)
     hours: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     year: Mapped[int] = mapped_column(Integer)
+    # The year the ledger counted the approved hours in: `year`, or the next one when
+    # registration for `year` had closed and the region moves late records forward.
+    credited_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -73,6 +73,11 @@ class RecordOut(BaseModel):
     days: int
     hours: Decimal
     year: int
+    credited_year: int | None = Field(
+        default=None,
+        description="计入学分的年度 (the year the ledger counted the approved hours in; the "
+        "next year when the training's year had closed and the region moves late records)",
+    )
     status: str
     status_zh: str = ""
     reject_reason: str | None

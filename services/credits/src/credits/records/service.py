@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from credits.ledger.repository import teachers
+from credits.ledger.repository import entry_by_source, teachers
 from credits.ledger.service import EntryIn, post_entries
 from credits.records import repository as repo
 from credits.records import rules
@@ -196,6 +196,10 @@ async def approve(
                 )
             ],
         )
+        entry = await entry_by_source(
+            session, teacher_id=record.teacher_id, source_kind="offline", source_id=str(record.id)
+        )
+        record.credited_year = entry.year if entry is not None else None
     await session.flush()
     return record
 
