@@ -45,7 +45,9 @@ async def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest_asyncio.fixture(scope="session")
 async def template_db(pg_server: str) -> AsyncIterator[str]:
-    name = f"yanxiu_test_tpl_{WORKER}"
+    # One per test session: two sessions on one server (a developer's and CI's) must not
+    # drop each other's template.
+    name = f"yanxiu_test_tpl_{WORKER}_{os.getpid()}"
     url = await create_database(pg_server, name, drop_first=True)
     for service_dir in migrated_services():
         await upgrade(service_dir, url)
