@@ -28,7 +28,6 @@ from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
 
 Level = Literal["city", "county", "school"]
-_CHILD_COLUMN = {"city": "city_id", "county": "county_id", "school": "school_id"}
 _PARENT_COLUMN = {"city": "province_id", "county": "city_id", "school": "county_id"}
 
 

@@ -168,37 +168,8 @@ async def _append(session: AsyncSession, cols: dict[str, list[Any]]) -> int:
     if not inserted:
         return 0
     batch = Batch.of(cols, None if len(inserted) == len(cols["id"]) else set(inserted))
-    sums = list(batch.sums)
-    batch.apply_totals(
-        await repo.add_totals(
-            session,
-            {
-                "teacher_id": [k[0] for k in sums],
-                "year": [k[1] for k in sums],
-                "category": [k[2] for k in sums],
-                "region": [batch.years[(k[0], k[1])].region for k in sums],
-                "hours": list(batch.sums.values()),
-            },
-        )
-    )
-    keys, changes = list(batch.years), list(batch.years.values())
-    years = await repo.add_to_teacher_years(
-        session,
-        {
-            "teacher_id": [k[0] for k in keys],
-            "year": [k[1] for k in keys],
-            "region": [c.region for c in changes],
-            "province_id": [c.org[0] for c in changes],
-            "city_id": [c.org[1] for c in changes],
-            "county_id": [c.org[2] for c in changes],
-            "school_id": [c.org[3] for c in changes],
-            "recorded": [c.recorded for c in changes],
-            "counted": [c.counted for c in changes],
-            "complete": [
-                c.counted >= batch.required(k) for k, c in zip(keys, changes, strict=True)
-            ],
-        },
-    )
+    batch.apply_totals(await repo.add_totals(session, batch.totals_columns()))
+    years = await repo.add_to_teacher_years(session, batch.year_columns())
     moves = org_moves(batch, years)
     await repo.set_complete(session, moves.flips)
     await repo.add_org_totals(session, moves.totals)

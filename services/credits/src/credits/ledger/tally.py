@@ -88,8 +88,37 @@ class Batch:
             change.recorded += added
             change.counted += counted(hours, cap) - counted(hours - added, cap)
 
-    def required(self, key: YearKey) -> Decimal:
-        return _required(self.years[key].region)
+    def complete(self, key: YearKey, counted_hours: Decimal) -> bool:
+        """完成年度学时: counted hours reach the region's yearly requirement."""
+        return counted_hours >= _required(self.years[key].region)
+
+    def totals_columns(self) -> dict[str, list[Any]]:
+        """The category sums to add, as the columns of one statement."""
+        keys = list(self.sums)
+        return {
+            "teacher_id": [k[0] for k in keys],
+            "year": [k[1] for k in keys],
+            "category": [k[2] for k in keys],
+            "region": [self.years[(k[0], k[1])].region for k in keys],
+            "hours": list(self.sums.values()),
+        }
+
+    def year_columns(self) -> dict[str, list[Any]]:
+        """The teacher-years' additions (after `apply_totals`), as the columns of one
+        statement; `complete` is what a new teacher-year is written with."""
+        keys, changes = list(self.years), list(self.years.values())
+        return {
+            "teacher_id": [k[0] for k in keys],
+            "year": [k[1] for k in keys],
+            "region": [c.region for c in changes],
+            "province_id": [c.org[0] for c in changes],
+            "city_id": [c.org[1] for c in changes],
+            "county_id": [c.org[2] for c in changes],
+            "school_id": [c.org[3] for c in changes],
+            "recorded": [c.recorded for c in changes],
+            "counted": [c.counted for c in changes],
+            "complete": [self.complete(k, c.counted) for k, c in zip(keys, changes, strict=True)],
+        }
 
 
 @dataclass
@@ -122,7 +151,7 @@ def org_moves(batch: Batch, years: Iterable[Any]) -> OrgMoves:
     for teacher, year, inserted, counted_hours, complete in years:
         key = (teacher, year)
         change = batch.years[key]
-        now_complete = counted_hours >= batch.required(key)
+        now_complete = batch.complete(key, counted_hours)
         was_complete = False if inserted else complete
         if not inserted and now_complete != complete:
             moves.flips.append((teacher, year, now_complete))
