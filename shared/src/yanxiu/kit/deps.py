@@ -45,5 +45,7 @@ async def principal_dependency(request: Request) -> Principal:
     return current_principal(request)
 
 
-Session = Annotated[AsyncSession, Depends(session_dependency)]
+# scope="function": the commit runs when the route returns, before the response starts, so a
+# success is only ever sent for a committed transaction (and a failed commit is an error).
+Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 CurrentUser = Annotated[Principal, Depends(principal_dependency)]

@@ -123,6 +123,51 @@ def drop_machinery_v1(schema: str) -> None:
         op.drop_table(table, schema=schema)
 
 
+def create_audit_v1(schema: str) -> None:
+    """The audit trail (`kit.tables.audit_table`, version 1) with a trigger that refuses
+    UPDATE and DELETE: entries are only ever appended. Frozen like `create_machinery_v1`."""
+    import sqlalchemy as sa
+    from alembic import op
+    from sqlalchemy.dialects import postgresql
+
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("actor_id", sa.String(length=100), nullable=False),
+        sa.Column("actor_role", sa.String(length=40), nullable=False),
+        sa.Column("actor_org", postgresql.ARRAY(sa.Text()), server_default="{}", nullable=False),
+        sa.Column("action", sa.String(length=100), nullable=False),
+        sa.Column("target_type", sa.String(length=60), nullable=False),
+        sa.Column("target_id", sa.String(length=200), nullable=True),
+        sa.Column("target_org", postgresql.ARRAY(sa.Text()), nullable=True),
+        sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("request_id", sa.String(length=100), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        schema=schema,
+    )
+    op.create_index("ix_audit_log_target", "audit_log", ["target_type", "target_id"], schema=schema)
+    op.execute(
+        f"""CREATE FUNCTION {schema}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$"""
+    )
+    op.execute(
+        f"""CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {schema}.audit_log
+            FOR EACH ROW EXECUTE FUNCTION {schema}.audit_append_only()"""
+    )
+
+
+def drop_audit_v1(schema: str) -> None:
+    from alembic import op
+
+    op.execute(f"DROP TRIGGER IF EXISTS audit_append_only ON {schema}.audit_log")
+    op.execute(f"DROP FUNCTION IF EXISTS {schema}.audit_append_only()")
+    op.drop_table("audit_log", schema=schema)
+
+
 def alembic_config(service_dir: Path, database_url: str) -> Config:
     cfg = Config(str(service_dir / "alembic.ini"))
     cfg.set_main_option("script_location", str(service_dir / "migrations"))

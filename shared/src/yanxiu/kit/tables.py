@@ -13,10 +13,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -63,11 +64,34 @@ def idempotency_table(metadata: MetaData) -> Table:
     )
 
 
+def audit_table(metadata: MetaData) -> Table:
+    """The append-only audit trail (yanxiu.kit.audit): who did what to which record, with the
+    record's org path (for scoped listing) and its masked state before and after."""
+    return Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("actor_id", String(100), nullable=False),
+        Column("actor_role", String(40), nullable=False),
+        Column("actor_org", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("action", String(100), nullable=False),
+        Column("target_type", String(60), nullable=False),
+        Column("target_id", String(200), nullable=True),
+        Column("target_org", ARRAY(Text), nullable=True),
+        Column("before", JSONB, nullable=True),
+        Column("after", JSONB, nullable=True),
+        Column("request_id", String(100), nullable=True),
+        Index("ix_audit_log_target", "target_type", "target_id"),
+    )
+
+
 def machinery_tables(metadata: MetaData) -> dict[str, Table]:
     return {
         "outbox": outbox_table(metadata),
         "inbox": inbox_table(metadata),
         "idempotency_keys": idempotency_table(metadata),
+        "audit_log": audit_table(metadata),
     }
 
 
