@@ -1,4 +1,4 @@
-"""every role of the code may hold an account; an inbox for enrollment's events
+"""every role of the code may hold an account; tokens_valid_after ends sessions; an inbox
 
 Revision ID: 0003
 Revises: 0002
@@ -33,6 +33,11 @@ def upgrade() -> None:
         "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")",
         schema="gateway",
     )
+    op.add_column(
+        "accounts",
+        sa.Column("tokens_valid_after", sa.DateTime(timezone=True), nullable=True),
+        schema="gateway",
+    )
     op.create_table(
         "inbox",
         sa.Column("consumer", sa.String(length=200), nullable=False),
@@ -51,6 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("inbox", schema="gateway")
+    op.drop_column("accounts", "tokens_valid_after", schema="gateway")
     op.drop_constraint(op.f("ck_accounts_role_known"), "accounts", schema="gateway", type_="check")
     op.create_check_constraint(
         "role_known",
