@@ -148,7 +148,7 @@ async def test_a_reversal_cancels_an_entry_once_and_needs_a_county_admin_in_scop
     body = {"entry_id": listed[0]["id"], "reason": "培训记录重复登记"}
     other = {"Authorization": f"Bearer {token_for('county_admin', ZQ_OTHER_COUNTY.as_list()[:3])}"}
     r = await client.post(f"/ledger/{teacher}/reversals", json=body, headers=other)
-    assert r.status_code == 403
+    assert (r.status_code, r.json()["code"]) == (404, "ledger_entry_not_found")
     r = await client.post(f"/ledger/{teacher}/reversals", json=body, headers=teacher_auth)
     assert r.status_code == 403
     county = {"Authorization": f"Bearer {token_for('county_admin', ZQ.as_list()[:3])}"}

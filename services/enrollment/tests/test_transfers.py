@@ -97,13 +97,13 @@ async def test_school_admin_takes_in_departed_teachers_only_into_its_own_school(
 async def test_school_admin_cannot_take_an_active_teacher_from_another_school(
     client: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
+    # An active teacher of another school is not in the caller's scope: it does not exist for
+    # it (only the departed pool is open province-wide), whatever school it names as target.
     other = await add_school(client, token_for, LIXIA, "历下区第二实验小学")
     teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
     r = await transfer(client, token_for("school_admin", other), teacher, other)
-    assert r.status_code == 403
-    body = r.json()
-    assert body["code"] == "transfer_not_allowed" and body["required_role"] == "county_admin"
-    assert "县（市、区）管理员" in body["message_zh"] and "county admin" in body["message_en"]
+    assert r.status_code == 404 and r.json()["code"] == "teacher_not_found"
+    assert "required_role" not in r.json()
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
@@ -114,6 +114,9 @@ async def test_cross_school_transfer_needs_county_admin(
     teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
     refused = await transfer(client, token_for("school_admin", LIXIA_SCHOOL), teacher, other)
     assert refused.status_code == 403 and refused.json()["required_role"] == "county_admin"
+    body = refused.json()
+    assert body["code"] == "transfer_not_allowed"
+    assert "县（市、区）管理员" in body["message_zh"] and "county admin" in body["message_en"]
     r = await transfer(client, token_for("county_admin", LIXIA), teacher, other)
     assert r.status_code == 200, r.text
     assert r.json()["school_id"] == other[-1]
@@ -127,11 +130,13 @@ async def test_cross_county_transfer_needs_city_admin(
 ) -> None:
     shizhong = await add_school(client, token_for, [*JINAN, "370103"], "市中区实验小学")
     teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
-    for role, path in [("county_admin", LIXIA), ("county_admin", shizhong[:3])]:
-        r = await transfer(client, token_for(role, path), teacher, shizhong)
-        assert r.status_code == 403, r.text
-        assert r.json()["required_role"] == "city_admin"
-        assert "市级管理员" in r.json()["message_zh"]
+    r = await transfer(client, token_for("county_admin", LIXIA), teacher, shizhong)
+    assert r.status_code == 403, r.text
+    assert r.json()["required_role"] == "city_admin"
+    assert "市级管理员" in r.json()["message_zh"]
+    # The receiving county does not cover the teacher: for it the teacher does not exist.
+    r = await transfer(client, token_for("county_admin", shizhong[:3]), teacher, shizhong)
+    assert r.status_code == 404 and r.json()["code"] == "teacher_not_found"
     r = await transfer(client, token_for("city_admin", JINAN), teacher, shizhong)
     assert r.status_code == 200 and r.json()["county_id"] == "370103", r.text
 
@@ -140,10 +145,11 @@ async def test_cross_city_transfer_needs_province_admin(
     client: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
     teacher = await add_teacher(client, token_for, LIXIA_SCHOOL)
-    for role, path in [("city_admin", JINAN), ("city_admin", RONGCHENG[:2])]:
-        r = await transfer(client, token_for(role, path), teacher, RONGCHENG_SCHOOL)
-        assert r.status_code == 403 and r.json()["required_role"] == "province_admin"
-        assert "省级管理员" in r.json()["message_zh"]
+    r = await transfer(client, token_for("city_admin", JINAN), teacher, RONGCHENG_SCHOOL)
+    assert r.status_code == 403 and r.json()["required_role"] == "province_admin"
+    assert "省级管理员" in r.json()["message_zh"]
+    r = await transfer(client, token_for("city_admin", RONGCHENG[:2]), teacher, RONGCHENG_SCHOOL)
+    assert r.status_code == 404 and r.json()["code"] == "teacher_not_found"
     r = await transfer(client, token_for("province_admin", PROVINCE), teacher, RONGCHENG_SCHOOL)
     assert r.status_code == 200 and r.json()["city_id"] == "371000", r.text
     actions = [

@@ -180,6 +180,8 @@ def make_settings(database_url: str, keypair: tuple[str, str]) -> Callable[..., 
             "rate_limit_burst": 1000,
             "openapi_cache_seconds": 0.0,
             "probe_timeout_seconds": 2.0,
+            # No broker here; the tests of the event consumer turn it on.
+            "run_consumers": False,
             **{f"{name}_url": closed_url() for name in SERVICES},
         }
         values.update(overrides)
@@ -241,3 +243,46 @@ def add_account(engine: AsyncEngine) -> Callable[..., Any]:
 @pytest.fixture
 def session_factory(engine: AsyncEngine) -> Callable[[], AsyncSession]:
     return make_session_factory(engine)
+
+
+# --- a real enrollment, for the account rules -------------------------------------------------
+
+# (id, parent, level, name, province, city, county): Jinan's Lixia with two schools, Weihai's
+# Rongcheng with one. The migrations ship the province, cities and counties already.
+ENROLLMENT_ORGS = [
+    ("370102-S001", "370102", "school", "历下区实验小学", "370000", "370100", "370102"),
+    ("370102-S002", "370102", "school", "历下区第二实验中学", "370000", "370100", "370102"),
+    ("371082-S001", "371082", "school", "荣成市第一实验小学", "370000", "371000", "371082"),
+]
+
+
+@pytest.fixture
+def serve_enrollment(
+    settings_for: Callable[..., Any], engine: AsyncEngine
+) -> Callable[..., contextlib.AbstractAsyncContextManager[str]]:
+    """`async with serve_enrollment(**settings) as url:` the real enrollment service on this
+    test's database (with the schools above), served on a free port."""
+    from enrollment.config import Settings as EnrollmentSettings
+    from enrollment.main import create_app as enrollment_app
+    from enrollment.models import Org
+
+    @contextlib.asynccontextmanager
+    async def run(**overrides: Any) -> AsyncIterator[str]:
+        async with make_session_factory(engine)() as session, session.begin():
+            for oid, parent, level, name, province, city, county in ENROLLMENT_ORGS:
+                await session.merge(
+                    Org(
+                        id=oid,
+                        parent_id=parent,
+                        level=level,
+                        name=name,
+                        province_id=province,
+                        city_id=city,
+                        county_id=county,
+                    )
+                )
+        overrides = {"run_relay": False, "run_consumers": False, **overrides}
+        async with served(enrollment_app(settings_for(EnrollmentSettings, **overrides))) as url:
+            yield url
+
+    return run

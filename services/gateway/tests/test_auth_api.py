@@ -79,11 +79,11 @@ async def test_token_rejects_wrong_password_without_revealing_which(
     assert comparable(wrong_password) == comparable(unknown_user)
 
 
-async def test_failed_sign_ins_are_counted_even_though_the_request_fails(
+async def test_failed_sign_ins_are_counted_but_never_lock_the_account(
     gateway: Any, add_account: Callable[..., Any], session_factory: Callable[[], AsyncSession]
 ) -> None:
     account = await add_account("brute.forced")
-    async with gateway(login_max_failures=2, login_lockout_seconds=600) as client:
+    async with gateway(login_failures_per_client_and_user=3) as client:
         for _ in range(2):
             answer = await client.post(
                 "/api/v1/auth/token", json={"username": "brute.forced", "password": "guess"}
@@ -92,13 +92,16 @@ async def test_failed_sign_ins_are_counted_even_though_the_request_fails(
         right = await client.post(
             "/api/v1/auth/token", json={"username": "brute.forced", "password": PASSWORD}
         )
-    assert right.status_code == 401
-    assert right.json()["detail"] == WRONG
+    assert right.status_code == 200, right.text
     async with session_factory() as session:
-        locked_until = await session.scalar(
-            text("SELECT locked_until FROM gateway.accounts WHERE id = :id"), {"id": account.id}
-        )
-    assert locked_until is not None
+        row = (
+            await session.execute(
+                text("SELECT failed_logins, last_login_at FROM gateway.accounts WHERE id = :id"),
+                {"id": account.id},
+            )
+        ).one()
+    # Counted while they happened, reset by the sign-in that succeeded.
+    assert row.failed_logins == 0 and row.last_login_at is not None
 
 
 async def test_malformed_sign_in_is_a_422_problem_not_a_500(gateway: Any) -> None:

@@ -84,7 +84,9 @@ async def test_proxy_passes_back_status_and_headers(gateway: Any, upstream_url: 
 
 async def test_proxy_streams_large_bodies_both_ways(gateway: Any, upstream_url: str) -> None:
     payload = bytes(range(256)) * 20_000  # ~5 MB
-    async with gateway(enrollment_url=upstream_url) as client:
+    # Past the 1 MiB default body limit: this route is given a larger one.
+    limits = {"/api/v1/enrollment/digest": 8 << 20}
+    async with gateway(enrollment_url=upstream_url, body_limits=limits) as client:
         up = await client.post(
             "/api/v1/enrollment/digest",
             content=payload,
@@ -162,7 +164,7 @@ async def test_proxy_relays_a_chunked_request_body(gateway: Any, upstream_url: s
 
 async def test_head_request_gets_headers_and_no_body(gateway: Any, upstream_url: str) -> None:
     async with gateway(enrollment_url=upstream_url) as client:
-        head = await client.head("/api/v1/enrollment/readyz")
+        head = await client.head("/api/v1/enrollment/projects")
         after = await client.get("/api/v1/enrollment/echo/after")
     assert head.status_code in (200, 405) and head.content == b""
     assert after.status_code == 200 and after.json()["path"] == "/echo/after"

@@ -28,6 +28,8 @@ from learning.main import create_app
 from learning.models import Plan
 from learning.rules import repository as rules_repo
 from learning.rules.catalogue import shipped
+from learning.schools.service import place_schools
+from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.app import Runtime
 
 PROVINCE = "370000"
@@ -123,7 +125,18 @@ class LearningWorld:
             )
 
         await self.run(add)
+        await self.seed_school(path)
         return SeededTeacher(tid, pid, stage, subject, path, self.teacher_token(tid, path), yr)
+
+    async def seed_school(self, org_path: Sequence[str] = SCHOOL) -> None:
+        """The school's place, as enrollment's teacher events would have told learning."""
+        p = list(org_path)
+        org = OrgPath(province_id=p[0], city_id=p[1], county_id=p[2], school_id=p[3])
+
+        async def place(session: AsyncSession) -> None:
+            await place_schools(session, [org])
+
+        await self.run(place)
 
     async def seed_rules(
         self,

@@ -17,6 +17,7 @@ CLOSED = {
 
 async def put_topics(lx: LearningWorld, topics: list[str], **kw: Any) -> httpx.Response:
     token = kw.pop("token", None) or lx.school_admin_token()
+    await lx.seed_school(SCHOOL)  # known to learning from enrollment's events
     return await lx.client.put(
         f"/schools/{kw.pop('school', SCHOOL[3])}/topics",
         json={"project_id": str(lx.project_id), "topic_ids": topics},
@@ -50,8 +51,10 @@ async def test_school_may_pick_at_most_six_topics_counting_ethics(lx: LearningWo
 
 async def test_only_the_schools_own_admin_picks_its_topics(lx: LearningWorld) -> None:
     await lx.seed_rules()
+    await lx.seed_school(OTHER_SCHOOL)
     other = lx.school_admin_token(OTHER_SCHOOL)
-    assert (await put_topics(lx, ["safety"], token=other)).status_code == 403
+    r = await put_topics(lx, ["safety"], token=other)
+    assert (r.status_code, r.json()["code"]) == (404, "school_not_found")
     teacher = lx.teacher_token(uuid.uuid4())
     assert (await put_topics(lx, ["safety"], token=teacher)).status_code == 403
 

@@ -20,10 +20,12 @@ from fastapi import FastAPI
 async def app_client(
     app: FastAPI, base_url: str = "http://testserver"
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan running, behind an in-process HTTP client."""
+    """The app with its lifespan running, behind an in-process HTTP client. An unhandled error
+    reaches the client as the 500 a real server sends, not as an exception in the test."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+        httpx.AsyncClient(transport=transport, base_url=base_url) as client,
     ):
         yield client
 

@@ -53,6 +53,16 @@ ACCOUNTS = [  # username, role, org path, name
     ),
     ("weihai_admin", Role.city_admin, [PROVINCE, "371000"], "威海市管理员"),
     ("rongcheng_admin", Role.county_admin, [PROVINCE, "371000", "371082"], "荣成市管理员"),
+    # The other roles: a training institution serving Lixia (enters offline hours), a Jinan
+    # workshop host and a provincial expert.
+    (
+        "lixia_institution",
+        Role.training_institution,
+        [PROVINCE, "370100", "370102"],
+        "历下区教师进修学校",
+    ),
+    ("jinan_host", Role.workshop_host, [PROVINCE, "370100"], "济南市小学语文工作坊主持人"),
+    ("province_expert", Role.expert, [PROVINCE], "省级指导专家"),
 ]
 
 

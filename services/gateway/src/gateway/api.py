@@ -1,30 +1,32 @@
-"""Thin routes of the gateway: sign-in, the caller and the merged docs (the proxy is a
+"""Thin routes of the gateway: sign-in, the caller, accounts and the merged docs (the proxy is a
 middleware: gateway.proxy)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-from urllib.parse import parse_qsl
+import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import ValidationError
 
-from gateway import service
+from gateway.accounts import service as accounts
+from gateway.accounts.schemas import AccountUpdate
+from gateway.enrollment_client import Enrollment
 from gateway.errors import (
     InvalidCredentials,
-    PayloadTooLarge,
-    UnsupportedMediaType,
 )
+from gateway.forms import read_form
 from gateway.openapi import build_merged
+from gateway.ratelimit import client_ip
 from gateway.runtime import Runtime
-from gateway.schemas import AccountCreate, AccountRead, Credentials, TokenResponse
-from yanxiu.kit.auth import Principal
+from gateway.schemas import AccountCreate, AccountRead, Credentials, OrgId, TokenResponse
+from gateway.sessions.api import token_response
+from yanxiu.kit.audit_api import audited
+from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.errors import PROBLEM_JSON, render_domain_error
+from yanxiu.kit.pagination import MAX_LIMIT, Page
 
 PROBLEM: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {PROBLEM_JSON: {}}}
@@ -48,69 +50,31 @@ TOKEN_BODY = {
 }
 
 auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-MAX_CREDENTIALS_BYTES = 16 * 1024
-
-
-async def read_credentials(request: Request) -> Credentials:
-    """Credentials from a JSON body or an OAuth2 password form (what Swagger's Authorize sends);
-    parsed by hand so the gateway needs no multipart parser."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_CREDENTIALS_BYTES:
-            raise PayloadTooLarge()
-    data: Any
-    if media_type == "application/x-www-form-urlencoded":
-        try:
-            data = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-        except UnicodeDecodeError:
-            data = None
-    elif media_type in ("", "application/json") or media_type.endswith("+json"):
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": f"Invalid JSON: {exc}"}]
-            ) from exc
-    else:
-        raise UnsupportedMediaType(
-            "请以 JSON 或表单提交用户名和密码",
-            "Send username and password as JSON or application/x-www-form-urlencoded",
-        )
-    try:
-        return Credentials.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from exc
 
 
 @auth.post(
     "/token",
     response_model=TokenResponse,
-    summary="登录 Sign in: a bearer token",
+    summary="登录 Sign in: an access token and a refresh token",
     responses=PROBLEM,
     openapi_extra=TOKEN_BODY,
 )
 async def issue_token(
-    request: Request, response: Response, session: Session, rt: Runtime
+    request: Request, response: Response, rt: Runtime
 ) -> Response | TokenResponse:
-    credentials = await read_credentials(request)
-    issued = await service.login(
-        session,
-        rt.issuer,
-        username=credentials.username,
-        password=credentials.password,
-        max_failures=rt.settings.login_max_failures,
-        lockout_seconds=rt.settings.login_lockout_seconds,
-    )
-    if issued is None:
-        # Answered rather than raised: the boundary must still commit the failure count.
-        refused = render_domain_error(InvalidCredentials(), request.url.path)
+    # No Session here: sign-in holds no database connection while it checks the password.
+    credentials = await read_form(request, Credentials)
+    client = client_ip(request.scope, trust_forwarded_for=rt.settings.trust_forwarded_for)
+    try:
+        issued = await rt.sign_in(
+            username=credentials.username, password=credentials.password, client=client
+        )
+    except InvalidCredentials as exc:
+        refused = render_domain_error(exc, request.url.path)
         refused.headers["WWW-Authenticate"] = "Bearer"
         return refused
     response.headers["Cache-Control"] = "no-store"
-    return issued
+    return token_response(issued)
 
 
 @auth.get(
@@ -123,23 +87,98 @@ async def me(user: CurrentUser) -> Principal:
     return user
 
 
+def _problems(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {code: {"description": text, "content": {PROBLEM_JSON: {}}} for code, text in codes}
+
+
+_BEARER: dict[str, Any] = {"security": [{"bearerAuth": []}, {"OAuth2Password": []}]}
+_NOT_ALLOWED = (403, "超出权限或管理范围 (Not allowed or outside your scope)")
+_INVALID = (422, "请求参数校验失败 (Validation failed)")
+_NO_ACCOUNT = (404, "账号不存在 (No such account)")
+_NO_ENROLLMENT = (503, "信息采集服务暂不可用 (Enrollment unavailable; see Retry-After)")
+
+
 @auth.post(
     "/accounts",
     response_model=AccountRead,
     status_code=201,
-    summary="开通账号 Open an account for the level below",
-    responses={
-        code: {"description": text, "content": {PROBLEM_JSON: {}}}
-        for code, text in [
-            (403, "超出权限或管理范围 (Not allowed or outside your scope)"),
-            (409, "用户名已被使用 (The username is taken)"),
-            (422, "请求参数校验失败 (Validation failed)"),
-        ]
-    },
-    openapi_extra={"security": [{"bearerAuth": []}, {"OAuth2Password": []}]},
+    summary="开通账号 Open an account (org and teacher checked with enrollment)",
+    responses=_problems(
+        _NOT_ALLOWED,
+        (409, "用户名已被使用或教师已有账号 (Username taken, or the teacher has an account)"),
+        (422, "机构、层级或教师不符 (Unknown org, wrong level, or teacher not there)"),
+        _NO_ENROLLMENT,
+    ),
+    openapi_extra={**_BEARER, **audited("account.open")},
 )
-async def open_account(body: AccountCreate, session: Session, user: CurrentUser) -> AccountRead:
-    return AccountRead.model_validate(await service.open_account(session, actor=user, data=body))
+async def open_account(
+    body: AccountCreate, session: Session, user: CurrentUser, enrollment: Enrollment
+) -> AccountRead:
+    account = await accounts.open_account(session, enrollment, actor=user, data=body)
+    return AccountRead.model_validate(account)
+
+
+@auth.get(
+    "/accounts",
+    response_model=Page[AccountRead],
+    summary="账号列表 Accounts in your subtree",
+    responses=_problems(_NOT_ALLOWED, _INVALID),
+    openapi_extra=_BEARER,
+)
+async def list_accounts(
+    session: Session,
+    user: CurrentUser,
+    role: Role | None = None,
+    org: Annotated[OrgId | None, Query(description="accounts at or under this org")] = None,
+    active: bool | None = None,
+    username_prefix: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Page[AccountRead]:
+    return await accounts.list_accounts(
+        session,
+        actor=user,
+        role=role,
+        org_id=org,
+        active=active,
+        username_prefix=username_prefix,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@auth.get(
+    "/accounts/{account_id}",
+    response_model=AccountRead,
+    summary="账号 One account (yours, or one in your subtree)",
+    responses=_problems(_NO_ACCOUNT, _INVALID),
+    openapi_extra=_BEARER,
+)
+async def get_account(account_id: uuid.UUID, session: Session, user: CurrentUser) -> AccountRead:
+    account = await accounts.get_account(session, actor=user, account_id=account_id)
+    return AccountRead.model_validate(account)
+
+
+@auth.patch(
+    "/accounts/{account_id}",
+    response_model=AccountRead,
+    summary="修改账号 Rename, disable or enable, reset the password (ends its sessions)",
+    responses=_problems(_NOT_ALLOWED, _NO_ACCOUNT, _INVALID, _NO_ENROLLMENT),
+    # One entry per change: account.update (name), account.disable / account.enable,
+    # account.password_reset.
+    openapi_extra={**_BEARER, **audited("account.update")},
+)
+async def update_account(
+    account_id: uuid.UUID,
+    body: AccountUpdate,
+    session: Session,
+    user: CurrentUser,
+    enrollment: Enrollment,
+) -> AccountRead:
+    account = await accounts.update_account(
+        session, enrollment, actor=user, account_id=account_id, data=body
+    )
+    return AccountRead.model_validate(account)
 
 
 docs = APIRouter(include_in_schema=False)

@@ -12,15 +12,21 @@ from fastapi import FastAPI
 
 from gateway.api import auth, docs
 from gateway.config import GatewaySettings
+from gateway.consumers import start_consumers
+from gateway.limits import BodyLimitMiddleware
+from gateway.models import audit_log
+from gateway.ops import ops
 from gateway.proxy import ProxyMiddleware, probe_ready
 from gateway.ratelimit import RateLimitMiddleware
-from gateway.runtime import GatewayRuntime, build_runtime, close_runtime
+from gateway.runtime import GatewayRuntime, build_runtime, close_runtime, start_runtime
+from gateway.sessions.api import jwks, sessions
 from yanxiu.kit.app import (
     check_database,
     install_probes,
     install_request_context,
     settle_heap,
 )
+from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.logging import configure_logging
 
@@ -38,10 +44,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # httpx logs every upstream call at INFO; the access log already has each request.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         app.state.runtime = build_runtime(s)
+        await start_runtime(app.state.runtime)
+        consumers = start_consumers(s, app.state.runtime.session_factory)
         settle_heap()
         try:
             yield
         finally:
+            if consumers is not None:
+                await consumers.stop()
             await close_runtime(app.state.runtime)
 
     app = FastAPI(
@@ -55,9 +65,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    # Each add wraps the ones before: request id → rate limit → proxy → the app's routes, so
-    # proxied requests and 429s carry X-Request-ID and proxied requests are rate limited.
+    # Each add wraps the ones before: request id → rate limit → body limit → proxy → the app's
+    # routes, so proxied requests, 429s and 413s carry X-Request-ID, and proxied requests are
+    # rate limited and their bodies bounded.
     app.add_middleware(ProxyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RateLimitMiddleware)
     install_request_context(app, "gateway")
 
@@ -70,7 +82,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         return {"database": database, **dict(zip(rt.upstreams, states, strict=True))}
 
-    install_probes(app, ready)
+    install_probes(app, ready, metrics=False)  # gateway.ops serves /metrics behind a token
     app.include_router(auth)
+    app.include_router(sessions)
+    app.include_router(jwks)
+    app.include_router(ops)
+    app.include_router(audit_router(audit_log, prefix="/api/v1/auth", tag="auth"))
     app.include_router(docs)
     return app

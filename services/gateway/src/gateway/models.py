@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, String, Text, func
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -15,7 +25,7 @@ from yanxiu.kit.tables import audit_table, inbox_table
 
 SCHEMA = "gateway"
 metadata = service_metadata(SCHEMA)
-audit_log = audit_table(metadata)
+audit_log = audit_table(metadata, scope_indexes=True)
 inbox = inbox_table(metadata)
 
 _ROLES = ", ".join(f"'{r.value}'" for r in Role)
@@ -48,3 +58,50 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (CheckConstraint(f"role IN ({_ROLES})", name="role_known"),)
+
+
+# The gateway's revocation view reads the accounts whose sessions ended lately.
+Index("ix_accounts_tokens_valid_after", Account.tokens_valid_after)
+# One login per teacher, whatever two admins do at the same moment; the event consumer finds
+# a teacher's account by it.
+Index(
+    "uq_accounts_teacher",
+    Account.teacher_id,
+    unique=True,
+    postgresql_where=text("role = 'teacher'"),
+)
+# Listing a subtree's accounts: org_path @> / prefix matches.
+Index("ix_accounts_org_path", Account.org_path, postgresql_using="gin")
+
+
+class SignInSession(Base):
+    """登录会话: one sign-in and the refresh tokens it rotated through (one token family). Its
+    id is the `sid` of every access token issued in it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When its newest refresh token lapses; past it the family is deleted.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class RefreshToken(Base):
+    """A refresh token, kept only as its SHA-256 digest. Used once: the next one replaces it,
+    and a used one presented again revokes its whole family."""
+
+    __tablename__ = "refresh_tokens"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,5 +1,6 @@
-"""Password hashing with argon2id. Hashing costs tens of milliseconds of CPU by design, so the
-async helpers run it in a worker thread rather than on the event loop."""
+"""Password hashing with argon2id. Hashing costs tens of milliseconds of CPU by design, so it
+runs in worker threads, never on the event loop: sign-in through gateway.hashing (bounded),
+account writes through `hash_password_async`."""
 
 from __future__ import annotations
 
@@ -28,18 +29,9 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 @cache
-def _decoy_hash() -> str:
+def decoy_hash() -> str:
     return _hasher.hash("decoy password, never matches a real one")
 
 
 async def hash_password_async(password: str) -> str:
     return await asyncio.to_thread(hash_password, password)
-
-
-async def verify_password_async(password_hash: str | None, password: str) -> bool:
-    """Checks the password; with no hash (unknown user) it still spends the same time on a
-    decoy, so that timing does not reveal which usernames exist."""
-    if password_hash is None:
-        await asyncio.to_thread(verify_password, _decoy_hash(), password)
-        return False
-    return await asyncio.to_thread(verify_password, password_hash, password)

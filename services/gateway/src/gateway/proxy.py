@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config import GatewaySettings
 from gateway.errors import UnknownService, UpstreamUnavailable
+from gateway.ops import NoSuchRoute, is_service_ops_path
+from gateway.sessions.view import ended_session
 from gateway.upstream import Connection, Headers, Pools, UpstreamError, UpstreamPool
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.errors import DomainError, render_domain_error
@@ -250,8 +252,9 @@ async def probe_ready(client: httpx.AsyncClient, base_url: str, *, timeout: floa
 class ProxyMiddleware:
     """Requests under /api/v1/<service>/… go to the proxy here, ahead of FastAPI's router and
     dependency machinery, which would otherwise cost more than the forwarding itself. It sits
-    inside the request-id and rate-limit middlewares, so both still apply; /api/v1/auth and
-    anything else falls through to the app's own routes."""
+    inside the request-id, rate-limit and body-limit middlewares, so they still apply; /api/v1/auth
+    and anything else falls through to the app's own routes. A service's ops routes are not
+    forwarded, nor a bearer token whose session has ended (the service cannot know that)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -261,7 +264,7 @@ class ProxyMiddleware:
         if scope["type"] != "http" or not path.startswith(_API):
             await self.app(scope, receive, send)
             return
-        service, sep, _rest = path[len(_API) :].partition("/")
+        service, sep, rest = path[len(_API) :].partition("/")
         if not sep or service in _OWN:
             await self.app(scope, receive, send)
             return
@@ -270,6 +273,11 @@ class ProxyMiddleware:
             base_url = rt.upstreams.get(service)
             if base_url is None:
                 raise UnknownService(service)
+            if is_service_ops_path(rest):
+                raise NoSuchRoute()  # served on the service's own port only
+            ended = ended_session(rt.verifier, scope)
+            if ended is not None:
+                raise ended
             await forward(rt.pools.for_url(base_url), scope, receive, send, service=service)
         except DomainError as exc:
             await render_domain_error(exc, path)(scope, receive, send)

@@ -65,8 +65,10 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 def client_ip(scope: Scope, *, trust_forwarded_for: bool) -> str:
+    """The peer address, or behind the trusted proxy the address that proxy saw: the last entry
+    of X-Forwarded-For (a proxy appends its peer; entries before it are the client's to forge)."""
     if trust_forwarded_for:
-        forwarded = _header(scope, b"x-forwarded-for").split(",")[0].strip()
+        forwarded = _header(scope, b"x-forwarded-for").split(",")[-1].strip()
         if forwarded:
             return forwarded
     client = scope.get("client")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Annotated, cast
 
 import httpx
@@ -10,12 +11,17 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.config import GatewaySettings
+from gateway.hashing import PasswordHashing
+from gateway.keys import SigningKeys
+from gateway.limits import BodyLimits
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import make_client, make_pools
 from gateway.ratelimit import RateLimiter, TokenBuckets
-from gateway.tokens import TokenIssuer, public_key_pem
+from gateway.sessions.view import GatewayVerifier, SessionView, keep_fresh, read_once
+from gateway.signin import SignIn
+from gateway.throttle import SignInThrottle
+from gateway.tokens import TokenIssuer
 from gateway.upstream import Pools
-from yanxiu.kit.auth import TokenVerifier
 from yanxiu.kit.db import make_engine, make_session_factory
 
 
@@ -29,28 +35,38 @@ class GatewayRuntime:
     http: httpx.AsyncClient
     pools: Pools
     issuer: TokenIssuer
-    verifier: TokenVerifier
+    verifier: GatewayVerifier
     limiter: RateLimiter | None
     openapi: MergedOpenAPI
     upstreams: dict[str, str]
+    # Sign-in, sessions and keys (gateway.signin, gateway.sessions, gateway.keys).
+    keys: SigningKeys
+    sessions: SessionView
+    sign_in: SignIn
+    body_limits: BodyLimits
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
-    private_pem = settings.private_key_pem()
-    verifier = TokenVerifier(public_key_pem(private_pem), issuer=settings.jwt_issuer)
+    keys = SigningKeys.from_settings(settings)
+    view = SessionView(token_ttl_seconds=settings.token_ttl_seconds)
+    verifier = GatewayVerifier(keys.trusted_pem(), issuer=settings.jwt_issuer, view=view)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    session_factory = make_session_factory(engine)
     buckets = TokenBuckets(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+    issuer = TokenIssuer(
+        private_key_pem=keys.private_key_pem,
+        issuer=settings.jwt_issuer,
+        ttl_seconds=settings.token_ttl_seconds,
+        kid=keys.kid,
+    )
     return GatewayRuntime(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
+        session_factory=session_factory,
         http=make_client(settings),
         pools=make_pools(settings),
-        issuer=TokenIssuer(
-            private_key_pem=private_pem,
-            issuer=settings.jwt_issuer,
-            ttl_seconds=settings.token_ttl_seconds,
-        ),
+        issuer=issuer,
         verifier=verifier,
         limiter=(
             RateLimiter(buckets, verifier, trust_forwarded_for=settings.trust_forwarded_for)
@@ -59,10 +75,42 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
         ),
         openapi=MergedOpenAPI(ttl=settings.openapi_cache_seconds),
         upstreams=settings.upstreams(),
+        keys=keys,
+        sessions=view,
+        sign_in=SignIn(
+            session_factory=session_factory,
+            passwords=PasswordHashing(
+                workers=settings.password_workers, queue=settings.password_queue
+            ),
+            throttle=SignInThrottle(
+                per_client_and_user=settings.login_failures_per_client_and_user,
+                per_client=settings.login_failures_per_client,
+                per_user=settings.login_failures_per_user,
+                window=settings.login_failure_window_seconds,
+            ),
+            issuer=issuer,
+            refresh_ttl=settings.refresh_token_ttl_seconds,
+        ),
+        body_limits=BodyLimits(settings.body_limit_bytes, settings.body_limits),
+    )
+
+
+async def start_runtime(rt: GatewayRuntime) -> None:
+    """Reads the ended sessions once before the first request, then keeps them fresh."""
+    await read_once(rt.sessions, rt.session_factory)
+    rt.background.append(
+        asyncio.create_task(
+            keep_fresh(rt.sessions, rt.session_factory, every=rt.settings.session_poll_seconds),
+            name="gateway-sessions",
+        )
     )
 
 
 async def close_runtime(rt: GatewayRuntime) -> None:
+    for task in rt.background:
+        task.cancel()
+    await asyncio.gather(*rt.background, return_exceptions=True)
+    rt.sign_in.passwords.close()
     await rt.http.aclose()
     await rt.pools.close()
     await rt.engine.dispose()

@@ -1,14 +1,15 @@
 """Signing tokens: the gateway holds the Ed25519 private key; services verify with the public
-key, which the gateway derives from it for its own checks."""
+key, which the gateway derives from it for its own checks. Every token names its key (`kid`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from yanxiu.kit.auth import Principal, issue_token
+from yanxiu.kit.jwks import key_id
 
 
 def load_signing_key(private_key_pem: str) -> Ed25519PrivateKey:
@@ -23,26 +24,25 @@ def load_signing_key(private_key_pem: str) -> Ed25519PrivateKey:
     return key
 
 
-def public_key_pem(private_key_pem: str) -> str:
-    """The PEM public key matching the signing key (what services are configured with)."""
-    return (
-        load_signing_key(private_key_pem)
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
 @dataclass(frozen=True)
 class TokenIssuer:
     private_key_pem: str
     issuer: str
     ttl_seconds: int
+    kid: str = field(default="")
 
-    def issue(self, principal: Principal) -> str:
+    def __post_init__(self) -> None:
+        if not self.kid:
+            object.__setattr__(
+                self, "kid", key_id(load_signing_key(self.private_key_pem).public_key())
+            )
+
+    def issue(self, principal: Principal, *, session_id: str | None = None) -> str:
         return issue_token(
             principal,
             private_key_pem=self.private_key_pem,
             issuer=self.issuer,
             ttl_seconds=self.ttl_seconds,
+            session_id=session_id,
+            key_id=self.kid,
         )

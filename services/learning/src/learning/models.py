@@ -59,6 +59,7 @@ from learning.catalog import models as _catalog  # noqa: E402
 from learning.progress import models as _progress  # noqa: E402
 from learning.providers import models as _providers  # noqa: E402
 from learning.rules import models as _rules  # noqa: E402
+from learning.schools import models as _schools  # noqa: E402
 from learning.selection import models as _selection  # noqa: E402
 
 __all__ = [
@@ -69,5 +70,6 @@ __all__ = [
     "_progress",
     "_providers",
     "_rules",
+    "_schools",
     "_selection",
 ]

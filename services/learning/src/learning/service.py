@@ -11,6 +11,7 @@ from learning.errors import PlanNotFound
 from learning.models import Plan
 from yanxiu.contracts.enrollment import TeacherRegistered
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.scope import admin_covers, is_self
 
 
 async def open_plans(session: AsyncSession, *, registrations: list[TeacherRegistered]) -> None:
@@ -50,12 +51,13 @@ async def close_plan(
 async def plans_for(
     session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID
 ) -> list[Plan]:
-    """A teacher sees their own plans; an admin those of teachers in its subtree."""
+    """A teacher sees their own plans; an admin those whose stored school lies in its subtree
+    (a plan follows the teacher on a transfer, so the old school's admin loses it). Anyone
+    else, a colleague or a staff role included, gets 404."""
     plans = await repo.plans_of(session, teacher_id)
-    if actor.teacher_id == str(teacher_id):
+    if is_self(actor, teacher_id):
         return plans
-    # Only admins see other teachers' plans (a teacher's org path covers their whole school).
-    visible = [p for p in plans if actor.is_admin and actor.covers(p.org_path)]
+    visible = [p for p in plans if admin_covers(actor, p.org_path)]
     if not visible:
         raise PlanNotFound()
     return visible

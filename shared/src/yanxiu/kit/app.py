@@ -21,6 +21,7 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.auth import TokenVerifier
 from yanxiu.kit.broker import broker_reachable, ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
@@ -119,7 +120,9 @@ def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
         engine=engine,
         session_factory=make_session_factory(engine),
         producer=make_producer(settings),
-        verifier=TokenVerifier(settings.public_key_pem(), issuer=settings.jwt_issuer),
+        verifier=TokenVerifier(
+            settings.public_key_pem(), issuer=settings.jwt_issuer, jwks_url=settings.jwt_jwks_url
+        ),
         outbox=Outbox(spec.table("outbox"), producer=spec.name),
     )
     if settings.run_relay:
@@ -143,6 +146,8 @@ def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
 
 async def start_runtime(rt: Runtime) -> None:
     rt.tasks.append(asyncio.create_task(_start_kafka(rt), name=f"{rt.spec.name}-kafka"))
+    if rt.verifier.jwks_url:
+        rt.tasks.append(asyncio.create_task(rt.verifier.refresh_keys(), name="jwks"))
     if rt.relay is not None:
         rt.tasks.append(asyncio.create_task(_after_ready(rt, rt.relay.run)))
     for runner in rt.runners:
@@ -224,7 +229,12 @@ def install_request_context(app: FastAPI, service: str) -> None:
     app.add_middleware(RequestContextMiddleware, service=service)
 
 
-def install_probes(app: FastAPI, ready: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+def install_probes(
+    app: FastAPI, ready: Callable[[], Awaitable[dict[str, Any]]], *, metrics: bool = True
+) -> None:
+    """/healthz, /readyz and (unless the caller serves its own, as the gateway does behind a
+    token) /metrics."""
+
     @app.get("/healthz", tags=["ops"], summary="Process is up")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -238,9 +248,12 @@ def install_probes(app: FastAPI, ready: Callable[[], Awaitable[dict[str, Any]]])
             status_code=200 if ok else 503,
         )
 
-    @app.get("/metrics", tags=["ops"], include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if metrics:
+        app.add_api_route("/metrics", metrics_response, include_in_schema=False, tags=["ops"])
+
+
+async def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def check_database(engine: AsyncEngine) -> str:
@@ -307,4 +320,7 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
     install_probes(app, ready)
     for router in spec.routers:
         app.include_router(router)
+    audit_log = spec.metadata.tables.get(f"{spec.schema}.audit_log")
+    if audit_log is not None:
+        app.include_router(audit_router(audit_log))
     return app

@@ -8,6 +8,10 @@ caller and, where it has them, the record's state before and after:
                        target_id=str(teacher.id), target_org=teacher.org_path,
                        before={"school_id": old}, after={"school_id": new})
 
+Code that changes ORM objects synchronously (a history helper, say) may `add` an entry instead:
+it joins the session's unit of work and is written with its next flush, at the latest when the
+request boundary commits, so it still lands in the change's transaction or not at all.
+
 Personal data never enters the trail in clear: values under keys that name an ID number, a
 phone, a password, a secret or a token are masked (`mask_personal`). The table refuses
 UPDATE and DELETE (a trigger in the migration), so a row once written stays as written.
@@ -24,6 +28,7 @@ from uuid import UUID
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import registry
 
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.context import trace_id_var
@@ -70,6 +75,29 @@ def mask_personal(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _Entry:
+    """An audit row as an ORM object (see `AuditTrail.add`)."""
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+# One mapped class per audit table: the ORM needs a class to put an entry in a unit of work.
+_MAPPER_REGISTRY = registry()
+_ENTRY_CLASSES: dict[str, type[_Entry]] = {}
+
+
+def _entry_class(table: Table) -> type[_Entry]:
+    key = table.fullname
+    cls = _ENTRY_CLASSES.get(key)
+    if cls is None:
+        cls = type(f"AuditEntry_{table.schema or 'public'}", (_Entry,), {})
+        _MAPPER_REGISTRY.map_imperatively(cls, table)
+        _ENTRY_CLASSES[key] = cls
+    return cls
+
+
 class AuditTrail:
     """A service's audit log (its `audit_log` table)."""
 
@@ -93,15 +121,68 @@ class AuditTrail:
         (a provider's key), named then by `actor_id`."""
         await session.execute(
             insert(self.table).values(
-                actor_id=actor.user_id if actor is not None else (actor_id or "system"),
-                actor_role=actor.role.value if actor is not None else "system",
-                actor_org=list(actor.org_path) if actor is not None else [],
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                target_org=list(target_org) if target_org is not None else None,
-                before=mask_personal(before) if before is not None else None,
-                after=mask_personal(after) if after is not None else None,
-                request_id=trace_id_var.get(),
+                **entry_values(
+                    actor=actor,
+                    action=action,
+                    target_type=target_type,
+                    target_id=target_id,
+                    target_org=target_org,
+                    before=before,
+                    after=after,
+                    actor_id=actor_id,
+                )
             )
         )
+
+    def add(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Principal | None,
+        action: str,
+        target_type: str,
+        target_id: str | None = None,
+        target_org: Sequence[str] | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        actor_id: str | None = None,
+    ) -> None:
+        """Like `record`, without awaiting: the entry is written with the session's next
+        flush (the commit flushes too), in the same transaction as the change."""
+        values = entry_values(
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            target_org=target_org,
+            before=before,
+            after=after,
+            actor_id=actor_id,
+        )
+        session.add(_entry_class(self.table)(**values))
+
+
+def entry_values(
+    *,
+    actor: Principal | None,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    target_org: Sequence[str] | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    actor_id: str | None,
+) -> dict[str, Any]:
+    """The columns of one entry, personal data masked and the request's id attached."""
+    return {
+        "actor_id": actor.user_id if actor is not None else (actor_id or "system"),
+        "actor_role": actor.role.value if actor is not None else "system",
+        "actor_org": list(actor.org_path) if actor is not None else [],
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_org": list(target_org) if target_org is not None else None,
+        "before": mask_personal(before) if before is not None else None,
+        "after": mask_personal(after) if after is not None else None,
+        "request_id": trace_id_var.get(),
+    }

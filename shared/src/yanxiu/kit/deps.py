@@ -31,18 +31,23 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def current_principal(request: Request) -> Principal:
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("缺少访问令牌", "Missing bearer token")
-    return runtime(request).verifier.verify(token.strip())
+    return token.strip()
+
+
+def current_principal(request: Request) -> Principal:
+    return runtime(request).verifier.verify(bearer_token(request))
 
 
 async def principal_dependency(request: Request) -> Principal:
     # async: FastAPI runs a plain `def` dependency in a worker thread, a costly hop for every
-    # request (and token checks are remembered by the verifier, so this never blocks).
-    return current_principal(request)
+    # request (token checks are remembered by the verifier; only a token naming a key not yet
+    # known waits, once, for the JWKS).
+    return await runtime(request).verifier.verify_async(bearer_token(request))
 
 
 # scope="function": the commit runs when the route returns, before the response starts, so a

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yanxiu.kit.context import trace_id_var
@@ -67,6 +68,34 @@ class Conflict(DomainError):
     code = "conflict"
     title_zh = "与现有数据冲突"
     title_en = "Conflicts with existing data"
+
+
+class BodyTooDeep(DomainError):
+    """JSON nested deeper than a parser can follow (e.g. 100,000 × "["): Python's parser gives
+    up with RecursionError, which is the caller's doing, not the server's."""
+
+    status = 422
+    code = "json_too_deep"
+    title_zh = "请求体嵌套层级过深"
+    title_en = "The body is nested too deeply"
+
+
+class BodyUnreadable(DomainError):
+    status = 422
+    code = "json_invalid"
+    title_zh = "请求体不是合法的 JSON"
+    title_en = "The body is not valid JSON"
+
+
+class ValueOutOfRange(DomainError):
+    """A value the database refused as data (SQLSTATE class 22: out of int4/int8 range, a date
+    past year 9999, a NUL character in text). Request models bound their values so that this is
+    never reached; it is the net under them, so that a missed bound is a 422 and not a 500."""
+
+    status = 422
+    code = "value_out_of_range"
+    title_zh = "数值超出允许范围或格式无效"
+    title_en = "A value is out of range or malformed"
 
 
 class ServiceUnavailable(DomainError):
@@ -147,6 +176,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        # FastAPI turns any failure to parse a JSON body other than JSONDecodeError into a bare
+        # 400 "There was an error parsing the body": name the real cause, as a 422.
+        if isinstance(exc.__cause__, RecursionError):
+            return render_domain_error(BodyTooDeep(), _instance(request))
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            return render_domain_error(BodyUnreadable(), _instance(request))
         code = {
             404: "not_found",
             405: "method_not_allowed",
@@ -167,7 +202,24 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=_instance(request),
         )
 
+    async def on_too_deep(request: Request, exc: Exception) -> JSONResponse:
+        # Only nesting in what a caller sent recurses this deep (a body, a cursor).
+        log.warning("input nested too deeply", extra={"path": request.url.path})
+        return render_domain_error(BodyTooDeep(), _instance(request))
+
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            log.warning(
+                "database refused a value",
+                extra={"path": request.url.path, "error": type(exc.orig).__name__},
+            )
+            return render_domain_error(ValueOutOfRange(), _instance(request))
+        raise exc  # anything else is the server's: on to the 500 below, as before
+
     app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(RecursionError, on_too_deep)
+    app.add_exception_handler(DBAPIError, on_database)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

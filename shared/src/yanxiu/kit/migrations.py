@@ -168,6 +168,31 @@ def drop_audit_v1(schema: str) -> None:
     op.drop_table("audit_log", schema=schema)
 
 
+AUDIT_INDEXES_V1 = {
+    "ix_audit_log_city": "((coalesce(target_org, actor_org))[2]), id",
+    "ix_audit_log_county": "((coalesce(target_org, actor_org))[3]), id",
+    "ix_audit_log_actor": "actor_id, id",
+    "ix_audit_log_action": "action, id",
+}
+
+
+def create_audit_indexes_v1(schema: str) -> None:
+    """The indexes the audit listing (`kit.audit_api`) reads by: a city's or county's entries,
+    one actor's, one action's, each newest first (`kit.tables.audit_table(scope_indexes=True)`).
+    Frozen like `create_audit_v1`."""
+    from alembic import op
+
+    for name, columns in AUDIT_INDEXES_V1.items():
+        op.execute(f"CREATE INDEX {name} ON {schema}.audit_log ({columns})")
+
+
+def drop_audit_indexes_v1(schema: str) -> None:
+    from alembic import op
+
+    for name in AUDIT_INDEXES_V1:
+        op.execute(f"DROP INDEX IF EXISTS {schema}.{name}")
+
+
 def alembic_config(service_dir: Path, database_url: str) -> Config:
     cfg = Config(str(service_dir / "alembic.ini"))
     cfg.set_main_option("script_location", str(service_dir / "migrations"))

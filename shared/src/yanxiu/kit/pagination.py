@@ -41,9 +41,11 @@ def decode_cursor(cursor: str | None) -> str | int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         after = json.loads(raw)["a"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidCursor() from exc
     if not isinstance(after, str | int) or isinstance(after, bool):
+        raise InvalidCursor()
+    if isinstance(after, str) and "\x00" in after:  # PostgreSQL text cannot hold NUL
         raise InvalidCursor()
     return after
 
@@ -65,6 +67,7 @@ def decode_uuid_cursor(cursor: str | None) -> uuid.UUID | None:
 
 def decode_int_cursor(cursor: str | None) -> int | None:
     after = decode_cursor(cursor)
-    if after is not None and not isinstance(after, int):
+    # Int keys are bigint sequences: anything else would only fail in PostgreSQL.
+    if after is not None and (not isinstance(after, int) or not 0 <= after < 2**63):
         raise InvalidCursor()
     return after

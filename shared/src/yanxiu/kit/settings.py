@@ -48,6 +48,10 @@ class KitSettings(BaseSettings):
     jwt_public_key_file: str = Field(
         default="", validation_alias=AliasChoices("JWT_PUBLIC_KEY_FILE")
     )
+    # Optional: the gateway's JWKS (http://gateway:8000/.well-known/jwks.json), fetched at
+    # startup and when a token names a key not in JWT_PUBLIC_KEY(_FILE), so a key rotation
+    # reaches the services without restarting them.
+    jwt_jwks_url: str = Field(default="", validation_alias=AliasChoices("JWT_JWKS_URL"))
     jwt_issuer: str = Field(default="yanxiu", validation_alias=AliasChoices("JWT_ISSUER"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
     log_json: bool = Field(default=True, validation_alias=AliasChoices("LOG_JSON"))
@@ -59,6 +63,7 @@ class KitSettings(BaseSettings):
         return f"{self.kafka_topic_prefix}{name}"
 
     def public_key_pem(self) -> str:
+        """The trusted public key(s): one PEM block, or several while a key rotates."""
         if self.jwt_public_key:
             return self.jwt_public_key
         if self.jwt_public_key_file:

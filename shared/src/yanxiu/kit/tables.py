@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Identity,
     Index,
@@ -15,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
@@ -64,10 +68,26 @@ def idempotency_table(metadata: MetaData) -> Table:
     )
 
 
-def audit_table(metadata: MetaData) -> Table:
+def audit_scope(table: Table) -> ColumnElement[Any]:
+    """The org path an entry is listed under: the record's (`target_org`), or for records
+    that keep none (a course, a rule set) the actor's."""
+    return func.coalesce(table.c.target_org, table.c.actor_org)
+
+
+def audit_scope_level(table: Table, depth: int) -> ColumnElement[Any]:
+    """The org id at `depth` (2 = city, 3 = county) of an entry's scope path. The subscript is
+    rendered as a literal, not a bound value, so that queries match the indexes below."""
+    return audit_scope(table)[literal_column(str(depth), Integer)]
+
+
+def audit_table(metadata: MetaData, *, scope_indexes: bool = False) -> Table:
     """The append-only audit trail (yanxiu.kit.audit): who did what to which record, with the
-    record's org path (for scoped listing) and its masked state before and after."""
-    return Table(
+    record's org path (for scoped listing) and its masked state before and after.
+
+    `scope_indexes` adds the indexes the listing (yanxiu.kit.audit_api) reads newest first by:
+    a city's or a county's entries, one actor's, one action's (the services' migrations
+    `create_audit_indexes_v1`)."""
+    table = Table(
         "audit_log",
         metadata,
         Column("id", BigInteger, Identity(), primary_key=True),
@@ -84,6 +104,12 @@ def audit_table(metadata: MetaData) -> Table:
         Column("request_id", String(100), nullable=True),
         Index("ix_audit_log_target", "target_type", "target_id"),
     )
+    if scope_indexes:
+        for depth, level in ((2, "city"), (3, "county")):
+            Index(f"ix_audit_log_{level}", audit_scope_level(table, depth), table.c.id)
+        Index("ix_audit_log_actor", table.c.actor_id, table.c.id)
+        Index("ix_audit_log_action", table.c.action, table.c.id)
+    return table
 
 
 def machinery_tables(metadata: MetaData) -> dict[str, Table]:
@@ -91,7 +117,7 @@ def machinery_tables(metadata: MetaData) -> dict[str, Table]:
         "outbox": outbox_table(metadata),
         "inbox": inbox_table(metadata),
         "idempotency_keys": idempotency_table(metadata),
-        "audit_log": audit_table(metadata),
+        "audit_log": audit_table(metadata, scope_indexes=True),
     }
 
 

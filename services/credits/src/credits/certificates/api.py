@@ -5,19 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from credits.certificates import pdf, service
-from credits.certificates.errors import TeacherDetailsRequired
 from credits.certificates.models import Certificate
 from credits.certificates.schemas import CertificateOut, IssueIn, VerifyOut
-from yanxiu.contracts.envelope import OrgPath
+from credits.config import DEFAULT_PUBLIC_BASE_URL
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Role
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.bounds import Cursor, Year
+from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_uuid_cursor, next_cursor
 
 router = APIRouter(prefix="/certificates", tags=["certificates"])
+# Codes are 32 base32 characters or fewer (service.new_code); anything longer is no code.
+Code = Annotated[str, Path(max_length=64)]
 
 
 def mask_name(name: str) -> str:
@@ -27,39 +30,30 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def _public_base(request: Request) -> str:
+    """Links handed out use the configured public address (CREDITS_PUBLIC_BASE_URL), never
+    the host and port this process happens to be reached on."""
+    base = getattr(runtime(request).settings, "public_base_url", "") or DEFAULT_PUBLIC_BASE_URL
+    return str(base).rstrip("/")
+
+
+def verify_url(request: Request, code: str) -> str:
+    return f"{_public_base(request)}/certificates/verify/{code}"
+
+
 def _out(request: Request, cert: Certificate) -> CertificateOut:
     out = CertificateOut.model_validate(cert)
-    out.pdf_url = str(request.url_for("certificate_pdf", code=cert.code))
-    out.verify_url = str(request.url_for("verify_certificate", code=cert.code))
+    out.pdf_url = f"{_public_base(request)}/certificates/{cert.code}.pdf"
+    out.verify_url = verify_url(request, cert.code)
     return out
 
 
-@router.post("", status_code=201)
+@router.post("", openapi_extra=audited("certificate.issue"), status_code=201)
 async def issue(
     body: IssueIn, request: Request, response: Response, session: Session, who: CurrentUser
 ) -> CertificateOut:
-    if who.role == Role.teacher:
-        if who.teacher_id is None or (body.teacher_id and str(body.teacher_id) != who.teacher_id):
-            raise Forbidden("教师只能打印本人的证书", "A teacher prints only their own certificate")
-        if len(who.org_path) < 4:
-            raise TeacherDetailsRequired()
-        teacher_id = uuid.UUID(who.teacher_id)
-        name = who.name
-        org = OrgPath(
-            province_id=who.org_path[0],
-            city_id=who.org_path[1],
-            county_id=who.org_path[2],
-            school_id=who.org_path[3],
-        )
-    else:
-        if not who.is_admin:
-            raise Forbidden()
-        if body.teacher_id is None or body.teacher_name is None or body.org is None:
-            raise TeacherDetailsRequired()
-        who.ensure_covers(body.org.as_list())
-        teacher_id, name, org = body.teacher_id, body.teacher_name, body.org
-    cert, created = await service.issue(
-        session, who=who, teacher_id=teacher_id, teacher_name=name, org=org, year=body.year
+    cert, created = await service.request_certificate(
+        session, who=who, teacher_id=body.teacher_id, year=body.year
     )
     if not created:
         response.status_code = 200
@@ -72,8 +66,8 @@ async def list_certificates(
     session: Session,
     who: CurrentUser,
     teacher_id: uuid.UUID | None = None,
-    year: int | None = None,
-    cursor: str | None = None,
+    year: Year | None = None,
+    cursor: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[CertificateOut]:
     if who.role != Role.teacher and not who.is_admin:
@@ -93,7 +87,7 @@ async def list_certificates(
 
 
 @router.get("/verify/{code}", name="verify_certificate")
-async def verify(code: str, session: Session) -> VerifyOut:
+async def verify(code: Code, session: Session) -> VerifyOut:
     """Public: no token. Anyone holding a code learns whether it is valid."""
     cert = await service.by_code(session, code)
     valid = cert.status == service.VALID
@@ -113,11 +107,10 @@ async def verify(code: str, session: Session) -> VerifyOut:
 
 @router.get("/{code}.pdf", name="certificate_pdf")
 async def certificate_pdf(
-    code: str, request: Request, session: Session, who: CurrentUser
+    code: Code, request: Request, session: Session, who: CurrentUser
 ) -> Response:
     cert = await service.visible_by_code(session, who=who, code=code)
-    verify_url = str(request.url_for("verify_certificate", code=cert.code))
-    body = pdf.render(cert, verify_url=verify_url)
+    body = pdf.render(cert, verify_url=verify_url(request, cert.code))
     return Response(
         body,
         media_type="application/pdf",

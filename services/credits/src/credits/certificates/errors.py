@@ -20,5 +20,5 @@ class YearIncomplete(Conflict):
 class TeacherDetailsRequired(DomainError):
     status = 422
     code = "certificate_teacher_details_required"
-    title_zh = "管理员代为打印证书时须提供教师姓名和组织"
-    title_en = "An administrator must give the teacher's name and org path"
+    title_zh = "管理员代为打印证书时须指明教师（teacher_id）"
+    title_en = "An administrator must name the teacher (teacher_id)"

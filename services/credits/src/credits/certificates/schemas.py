@@ -8,19 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yanxiu.contracts.envelope import OrgPath
-
 
 class IssueIn(BaseModel):
-    """A teacher asks for their own (name and org from the token); an admin names the teacher,
-    with the name and org path until the ledger's teacher read model answers them."""
+    """A teacher asks for their own (`teacher_id` may be left out); an admin names the teacher.
+    The name and org printed come from credits' teacher read model (enrollment's events), so
+    the body carries nothing else: a `teacher_name` or `org` is refused (422)."""
 
     model_config = ConfigDict(extra="forbid")
 
     year: int = Field(ge=2000, le=2100)
     teacher_id: uuid.UUID | None = None
-    teacher_name: str | None = Field(default=None, min_length=1, max_length=64)
-    org: OrgPath | None = None
 
 
 class CertificateOut(BaseModel):

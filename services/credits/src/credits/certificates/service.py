@@ -1,4 +1,9 @@
-"""继续教育证书 use cases: issue once the year is complete, revoke when it no longer is."""
+"""继续教育证书 use cases: issue once the year is complete, revoke when it no longer is.
+
+Who asks for one: the teacher for themself, or an admin for a teacher whose place (as credits
+stores it from enrollment's events) lies in its subtree. The name and org printed on it come
+from that same stored record, never from the request; a teacher credits does not know, or one
+outside the admin's subtree, is 404 (nothing about them, their hours included, is told)."""
 
 from __future__ import annotations
 
@@ -11,11 +16,21 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from credits.certificates.errors import CertificateNotFound, YearIncomplete
+from credits.audit import AUDIT
+from credits.certificates.errors import (
+    CertificateNotFound,
+    TeacherDetailsRequired,
+    YearIncomplete,
+)
 from credits.certificates.models import Certificate
+from credits.ledger import repository as ledger_repo
+from credits.ledger.errors import TeacherUnknown
+from credits.ledger.models import Teacher
 from credits.ledger.service import year_status
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.scope import may_read_teacher_record, own_teacher_id
 
 VALID = "valid"
 REVOKED = "revoked"
@@ -34,6 +49,45 @@ async def _valid_for(session: AsyncSession, teacher_id: uuid.UUID, year: int) ->
         Certificate.status == VALID,
     )
     return (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+
+
+async def certificate_holder(
+    session: AsyncSession, *, who: Principal, teacher_id: uuid.UUID | None
+) -> Teacher:
+    """The teacher a certificate is asked for, as credits knows them, if the caller may ask."""
+    if who.role == Role.teacher:
+        me = own_teacher_id(who)
+        if me is None or (teacher_id is not None and teacher_id != me):
+            raise Forbidden("教师只能打印本人的证书", "A teacher prints only their own certificate")
+        teacher_id = me
+    elif not who.is_admin:
+        raise Forbidden()
+    elif teacher_id is None:
+        raise TeacherDetailsRequired()
+    known = await ledger_repo.teacher(session, teacher_id)
+    if known is None or not may_read_teacher_record(
+        who, teacher_id=teacher_id, org_path=known.org_path
+    ):
+        raise TeacherUnknown()
+    return known
+
+
+async def request_certificate(
+    session: AsyncSession, *, who: Principal, teacher_id: uuid.UUID | None, year: int
+) -> tuple[Certificate, bool]:
+    """打印证书: the valid certificate of the teacher's year (issued now if complete)."""
+    holder = await certificate_holder(session, who=who, teacher_id=teacher_id)
+    province_id, city_id, county_id, school_id = holder.org_path
+    return await issue(
+        session,
+        who=who,
+        teacher_id=holder.teacher_id,
+        teacher_name=holder.name,
+        org=OrgPath(
+            province_id=province_id, city_id=city_id, county_id=county_id, school_id=school_id
+        ),
+        year=year,
+    )
 
 
 async def issue(
@@ -74,13 +128,27 @@ async def issue(
     )
     session.add(cert)
     await session.flush()
+    # The verification code stays out: it is the certificate's public proof, not a change.
+    await AUDIT.record(
+        session,
+        actor=who,
+        action="certificate.issue",
+        target_type="certificate",
+        target_id=str(cert.id),
+        target_org=cert.org_path(),
+        after={
+            "teacher_id": cert.teacher_id,
+            "year": cert.year,
+            "region": cert.region,
+            "total_hours": cert.total_hours,
+        },
+    )
     return cert, True
 
 
 def can_read(who: Principal, cert: Certificate) -> bool:
-    if who.role == Role.teacher:
-        return who.teacher_id is not None and str(cert.teacher_id) == who.teacher_id
-    return who.is_admin and who.covers(cert.org_path())
+    """The holder, and the admins covering the org the certificate was issued at."""
+    return may_read_teacher_record(who, teacher_id=cert.teacher_id, org_path=cert.org_path())
 
 
 async def by_code(session: AsyncSession, code: str) -> Certificate:
@@ -109,9 +177,10 @@ async def page(
 ) -> Sequence[Certificate]:
     stmt = select(Certificate)
     if who.role == Role.teacher:
-        if who.teacher_id is None:
+        me = own_teacher_id(who)
+        if me is None:
             return []
-        stmt = stmt.where(Certificate.teacher_id == uuid.UUID(who.teacher_id))
+        stmt = stmt.where(Certificate.teacher_id == me)
     else:
         columns = (
             Certificate.province_id,

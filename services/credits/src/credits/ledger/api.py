@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -19,20 +18,24 @@ from credits.ledger.schemas import (
     TotalsRead,
     TranscriptRead,
 )
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.bounds import Cursor, Day, OrgId, Year
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.pagination import Page, decode_cursor, encode_cursor
+from yanxiu.kit.scope import admin_covers, is_self
 
 router = APIRouter(tags=["ledger"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _may_see(session: Session, actor: Principal, teacher_id: uuid.UUID) -> None:
-    """The teacher sees their own ledger; an admin those of teachers in its subtree."""
-    if actor.teacher_id == str(teacher_id):
+    """The teacher sees their own ledger; an admin those of teachers whose stored place (the
+    teacher read model) lies in its subtree; anyone else 404, hours and all."""
+    if is_self(actor, teacher_id):
         return
     known = await repo.teacher(session, teacher_id)
-    if known is None or not actor.is_admin or not actor.covers(known.org_path):
+    if known is None or not admin_covers(actor, known.org_path):
         raise TeacherUnknown()
 
 
@@ -41,8 +44,8 @@ async def entries(
     teacher_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
-    year: int | None = None,
-    cursor: str | None = None,
+    year: Year | None = None,
+    cursor: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[EntryRead]:
     await _may_see(session, user, teacher_id)
@@ -65,10 +68,10 @@ async def entries(
 )
 async def balance(
     teacher_id: uuid.UUID,
-    year: int,
+    year: Year,
     session: Session,
     user: CurrentUser,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> BalanceRead:
     await _may_see(session, user, teacher_id)
     status = await service.year_status(session, teacher_id=teacher_id, year=year, as_of=as_of)
@@ -112,6 +115,7 @@ async def transcript(teacher_id: uuid.UUID, session: Session, user: CurrentUser)
 
 @router.post(
     "/ledger/{teacher_id}/reversals",
+    openapi_extra=audited("ledger.reverse"),
     response_model=EntryRead,
     status_code=201,
     summary="冲正 reverse an entry, with a reason (county admin or above)",
@@ -128,8 +132,8 @@ async def reverse(
 @router.get("/reports/totals", response_model=TotalsRead, summary="学分统计 totals and completion")
 async def totals(
     level: Literal["city", "county", "school"],
-    parent: str,
-    year: int,
+    parent: OrgId,
+    year: Year,
     session: Session,
     user: CurrentUser,
 ) -> TotalsRead:
@@ -139,8 +143,8 @@ async def totals(
 @router.get("/reports/totals.xlsx", summary="学分统计导出 totals as XLSX")
 async def totals_xlsx(
     level: Literal["city", "county", "school"],
-    parent: str,
-    year: int,
+    parent: OrgId,
+    year: Year,
     session: Session,
     user: CurrentUser,
 ) -> Response:

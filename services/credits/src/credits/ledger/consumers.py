@@ -4,6 +4,8 @@ model. Batch handlers keep order per teacher (topics are keyed by teacher id).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credits.ledger import service
@@ -11,7 +13,13 @@ from credits.ledger.models import Teacher
 from credits.ledger.regions import region_for
 from credits.ledger.repository import upsert_teachers
 from credits.ledger.service import EntryIn
-from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC, TeacherRegistered, TeacherTransferred
+from yanxiu.contracts.enrollment import (
+    ENROLLMENT_TOPIC,
+    TeacherCreated,
+    TeacherRegistered,
+    TeacherTransferred,
+    TeacherUpdated,
+)
 from yanxiu.contracts.learning import (
     LEARNING_TOPIC,
     CourseCompleted,
@@ -117,8 +125,12 @@ async def on_lesson_awarded(session: AsyncSession, events: list[LessonAwarded]) 
     await service.post_entries(session, entries, strict=False)
 
 
-@upstream_events.handler
-async def on_teacher_registered(session: AsyncSession, events: list[TeacherRegistered]) -> None:
+async def _know_teachers(
+    session: AsyncSession, events: Sequence[TeacherRegistered | TeacherCreated | TeacherUpdated]
+) -> None:
+    """The teacher read model: name and place as enrollment last said (later events win).
+    Certificates and offline records take the teacher's name and org from here, never from a
+    request body, and scope every read and write by it."""
     latest = {e.teacher_id: e for e in events}
     await upsert_teachers(
         session,
@@ -134,6 +146,24 @@ async def on_teacher_registered(session: AsyncSession, events: list[TeacherRegis
             for e in latest.values()
         ],
     )
+
+
+@upstream_events.handler
+async def on_teacher_registered(session: AsyncSession, events: list[TeacherRegistered]) -> None:
+    await _know_teachers(session, events)
+
+
+@upstream_events.handler
+async def on_teacher_created(session: AsyncSession, events: list[TeacherCreated]) -> None:
+    """教师信息采集: every teacher is known, registered in a project or not (offline hours and
+    a region's yearly credits concern all of them)."""
+    await _know_teachers(session, events)
+
+
+@upstream_events.handler
+async def on_teacher_updated(session: AsyncSession, events: list[TeacherUpdated]) -> None:
+    """A corrected name shows on the next certificate and record."""
+    await _know_teachers(session, events)
 
 
 @upstream_events.handler

@@ -26,6 +26,7 @@ from credits.ledger.schemas import (
 from credits.ledger.service import YearStatus, year_status
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.spreadsheet import safe_row
 
 Level = Literal["city", "county", "school"]
 _PARENT_COLUMN = {"city": "province_id", "county": "city_id", "school": "county_id"}
@@ -157,14 +158,16 @@ def totals_xlsx(totals: TotalsRead) -> bytes:
     ws.append(["单位编号", "教师人数", "有学分人数", "完成人数", "完成率", "计入学时"])
     for r in totals.rows:
         ws.append(
-            [
-                r.org_id,
-                r.teachers,
-                r.teachers_with_credit,
-                r.complete,
-                r.completion_rate,
-                float(r.counted_hours),
-            ]
+            safe_row(
+                [
+                    r.org_id,
+                    r.teachers,
+                    r.teachers_with_credit,
+                    r.complete,
+                    r.completion_rate,
+                    float(r.counted_hours),
+                ]
+            )
         )
     out = io.BytesIO()
     wb.save(out)

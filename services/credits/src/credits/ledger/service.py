@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from credits.audit import AUDIT
 from credits.ledger import repository as repo
 from credits.ledger.errors import (
     AlreadyReversed,
@@ -24,6 +25,7 @@ from credits.ledger.regions import Region, region_for, regions
 from credits.ledger.tally import Batch, org_moves
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.bounds import in_range
 
 SourceKind = Literal["project", "course", "offline", "provider", "award", "bonus"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -240,18 +242,44 @@ async def reverse_by_admin(
     entry_id: uuid.UUID,
     reason: str,
 ) -> LedgerEntry:
-    """A county admin or above corrects an entry of a teacher in its subtree."""
+    """A county admin or above corrects an entry of a teacher in its subtree: the teacher's
+    stored place decides (the admins who read the ledger now), or, for a teacher the read model
+    does not know, the place the entry was booked at. Out of scope is 404, like a wrong id."""
     actor.ensure_role(Role.county_admin, Role.city_admin, Role.province_admin)
     found = await repo.entry(session, entry_id)
     if found is None or found.teacher_id != teacher_id:
         raise EntryNotFound()
-    actor.ensure_covers([found.province_id, found.city_id, found.county_id, found.school_id])
+    known = await repo.teacher(session, teacher_id)
+    place = (
+        known.org_path
+        if known is not None
+        else [found.province_id, found.city_id, found.county_id, found.school_id]
+    )
+    if not actor.covers(place):
+        raise EntryNotFound()
     if not await reverse(session, entry=found, reason=reason, actor=actor.user_id):
         raise AlreadyReversed()
     reversal = await repo.entry_by_source(
         session, teacher_id=teacher_id, source_kind="reversal", source_id=str(found.id)
     )
     assert reversal is not None
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="ledger.reverse",
+        target_type="ledger_entry",
+        target_id=str(found.id),
+        target_org=[found.province_id, found.city_id, found.county_id, found.school_id],
+        before={
+            "teacher_id": found.teacher_id,
+            "year": found.year,
+            "category": found.category,
+            "hours": found.hours,
+            "source_kind": found.source_kind,
+            "source_id": found.source_id,
+        },
+        after={"reversal_id": reversal.id, "hours": reversal.hours, "reason": reason},
+    )
     return reversal
 
 
@@ -304,7 +332,10 @@ def decode_entry_cursor(raw: str | int | None) -> tuple[datetime, uuid.UUID] | N
         return None
     try:
         at, _, ident = str(raw).partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(ident)
+        moment = datetime.fromisoformat(at)
+        if not in_range(moment):  # a forged cursor; PostgreSQL could not even compare it
+            raise ValueError(at)
+        return moment, uuid.UUID(ident)
     except ValueError as exc:
         from yanxiu.kit.pagination import InvalidCursor
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 
 from credits.records import repository as repo
 from credits.records import rules, service
-from credits.records.errors import RecordNotFound
 from credits.records.models import OfflineRecord
 from credits.records.schemas import (
     BatchIn,
@@ -20,7 +19,8 @@ from credits.records.schemas import (
     RecordIn,
     RecordOut,
 )
-from yanxiu.kit.auth import Role
+from yanxiu.kit.audit_api import audited
+from yanxiu.kit.bounds import Cursor, OrgId, Year
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_uuid_cursor, next_cursor
 
@@ -33,13 +33,13 @@ def _out(record: OfflineRecord) -> RecordOut:
     return out
 
 
-@router.post("", status_code=201)
+@router.post("", openapi_extra=audited("record.submit"), status_code=201)
 async def create_record(body: RecordIn, session: Session, who: CurrentUser) -> RecordOut:
     [record] = await service.create_records(session, who=who, items=[body])
     return _out(record)
 
 
-@router.post("/batch", status_code=201)
+@router.post("/batch", openapi_extra=audited("record.submit"), status_code=201)
 async def create_batch(body: BatchIn, session: Session, who: CurrentUser) -> list[RecordOut]:
     records = await service.create_records(session, who=who, items=body.records)
     return [_out(r) for r in records]
@@ -50,24 +50,19 @@ async def list_records(
     session: Session,
     who: CurrentUser,
     teacher_id: uuid.UUID | None = None,
-    status: Annotated[str | None, Query(pattern="^(" + "|".join(rules.STATUSES) + ")$")] = None,
-    org_id: str | None = None,
-    year: int | None = None,
-    cursor: str | None = None,
+    status: Annotated[
+        str | None, Query(max_length=20, pattern="^(" + "|".join(rules.STATUSES) + ")$")
+    ] = None,
+    org_id: OrgId | None = None,
+    year: Year | None = None,
+    cursor: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[RecordOut]:
-    scope: tuple[str, ...] = who.org_path
-    if who.role == Role.teacher:
-        # A teacher sees only their own records, whatever they ask for.
-        if who.teacher_id is None or (teacher_id and str(teacher_id) != who.teacher_id):
-            raise RecordNotFound()
-        teacher_id, scope = uuid.UUID(who.teacher_id), ()
-    elif not who.org_path:
-        raise RecordNotFound()
+    scope, institution, teacher_id = service.listing_scope(who, teacher_id)
     rows = await repo.page(
         session,
         scope=scope,
-        institution=who.user_id if who.role == Role.training_institution else None,
+        institution=institution,
         teacher_id=teacher_id,
         status=status,
         org_id=org_id,
@@ -95,27 +90,27 @@ async def get_history(record_id: uuid.UUID, session: Session, who: CurrentUser) 
     return [HistoryOut.model_validate(h) for h in await repo.history(session, record.id)]
 
 
-@router.post("/{record_id}/review")
+@router.post("/{record_id}/review", openapi_extra=audited("record.review"))
 async def review(
     record_id: uuid.UUID, body: DecisionIn, session: Session, who: CurrentUser
 ) -> RecordOut:
     return _out(await service.review(session, who=who, record_id=record_id, body=body))
 
 
-@router.post("/{record_id}/approval")
+@router.post("/{record_id}/approval", openapi_extra=audited("record.approve"))
 async def approval(
     record_id: uuid.UUID, body: DecisionIn, session: Session, who: CurrentUser
 ) -> RecordOut:
     return _out(await service.approve(session, who=who, record_id=record_id, body=body))
 
 
-@router.patch("/{record_id}")
+@router.patch("/{record_id}", openapi_extra=audited("record.correct"))
 async def correct(
     record_id: uuid.UUID, body: CorrectionIn, session: Session, who: CurrentUser
 ) -> RecordOut:
     return _out(await service.correct(session, who=who, record_id=record_id, body=body))
 
 
-@router.post("/{record_id}/resubmit")
+@router.post("/{record_id}/resubmit", openapi_extra=audited("record.resubmit"))
 async def resubmit(record_id: uuid.UUID, session: Session, who: CurrentUser) -> RecordOut:
     return _out(await service.resubmit(session, who=who, record_id=record_id))

@@ -9,22 +9,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yanxiu.contracts.envelope import OrgPath
+from yanxiu.kit.bounds import Day, OrgPathIn
 
 
 class RecordIn(BaseModel):
-    """An institution's entry. `teacher_name` and `org` are used only for a teacher not yet
-    known from enrollment's events; a known teacher is named and placed as enrollment says."""
+    """An institution's entry for a teacher credits knows from enrollment's events: the record
+    is named and placed as enrollment says. `teacher_name` and `org` are still accepted (the
+    institutions' systems send them) but ignored; the response shows the name and place used."""
 
     model_config = ConfigDict(extra="forbid")
 
     teacher_id: uuid.UUID
-    teacher_name: str = Field(min_length=1, max_length=64)
-    org: OrgPath
+    teacher_name: str | None = Field(
+        default=None, min_length=1, max_length=64, description="ignored: enrollment's name counts"
+    )
+    org: OrgPathIn | None = Field(default=None, description="ignored: enrollment's place counts")
     training_name: str = Field(min_length=1, max_length=200)
     category: str = Field(min_length=1, max_length=32)
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     half_days: int = Field(default=0, ge=0, le=400)
     days: int = Field(default=0, ge=0, le=400)
 
@@ -42,8 +45,8 @@ class CorrectionIn(BaseModel):
 
     training_name: str | None = Field(default=None, min_length=1, max_length=200)
     category: str | None = Field(default=None, min_length=1, max_length=32)
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     half_days: int | None = Field(default=None, ge=0, le=400)
     days: int | None = Field(default=None, ge=0, le=400)
 

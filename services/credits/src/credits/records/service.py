@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from credits.audit import AUDIT
+from credits.ledger.errors import TeacherUnknown
 from credits.ledger.repository import entry_by_source, teachers
 from credits.ledger.service import EntryIn, post_entries
 from credits.records import repository as repo
@@ -25,7 +27,20 @@ from credits.records.models import OfflineRecord, RecordHistory
 from credits.records.schemas import CorrectionIn, DecisionIn, RecordIn
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.scope import may_read_teacher_record, own_teacher_id
 
+# Record history actions as the audit trail names them: a review or an approval is one action
+# whichever way it was decided (the decision is in the entry).
+_AUDIT_ACTIONS = {
+    "submit": "record.submit",
+    "review_pass": "record.review",
+    "review_reject": "record.review",
+    "approval_pass": "record.approve",
+    "approval_reject": "record.approve",
+    "correct": "record.correct",
+    "resubmit": "record.resubmit",
+}
 AUDITED = ("training_name", "category", "start_date", "end_date", "half_days", "days", "hours")
 
 
@@ -55,6 +70,16 @@ def _audit(
             after=_snapshot(record),
         )
     )
+    AUDIT.add(
+        session,
+        actor=who,
+        action=_AUDIT_ACTIONS.get(action, f"record.{action}"),
+        target_type="offline_record",
+        target_id=str(record.id),
+        target_org=record.org_path(),
+        before=before,
+        after={**_snapshot(record), "teacher_id": str(record.teacher_id), "reason": reason},
+    )
 
 
 def _check_amount(start: Any, end: Any, half_days: int, days: int) -> None:
@@ -67,20 +92,19 @@ def _check_amount(start: Any, end: Any, half_days: int, days: int) -> None:
 async def create_records(
     session: AsyncSession, *, who: Principal, items: list[RecordIn]
 ) -> list[OfflineRecord]:
-    """An institution enters one or many records for teachers inside its org path. A teacher
-    known from enrollment's events is named and placed as enrollment says (the institution
-    must cover that place); one not known yet, as the institution states."""
+    """An institution enters one or many records for teachers inside its org path. The
+    teacher must be known from enrollment's events and placed (as credits stores it) inside the
+    institution's org path; the record is named and placed as enrollment says. A teacher not
+    known, or known elsewhere, is the same 404 `teacher_not_found` (naming the item), so an
+    institution learns nothing about teachers outside its area; nothing of the batch is kept."""
     who.ensure_role(Role.training_institution)
     known = await teachers(session, [item.teacher_id for item in items])
     created = []
-    for item in items:
+    for index, item in enumerate(items):
         teacher = known.get(item.teacher_id)
-        name, org = (
-            (teacher.name, teacher.org_path)
-            if teacher is not None
-            else (item.teacher_name, item.org.as_list())
-        )
-        who.ensure_covers(org)
+        if teacher is None or not who.covers(teacher.org_path):
+            raise TeacherUnknown(teacher_id=str(item.teacher_id), index=index)
+        name, org = teacher.name, teacher.org_path
         _check_amount(item.start_date, item.end_date, item.half_days, item.days)
         record = OfflineRecord(
             id=uuid.uuid4(),
@@ -111,11 +135,30 @@ async def create_records(
 
 
 def can_read(who: Principal, record: OfflineRecord) -> bool:
+    """The teacher the record is for; the institution that entered it (inside its area); the
+    admins covering the record's stored place. Workshop hosts, experts and providers: none."""
+    if who.role == Role.training_institution:
+        # An institution works on the records it entered, no one else's.
+        return record.institution_user_id == who.user_id and who.covers(record.org_path())
+    return may_read_teacher_record(who, teacher_id=record.teacher_id, org_path=record.org_path())
+
+
+def listing_scope(
+    who: Principal, teacher_id: uuid.UUID | None
+) -> tuple[tuple[str, ...], str | None, uuid.UUID | None]:
+    """What a caller's list of records holds, as (org scope, institution, teacher): a teacher
+    their own records whatever they ask for (404 for another teacher's), an institution the
+    records it entered, an admin those stored in its subtree; any other role none (403)."""
     if who.role == Role.teacher:
-        return who.teacher_id is not None and str(record.teacher_id) == who.teacher_id
-    if who.role == Role.training_institution and record.institution_user_id != who.user_id:
-        return False  # an institution works on the records it entered, no one else's
-    return who.covers(record.org_path())
+        me = own_teacher_id(who)
+        if me is None or (teacher_id is not None and teacher_id != me):
+            raise RecordNotFound()
+        return (), None, me
+    if who.role == Role.training_institution:
+        return who.org_path, who.user_id, teacher_id
+    if who.is_admin:
+        return who.org_path, None, teacher_id
+    raise Forbidden()
 
 
 async def get_visible(

@@ -3,30 +3,53 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 from enrollment.deps import EventOutbox, Pii
-from enrollment.imports import service
-from enrollment.imports.errors import FileTooLarge
-from enrollment.imports.parsing import MAX_BYTES
+from enrollment.imports import limits, service
 from enrollment.imports.schemas import ImportRead
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 
-router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OrgFilter = Annotated[str | None, Query(max_length=40, description="单位 (defaults to yours)")]
+# The multipart envelope around the file: boundaries, part headers, the file's name.
+ENVELOPE_BYTES = 64 * 1024
+
+
+class UploadRoute(APIRoute):
+    """Refuses a body larger than a file may be before FastAPI parses the form (by its
+    Content-Length, or as it streams in) rather than after spooling all of it to disk."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit():
+                limits.ensure_upload_size(int(declared) - ENVELOPE_BYTES)
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                limits.ensure_upload_size(size - ENVELOPE_BYTES)
+                chunks.append(chunk)
+            request._body = b"".join(chunks)  # what FastAPI's form parser then reads
+            return await handler(request)
+
+        return limited
+
+
+router = APIRouter(route_class=UploadRoute)
 
 
 async def _read_limited(file: UploadFile) -> bytes:
-    content = await file.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        raise FileTooLarge(
-            f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB",
-            f"The file may not exceed {MAX_BYTES // 1024 // 1024} MB",
-        )
+    content = await file.read(limits.MAX_BYTES + 1)
+    limits.ensure_upload_size(len(content))
     return content
 
 
@@ -40,6 +63,7 @@ def _xlsx(content: bytes, name: str) -> Response:
 
 @router.post(
     "/teachers/import",
+    openapi_extra=audited("teacher.import"),
     response_model=ImportRead,
     status_code=201,
     tags=["teachers"],

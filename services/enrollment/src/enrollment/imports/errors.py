@@ -21,6 +21,34 @@ class FileTooLarge(DomainError):
     title_en = "The import file is too large"
 
 
+class UncompressedTooLarge(DomainError):
+    status = 413
+    code = "import_uncompressed_too_large"
+    title_zh = "XLSX 文件解压后过大"
+    title_en = "The XLSX file inflates too far"
+
+
+class CompressionRatioTooHigh(DomainError):
+    status = 413
+    code = "import_compression_ratio_too_high"
+    title_zh = "XLSX 文件压缩比异常，疑似压缩炸弹"
+    title_en = "The XLSX file compresses like a zip bomb"
+
+
+class TooManyRows(DomainError):
+    status = 413
+    code = "import_too_many_rows"
+    title_zh = "导入文件行数过多"
+    title_en = "The import file has too many rows"
+
+
+class TooManyColumns(DomainError):
+    status = 413
+    code = "import_too_many_columns"
+    title_zh = "导入文件列数过多"
+    title_en = "The import file has too many columns"
+
+
 class UnreadableFile(DomainError):
     status = 422
     code = "import_file_unreadable"

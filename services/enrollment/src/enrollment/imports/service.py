@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enrollment import catalog
+from enrollment import audit, catalog
 from enrollment.errors import OrgNotFound, ProjectNotFound
 from enrollment.imports import parsing
 from enrollment.imports import repository as repo
@@ -41,6 +41,7 @@ from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.context import current_trace_id
 from yanxiu.kit.outbox import Outbox, OutboxColumns
 from yanxiu.kit.pii import PiiCipher, mask_id_number, mask_phone
+from yanxiu.kit.spreadsheet import safe_row
 
 IMPORTERS = (Role.school_admin, Role.county_admin, Role.city_admin)
 EXPORTERS = (Role.school_admin, Role.county_admin, Role.city_admin, Role.province_admin)
@@ -92,8 +93,34 @@ async def validate(
             [RowError(sheet.header_row + 1, parsing.NAME, None, "文件中没有教师数据", "No rows")]
         )
     schools = await _school_resolver(session, actor, sheet)
+    # Seconds of CPU for a large file (every ID number checked and blind-indexed): in a worker
+    # thread, so that the service keeps answering meanwhile.
+    rows, indexes, row_errors = await asyncio.to_thread(_check_rows, pii, sheet, schools)
+    errors.extend(row_errors)
+    registered = await repo.existing_id_indexes(session, indexes)
+    for row, index in zip(rows, indexes, strict=True):
+        if index in registered:
+            errors.append(
+                RowError(
+                    row.row,
+                    parsing.ID_NUMBER,
+                    mask_id_number(row.id_number.value),
+                    "该身份证号已登记（全省唯一）",
+                    "This ID number is registered already",
+                )
+            )
+    if errors:
+        raise _reject(errors)
+    return rows, indexes
+
+
+def _check_rows(
+    pii: PiiCipher, sheet: parsing.Sheet, schools: SchoolResolver
+) -> tuple[list[TeacherRow], list[str], list[RowError]]:
+    """The rows' own rules and duplicates within the file (pure: no I/O)."""
     rows: list[TeacherRow] = []
     indexes: list[str] = []
+    errors: list[RowError] = []
     first_seen: dict[str, int] = {}
     for number, cells in sheet.rows:
         row, row_errors = check_row(number, cells, sheet.columns, schools)
@@ -115,21 +142,7 @@ async def validate(
         first_seen[index] = number
         rows.append(row)
         indexes.append(index)
-    registered = await repo.existing_id_indexes(session, indexes)
-    for row, index in zip(rows, indexes, strict=True):
-        if index in registered:
-            errors.append(
-                RowError(
-                    row.row,
-                    parsing.ID_NUMBER,
-                    mask_id_number(row.id_number.value),
-                    "该身份证号已登记（全省唯一）",
-                    "This ID number is registered already",
-                )
-            )
-    if errors:
-        raise _reject(errors)
-    return rows, indexes
+    return rows, indexes, errors
 
 
 async def import_teachers(
@@ -147,7 +160,9 @@ async def import_teachers(
     and event payloads are computed in a worker thread while the previous chunk's statements
     run in the database."""
     actor.ensure_role(*IMPORTERS)
-    sheet = parsing.read_sheet(content, filename=filename)
+    # Parsing is CPU work of seconds for a large file (and bounded by imports.limits): off the
+    # event loop, so that the service keeps answering (its /healthz too) meanwhile.
+    sheet = await asyncio.to_thread(parsing.read_sheet, content, filename=filename)
     rows, indexes = await validate(session, pii, actor=actor, sheet=sheet)
     now = datetime.now(UTC)
     trace = current_trace_id()
@@ -170,6 +185,7 @@ async def import_teachers(
             raise
         if following is not None:
             batch = await following
+    audit.imported(session, actor=actor, schools=(r.school for r in rows), filename=filename)
     return ImportResult(imported=len(rows))
 
 
@@ -341,19 +357,21 @@ async def export_teachers(
             else None
         )
         sheet.append(
-            [
-                teacher.name,
-                mask_id_number(pii.decrypt(teacher.id_number_cipher, context=ID_CONTEXT)),
-                _GENDER_ZH.get(teacher.gender, teacher.gender),
-                teacher.birth_date.isoformat(),
-                school_name,
-                teacher.school_id,
-                stages.get(teacher.stage, teacher.stage),
-                teacher.subject,
-                "是" if teacher.is_rural else "否",
-                mask_phone(phone) if phone else None,
-                "在职" if teacher.status == "active" else "离职",
-            ]
+            safe_row(
+                [
+                    teacher.name,
+                    mask_id_number(pii.decrypt(teacher.id_number_cipher, context=ID_CONTEXT)),
+                    _GENDER_ZH.get(teacher.gender, teacher.gender),
+                    teacher.birth_date.isoformat(),
+                    school_name,
+                    teacher.school_id,
+                    stages.get(teacher.stage, teacher.stage),
+                    teacher.subject,
+                    "是" if teacher.is_rural else "否",
+                    mask_phone(phone) if phone else None,
+                    "在职" if teacher.status == "active" else "离职",
+                ]
+            )
         )
     return _save(book)
 
@@ -371,13 +389,15 @@ async def export_registrations(
         session, project_id=project_id, path=path
     ):
         sheet.append(
-            [
-                school_id,
-                school_name,
-                teacher_name,
-                subject,
-                at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-            ]
+            safe_row(
+                [
+                    school_id,
+                    school_name,
+                    teacher_name,
+                    subject,
+                    at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+                ]
+            )
         )
     return _save(book)
 

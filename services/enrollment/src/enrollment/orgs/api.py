@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from enrollment.orgs import service
 from enrollment.orgs.schemas import OrgCreate, OrgRead
+from yanxiu.kit.audit_api import audited
+from yanxiu.kit.bounds import ORG_ID_MAX
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -30,12 +32,19 @@ async def list_orgs(
 
 
 @router.get("/orgs/{org_id}", response_model=OrgRead, tags=["orgs"], summary="组织机构 one org")
-async def get_org(org_id: str, session: Session, user: CurrentUser) -> OrgRead:
+async def get_org(
+    org_id: Annotated[str, Path(max_length=ORG_ID_MAX)], session: Session, user: CurrentUser
+) -> OrgRead:
     return OrgRead.model_validate(await service.get_org(session, actor=user, org_id=org_id))
 
 
 @router.post(
-    "/orgs", response_model=OrgRead, status_code=201, tags=["orgs"], summary="新增学校 add a school"
+    "/orgs",
+    openapi_extra=audited("org.create_school"),
+    response_model=OrgRead,
+    status_code=201,
+    tags=["orgs"],
+    summary="新增学校 add a school",
 )
 async def create_school(
     body: OrgCreate,

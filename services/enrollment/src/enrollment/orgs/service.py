@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from enrollment.audit import AUDIT
 from enrollment.errors import NotACounty, OrgNotFound, SchoolNameTaken
 from enrollment.models import Org
 from enrollment.orgs import repository as repo
@@ -95,5 +96,14 @@ async def create_school(session: AsyncSession, *, actor: Principal, data: OrgCre
         county_id=county.id,
     )
     repo.add(session, school)
+    AUDIT.add(
+        session,
+        actor=actor,
+        action="org.create_school",
+        target_type="org",
+        target_id=school.id,
+        target_org=org_path(school),
+        after={"name": school.name, "parent_id": school.parent_id},
+    )
     await session.flush()
     return school

@@ -20,6 +20,7 @@ from enrollment.registration.schemas import (
     UnitRead,
     UnitsOpen,
 )
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -30,7 +31,13 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 OrgFilter = Annotated[str | None, Query(max_length=40)]
 
 
-@router.post("/projects", response_model=ProjectRead, status_code=201, tags=["projects"])
+@router.post(
+    "/projects",
+    openapi_extra=audited("project.open"),
+    response_model=ProjectRead,
+    status_code=201,
+    tags=["projects"],
+)
 async def open_project(
     body: ProjectCreate, request: Request, session: Session, user: CurrentUser
 ) -> ProjectRead:
@@ -48,6 +55,7 @@ async def list_projects(
 
 @router.post(
     "/projects/{project_id}/counties",
+    openapi_extra=audited("project.open_counties"),
     response_model=list[UnitRead],
     tags=["registrations"],
     summary="开放参训区域 the city opens counties",
@@ -89,6 +97,7 @@ async def list_counties(
 
 @router.post(
     "/projects/{project_id}/schools",
+    openapi_extra=audited("project.open_schools"),
     response_model=list[UnitRead],
     tags=["registrations"],
     summary="开放参训单位 the county opens schools",
@@ -131,6 +140,7 @@ async def list_schools(
 
 @router.post(
     "/projects/{project_id}/registrations",
+    openapi_extra=audited("registration.register"),
     response_model=RegistrationRead,
     status_code=201,
     tags=["registrations"],
@@ -196,6 +206,7 @@ async def list_registrations(
 
 @router.delete(
     "/projects/{project_id}/registrations/{registration_id}",
+    openapi_extra=audited("registration.withdraw"),
     status_code=204,
     tags=["registrations"],
     summary="撤销报名 withdraw a registration",
@@ -219,6 +230,7 @@ async def withdraw(
 
 @router.post(
     "/projects/{project_id}/submissions",
+    openapi_extra=audited("project.submit"),
     response_model=SubmissionRead,
     status_code=201,
     tags=["registrations"],

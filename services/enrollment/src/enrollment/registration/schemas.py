@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yanxiu.contracts.enrollment import Stage
+from yanxiu.kit.bounds import Day, OrgId
 
 # (step, opens field, closes field), in the order of the cascade.
 WINDOWS = (
@@ -25,14 +26,14 @@ class ProjectCreate(BaseModel):
     year: int = Field(ge=2000, le=2100)
     stage: Stage
     name: str = Field(min_length=1, max_length=200)
-    counties_open_from: date | None = None
-    counties_open_until: date | None = None
-    schools_open_from: date | None = None
-    schools_open_until: date | None = None
-    registration_opens_on: date
-    registration_closes_on: date
-    submission_opens_on: date | None = None
-    submission_closes_on: date | None = None
+    counties_open_from: Day | None = None
+    counties_open_until: Day | None = None
+    schools_open_from: Day | None = None
+    schools_open_until: Day | None = None
+    registration_opens_on: Day
+    registration_closes_on: Day
+    submission_opens_on: Day | None = None
+    submission_closes_on: Day | None = None
 
     @model_validator(mode="after")
     def _windows(self) -> ProjectCreate:
@@ -75,7 +76,7 @@ class ProjectRead(BaseModel):
 class UnitsOpen(BaseModel):
     """开放参训区域 / 参训单位: the org ids to open (idempotent: opened ones stay opened)."""
 
-    org_ids: list[str] = Field(min_length=1, max_length=500)
+    org_ids: list[OrgId] = Field(min_length=1, max_length=500)
 
 
 class UnitRead(BaseModel):

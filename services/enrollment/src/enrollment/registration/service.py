@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment import catalog
+from enrollment.audit import AUDIT
 from enrollment.errors import (
     AlreadyRegistered,
     CountiesNotAllSubmitted,
@@ -97,6 +98,15 @@ async def open_project(
     project = Project(id=uuid.uuid4(), **data.model_dump())
     session.add(project)
     await session.flush()
+    # A project belongs to no org below the province: listed under the opener's org.
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="project.open",
+        target_type="project",
+        target_id=str(project.id),
+        after=data.model_dump(),
+    )
     await outbox.add(
         session,
         ProjectOpened(
@@ -213,6 +223,15 @@ async def _open_units(
         )
     await _ensure_open_list(session, project_id=project.id, unit=unit)
     await repo.add_units(session, rows)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="project.open_counties" if level == "county" else "project.open_schools",
+        target_type="project",
+        target_id=str(project.id),
+        target_org=actor.org_path,
+        after={"org_ids": [r["org_id"] for r in rows]},
+    )
     units = [
         await repo.get_unit(session, project_id=project.id, org_id=str(r["org_id"])) for r in rows
     ]
@@ -302,6 +321,15 @@ async def register_teacher(
     )
     session.add(reg)
     await session.flush()
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="registration.register",
+        target_type="registration",
+        target_id=str(reg.id),
+        target_org=teacher.org_path,
+        after={"project_id": project.id, "teacher_id": teacher.id, "subject": reg.subject},
+    )
     await outbox.add(
         session,
         TeacherRegistered(
@@ -342,6 +370,15 @@ async def withdraw(
         raise RegistrationNotFound()
     await _ensure_open_list(session, project_id=project_id, unit=reg.county_id)
     await repo.delete_registration(session, reg.id)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="registration.withdraw",
+        target_type="registration",
+        target_id=str(reg.id),
+        target_org=path,
+        before={"project_id": project_id, "teacher_id": reg.teacher_id, "subject": reg.subject},
+    )
     await outbox.add(
         session,
         TeacherWithdrawn(
@@ -460,6 +497,15 @@ async def submit(
         submitted_at=now or datetime.now(SHANGHAI),
     )
     await repo.add_submission(session, submission)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="project.submit",
+        target_type="project",
+        target_id=str(project.id),
+        target_org=actor.org_path,
+        after={"level": level, "org_id": unit},
+    )
     await outbox.add(
         session,
         UnitSubmitted(

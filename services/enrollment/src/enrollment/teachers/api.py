@@ -20,6 +20,7 @@ from enrollment.teachers.schemas import (
     TeacherUpdate,
 )
 from yanxiu.contracts.enrollment import Stage
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -30,7 +31,13 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 OrgId = Annotated[str | None, Query(max_length=40)]
 
 
-@router.post("/teachers", response_model=TeacherRead, status_code=201, summary="教师信息采集")
+@router.post(
+    "/teachers",
+    openapi_extra=audited("teacher.create"),
+    response_model=TeacherRead,
+    status_code=201,
+    summary="教师信息采集",
+)
 async def create_teacher(
     body: TeacherCreate,
     request: Request,
@@ -90,7 +97,12 @@ async def list_teachers(
     )
 
 
-@router.post("/teachers/lookup", response_model=TeacherCards, summary="教师批量查询 (for exports)")
+@router.post(
+    "/teachers/lookup",
+    openapi_extra=audited("teacher.reveal_id_number"),
+    response_model=TeacherCards,
+    summary="教师批量查询 (for exports)",
+)
 async def lookup(
     body: TeacherLookup, session: Session, user: CurrentUser, pii: Pii
 ) -> TeacherCards:
@@ -109,7 +121,11 @@ async def find_departed(
     return await queries.find_departed(session, pii, actor=user, id_number=id_number)
 
 
-@router.get("/teachers/{teacher_id}", response_model=TeacherRead)
+@router.get(
+    "/teachers/{teacher_id}",
+    openapi_extra=audited("teacher.reveal_id_number"),
+    response_model=TeacherRead,
+)
 async def get_teacher(
     teacher_id: uuid.UUID,
     session: Session,
@@ -125,7 +141,12 @@ async def get_teacher(
     )
 
 
-@router.patch("/teachers/{teacher_id}", response_model=TeacherRead, summary="修正/补充")
+@router.patch(
+    "/teachers/{teacher_id}",
+    openapi_extra=audited("teacher.update"),
+    response_model=TeacherRead,
+    summary="修正/补充",
+)
 async def update_teacher(
     teacher_id: uuid.UUID,
     body: TeacherUpdate,
@@ -140,7 +161,12 @@ async def update_teacher(
     return service.read_teacher(teacher, pii)
 
 
-@router.post("/teachers/{teacher_id}/verify", response_model=TeacherRead, summary="核实")
+@router.post(
+    "/teachers/{teacher_id}/verify",
+    openapi_extra=audited("teacher.verify"),
+    response_model=TeacherRead,
+    summary="核实",
+)
 async def verify_teacher(
     teacher_id: uuid.UUID, session: Session, user: CurrentUser, pii: Pii, outbox: EventOutbox
 ) -> TeacherRead:
@@ -165,7 +191,12 @@ async def teacher_history(
     )
 
 
-@router.post("/teachers/{teacher_id}/transfer", response_model=TeacherRead, summary="调动")
+@router.post(
+    "/teachers/{teacher_id}/transfer",
+    openapi_extra=audited("teacher.transfer"),
+    response_model=TeacherRead,
+    summary="调动",
+)
 async def transfer_teacher(
     teacher_id: uuid.UUID,
     body: TeacherTransfer,
@@ -199,7 +230,12 @@ async def transfer_teacher(
     )
 
 
-@router.post("/teachers/{teacher_id}/depart", response_model=TeacherRead, summary="离职")
+@router.post(
+    "/teachers/{teacher_id}/depart",
+    openapi_extra=audited("teacher.depart"),
+    response_model=TeacherRead,
+    summary="离职",
+)
 async def depart_teacher(
     teacher_id: uuid.UUID,
     request: Request,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from enrollment.audit import AUDIT
 from enrollment.models import Teacher, TeacherChange, machinery
 from enrollment.teachers import repository as repo
 from yanxiu.contracts.enrollment import (
@@ -20,6 +21,10 @@ from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pii import PiiCipher, mask_id_number, mask_phone
+
+# History actions named otherwise in the audit trail: a take-in from the departed pool is a
+# transfer there (its before/after status shows where the teacher came from).
+_AUDIT_ACTIONS = {"take_in": "transfer"}
 
 ID_CONTEXT = "teacher.id_number"
 PHONE_CONTEXT = "teacher.phone"
@@ -70,6 +75,18 @@ def record(
             before=before,
             after=after,
         ),
+    )
+    # The same change in the audit trail, listed under the teacher's org (the history is
+    # per record; the trail is what a county or the province reviews across records).
+    AUDIT.add(
+        session,
+        actor=actor,
+        action=f"teacher.{_AUDIT_ACTIONS.get(action, action)}",
+        target_type="teacher",
+        target_id=str(teacher.id),
+        target_org=teacher.org_path,
+        before=before,
+        after=after,
     )
 
 

@@ -18,7 +18,9 @@ class TeacherCreate(BaseModel):
     stage: Stage
     subject: str = Field(min_length=1, max_length=40)
     is_rural: bool = Field(description="乡村教师 (required)")
-    phone: str | None = Field(default=None, pattern=r"^1\d{10}$", description="手机号")
+    phone: str | None = Field(
+        default=None, max_length=11, pattern=r"^1\d{10}$", description="手机号"
+    )
 
 
 class TeacherUpdate(BaseModel):
@@ -32,7 +34,7 @@ class TeacherUpdate(BaseModel):
     stage: Stage | None = None
     subject: str | None = Field(default=None, min_length=1, max_length=40)
     is_rural: bool | None = None
-    phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
+    phone: str | None = Field(default=None, max_length=11, pattern=r"^1\d{10}$")
 
 
 class TeacherTransfer(BaseModel):

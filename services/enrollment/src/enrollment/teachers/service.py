@@ -41,6 +41,7 @@ from enrollment.teachers.schemas import (
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pii import PiiCipher, mask_id_number, mask_phone
+from yanxiu.kit.scope import may_read_teacher_record
 
 ADMINS = (Role.school_admin, Role.county_admin, Role.city_admin, Role.province_admin)
 REVEALERS = (Role.school_admin, Role.county_admin)
@@ -166,11 +167,18 @@ async def create_teacher(
     return teacher
 
 
+def may_read(actor: Principal, teacher: Teacher) -> bool:
+    """Who reads a teacher's record (and its history): the teacher themself, and the admins
+    whose subtree holds the record's school. A colleague's token carries the same school, and
+    workshop hosts, experts, institutions and providers carry org paths too: none of them reads
+    teacher records (they learn what they need from their own services)."""
+    return may_read_teacher_record(actor, teacher_id=teacher.id, org_path=teacher.org_path)
+
+
 async def get_teacher(session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID) -> Teacher:
+    """The record, if the caller may read it; 404 otherwise (nothing says it exists)."""
     teacher = await repo.get_teacher(session, teacher_id)
-    if teacher is None or not (
-        actor.covers(teacher.org_path) or actor.teacher_id == str(teacher.id)
-    ):
+    if teacher is None or not may_read(actor, teacher):
         raise TeacherNotFound()
     return teacher
 

@@ -4,7 +4,11 @@ A teacher in the departed pool (离职教师库) is taken in by any school admin
 school (or by any admin into a school of its subtree). Any other move is done by the admin of the
 level that covers both schools: cross-school within a county by the county admin, cross-county
 within a city by the city admin, cross-city by the province admin. A departure sets 离职 and
-never deletes. Use cases; nothing commits here."""
+never deletes. Use cases; nothing commits here.
+
+Scope: an active teacher is found only by an admin covering their school (404 for anyone
+else, whatever the target); that admin, when the target lies outside its subtree, is told
+which level must move the teacher (403 `transfer_not_allowed` with `required_role`)."""
 
 from __future__ import annotations
 
@@ -82,6 +86,10 @@ async def transfer(
         raise NotASchool()
     target = org_path(school)
     from_pool = teacher.status == "departed"
+    if not from_pool and not actor.covers(teacher.org_path):
+        # An active teacher outside the caller's subtree does not exist for it: only the
+        # departed pool is open province-wide. (Who covers the teacher is told who must act.)
+        raise TeacherNotFound()
     if from_pool:
         if not actor.covers(target):
             raise TransferNotAllowed(

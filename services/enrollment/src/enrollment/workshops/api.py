@@ -18,6 +18,7 @@ from enrollment.workshops.schemas import (
     WorkshopCreate,
     WorkshopRead,
 )
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -26,7 +27,13 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-@router.post("/workshops", response_model=WorkshopRead, status_code=201, summary="创建工作坊")
+@router.post(
+    "/workshops",
+    openapi_extra=audited("workshop.create"),
+    response_model=WorkshopRead,
+    status_code=201,
+    summary="创建工作坊",
+)
 async def create_workshop(
     body: WorkshopCreate, session: Session, user: CurrentUser
 ) -> WorkshopRead:
@@ -56,7 +63,12 @@ async def get_workshop(workshop_id: uuid.UUID, session: Session, user: CurrentUs
     )
 
 
-@router.put("/workshops/{workshop_id}/hosts", response_model=list[Host], summary="指定主持人")
+@router.put(
+    "/workshops/{workshop_id}/hosts",
+    openapi_extra=audited("workshop.set_hosts"),
+    response_model=list[Host],
+    summary="指定主持人",
+)
 async def set_hosts(
     workshop_id: uuid.UUID, body: HostsSet, session: Session, user: CurrentUser
 ) -> list[Host]:
@@ -70,7 +82,12 @@ async def list_hosts(workshop_id: uuid.UUID, session: Session, user: CurrentUser
     return [Host.model_validate(h) for h in rows]
 
 
-@router.post("/workshops/{workshop_id}/activation", response_model=WorkshopRead, summary="启用")
+@router.post(
+    "/workshops/{workshop_id}/activation",
+    openapi_extra=audited("workshop.activate"),
+    response_model=WorkshopRead,
+    summary="启用",
+)
 async def activate(workshop_id: uuid.UUID, session: Session, user: CurrentUser) -> WorkshopRead:
     return WorkshopRead.model_validate(
         await service.activate(session, actor=user, workshop_id=workshop_id)
@@ -79,6 +96,7 @@ async def activate(workshop_id: uuid.UUID, session: Session, user: CurrentUser) 
 
 @router.post(
     "/workshops/{workshop_id}/members",
+    openapi_extra=audited("workshop.join"),
     response_model=MemberRead,
     status_code=201,
     summary="加入工作坊 join",
@@ -102,6 +120,7 @@ async def join(
 
 @router.post(
     "/workshops/{workshop_id}/cases",
+    openapi_extra=audited("workshop_case.submit"),
     response_model=CaseRead,
     status_code=201,
     summary="提交案例 submit a case",
@@ -129,6 +148,7 @@ async def list_cases(
 
 @router.post(
     "/workshop-cases/{case_id}/recommendation",
+    openapi_extra=audited("workshop_case.recommend"),
     response_model=CaseRead,
     summary="推荐案例 recommend upward / select as exemplary",
 )

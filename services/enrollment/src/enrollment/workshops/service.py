@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment import catalog
+from enrollment.audit import AUDIT
 from enrollment.errors import (
     AlreadyMember,
     CaseNotAtYourLevel,
@@ -49,6 +50,7 @@ from yanxiu.kit.auth import ADMIN_LEVEL, Principal, Role
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pagination import Page, encode_cursor
+from yanxiu.kit.scope import may_read_teacher_record, own_teacher_id
 
 LEVELS = {1: "province", 2: "city", 3: "county"}
 QUOTA_PERCENT = 5
@@ -112,6 +114,15 @@ async def create_workshop(
         created_by=actor.user_id,
     )
     await repo.add(session, ws)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="workshop.create",
+        target_type="workshop",
+        target_id=str(ws.id),
+        target_org=ws.org_path,
+        after={"project_id": ws.project_id, "kind": ws.kind, "name": ws.name},
+    )
     return ws
 
 
@@ -162,7 +173,18 @@ async def set_hosts(
     rows = [
         WorkshopHost(workshop_id=ws.id, user_id=h.user_id, name=h.name) for h in unique.values()
     ]
+    before = [h.user_id for h in await repo.hosts(session, ws.id)]
     await repo.replace_hosts(session, workshop_id=ws.id, hosts=rows)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="workshop.set_hosts",
+        target_type="workshop",
+        target_id=str(ws.id),
+        target_org=ws.org_path,
+        before={"hosts": before},
+        after={"hosts": list(unique)},
+    )
     return await repo.hosts(session, ws.id)
 
 
@@ -177,8 +199,18 @@ async def activate(session: AsyncSession, *, actor: Principal, workshop_id: uuid
     """启用: a workshop opens to teachers once it has 3–6 hosts."""
     ws = await _owned(session, actor, workshop_id)
     _ensure_host_count(len(await repo.hosts(session, ws.id)))
-    ws.status = "active"
+    was, ws.status = ws.status, "active"
     await session.flush()
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="workshop.activate",
+        target_type="workshop",
+        target_id=str(ws.id),
+        target_org=ws.org_path,
+        before={"status": was},
+        after={"status": ws.status},
+    )
     return ws
 
 
@@ -192,15 +224,19 @@ async def join(
     now: datetime | None = None,
 ) -> WorkshopMember:
     """加入工作坊: a teacher registered in the project, of the workshop's stage and subject,
-    joins a workshop of their own unit or above."""
+    joins a workshop of their own unit or above. The teacher joins themself; their school's
+    admin may join them. "Their own unit" is the school enrollment stores for the teacher,
+    not the one a (possibly older) token names."""
     actor.ensure_role(Role.teacher, Role.school_admin)
     if actor.role == Role.teacher:
-        teacher_id = uuid.UUID(actor.teacher_id) if actor.teacher_id else None
+        teacher_id = own_teacher_id(actor)
     teacher = await teacher_repo.get_teacher(session, teacher_id) if teacher_id else None
-    if teacher is None or not actor.covers(teacher.org_path):
+    if teacher is None or not may_read_teacher_record(
+        actor, teacher_id=teacher.id, org_path=teacher.org_path
+    ):
         raise TeacherNotFound()
     ws = await repo.get_workshop(session, workshop_id)
-    if ws is None or not _visible(actor, ws):
+    if ws is None or tuple(teacher.org_path[: len(ws.org_path)]) != tuple(ws.org_path):
         raise WorkshopNotFound()
     if ws.status != "active":
         raise WorkshopNotActive()
@@ -213,6 +249,15 @@ async def join(
         workshop_id=ws.id, teacher_id=teacher.id, joined_at=now or datetime.now(SHANGHAI)
     )
     await repo.add(session, member)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="workshop.join",
+        target_type="workshop",
+        target_id=str(ws.id),
+        target_org=teacher.org_path,
+        after={"teacher_id": teacher.id},
+    )
     await outbox.add(
         session,
         WorkshopJoined(
@@ -260,6 +305,15 @@ async def submit_case(
         county_id=ws.county_id,
     )
     await repo.add(session, case)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="workshop_case.submit",
+        target_type="workshop_case",
+        target_id=str(case.id),
+        target_org=ws.org_path,
+        after={"workshop_id": ws.id, "title": case.title, "author_teacher_id": member.teacher_id},
+    )
     return case
 
 
@@ -320,6 +374,15 @@ async def recommend(
             raise CaseNotAtYourLevel()
         case.exemplary_at = at
     await session.flush()
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="workshop_case.recommend",
+        target_type="workshop_case",
+        target_id=str(case.id),
+        target_org=ws.org_path,
+        after={"by_level": LEVELS[len(path)], "at": at},
+    )
     return case
 
 

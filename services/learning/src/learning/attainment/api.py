@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from learning.attainment import queries, school_based
 from learning.attainment.schemas import ProgressRead, SchoolBasedHours, SchoolBasedResult
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 
 router = APIRouter(tags=["plans"])
@@ -31,6 +32,7 @@ async def progress(
 
 @router.post(
     "/plans/{teacher_id}/school-based-hours",
+    openapi_extra=audited("plan.school_based_hours"),
     response_model=SchoolBasedResult,
     summary="校本研修学时 a school records a teacher's school-based hours (school admin)",
 )

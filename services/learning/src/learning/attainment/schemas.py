@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from yanxiu.kit.bounds import Moment
 
 
 class BucketStatus(BaseModel):
@@ -50,7 +51,7 @@ class SchoolBasedHours(BaseModel):
     record_id: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=200)
     hours: Decimal = Field(gt=0, le=60, decimal_places=1)
-    completed_at: datetime | None = None
+    completed_at: Moment | None = None
 
 
 class SchoolBasedResult(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning import repository as plans_repo
 from learning.attainment.schemas import SchoolBasedHours, SchoolBasedResult
 from learning.attainment.service import record_completion
+from learning.audit import AUDIT
 from learning.errors import PlanNotFound
 from yanxiu.kit.auth import Principal, Role
 
@@ -33,6 +34,23 @@ async def record_school_based(
         category="school_based",
         hours=body.hours,
     )
+    if completion_id:
+        await AUDIT.record(
+            session,
+            actor=actor,
+            action="plan.school_based_hours",
+            target_type="plan",
+            target_id=str(plan.id),
+            target_org=plan.org_path,
+            after={
+                "teacher_id": teacher_id,
+                "project_id": body.project_id,
+                "record_id": body.record_id,
+                "title": body.title,
+                "hours": body.hours,
+                "completion_id": completion_id,
+            },
+        )
     return SchoolBasedResult(
         record_id=body.record_id,
         completion_id=completion_id,

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 
 from learning.catalog import service
 from learning.catalog.schemas import CourseCreate, CourseRead, Kind, Scope, TopicRead
+from yanxiu.kit.audit_api import audited
+from yanxiu.kit.bounds import Cursor
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -19,6 +21,7 @@ router = APIRouter(tags=["courses"])
 
 @router.post(
     "/courses",
+    openapi_extra=audited("course.create"),
     response_model=CourseRead,
     status_code=status.HTTP_201_CREATED,
     summary="新增课程 add a course (province admin)",
@@ -48,12 +51,12 @@ async def create_course(
 async def list_courses(
     session: Session,
     user: CurrentUser,
-    stage: str | None = None,
-    subject: str | None = None,
+    stage: Annotated[str | None, Query(max_length=40)] = None,
+    subject: Annotated[str | None, Query(max_length=40)] = None,
     scope: Scope | None = None,
     kind: Kind | None = None,
-    topic: str | None = None,
-    cursor: str | None = None,
+    topic: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[CourseRead]:
     return await service.list_courses(

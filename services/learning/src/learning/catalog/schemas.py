@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,8 +20,10 @@ class Question(BaseModel):
 
     id: str = Field(min_length=1, max_length=40)
     text: str = Field(min_length=1, max_length=1000)
-    options: dict[str, str] = Field(min_length=2, max_length=8)
-    answer: str
+    options: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=500)]] = (
+        Field(min_length=2, max_length=8)
+    )
+    answer: str = Field(max_length=40)
 
     @model_validator(mode="after")
     def _answer_is_an_option(self) -> Question:
@@ -46,8 +48,10 @@ class CourseCreate(BaseModel):
     delivery: Delivery = "online"
     topic_id: str | None = Field(default=None, max_length=40)
     hours: Decimal = Field(gt=0, le=100, decimal_places=1)
-    stages: list[str] = Field(default_factory=list, max_length=10)
-    subjects: list[str] = Field(default_factory=list, max_length=60)
+    stages: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=10)
+    subjects: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=60
+    )
     video_seconds: int = Field(ge=0, le=86_400)
     pass_mark: int | None = Field(default=None, ge=0, le=100)
     assessment: list[Question] = Field(default_factory=list, max_length=100)

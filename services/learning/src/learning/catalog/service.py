@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.audit import AUDIT
 from learning.catalog import repository as repo
 from learning.catalog.models import Course, Topic
 from learning.catalog.schemas import CourseCreate, CourseRead, QuestionRead
@@ -30,6 +31,14 @@ async def create_course(
     )
     session.add(course)
     await session.flush()
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="course.create",
+        target_type="course",
+        target_id=str(course.id),
+        after=body.model_dump(exclude={"assessment"}),
+    )
     return read(course)
 
 

@@ -4,7 +4,7 @@ batcher and are answered once their batch is committed; assessments; progress an
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
 import orjson
@@ -30,6 +30,7 @@ from learning.progress.schemas import (
 )
 from learning.progress.service import Beat, Result
 from learning.progress.writer import heartbeat_batcher
+from yanxiu.kit.bounds import Day
 from yanxiu.kit.deps import CurrentUser, Session, current_principal, runtime
 from yanxiu.kit.errors import DomainError, ServiceUnavailable
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -188,8 +189,8 @@ async def refusals(
     city_id: OrgFilter = None,
     county_id: OrgFilter = None,
     school_id: OrgFilter = None,
-    day_from: date | None = None,
-    day_to: date | None = None,
+    day_from: Day | None = None,
+    day_to: Day | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> RefusalReport:

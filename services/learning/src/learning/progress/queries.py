@@ -14,8 +14,14 @@ from learning.progress.models import CourseProgress, Refusals
 
 
 async def progress_of(
-    session: AsyncSession, *, teacher_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    session: AsyncSession,
+    *,
+    teacher_id: uuid.UUID,
+    after: uuid.UUID | None,
+    limit: int,
+    projects: set[uuid.UUID] | None = None,
 ) -> list[tuple[CourseProgress, str | None]]:
+    """The teacher's progress rows, in the given projects only unless `projects` is None."""
     stmt = (
         select(CourseProgress, Course.title)
         .join(Course, Course.id == CourseProgress.course_id, isouter=True)
@@ -23,6 +29,8 @@ async def progress_of(
         .order_by(CourseProgress.id)
         .limit(limit + 1)
     )
+    if projects is not None:
+        stmt = stmt.where(CourseProgress.project_id.in_(projects))
     if after is not None:
         stmt = stmt.where(CourseProgress.id > after)
     return [(r[0], r[1]) for r in (await session.execute(stmt)).all()]

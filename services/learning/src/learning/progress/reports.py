@@ -8,12 +8,14 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning import repository as plans_repo
 from learning.progress import queries as repo
 from learning.progress.errors import ProgressNotFound
 from learning.progress.schemas import ProgressRead, RefusalReport, SchoolRefusals
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import Page, decode_cursor, decode_uuid_cursor, next_cursor
+from yanxiu.kit.scope import admin_covers, is_self
 
 
 async def progress_for(
@@ -24,15 +26,21 @@ async def progress_for(
     cursor: str | None,
     limit: int,
 ) -> Page[ProgressRead]:
-    """The teacher sees their own; an admin sees a teacher of its subtree; anyone else 404."""
-    rows = await repo.progress_of(
-        session, teacher_id=teacher_id, after=decode_uuid_cursor(cursor), limit=limit
-    )
-    own = actor.teacher_id == str(teacher_id)
-    if not own:
-        paths = [(p.province_id, p.city_id, p.county_id, p.school_id) for p, _ in rows]
-        if not actor.is_admin or not paths or not all(actor.covers(path) for path in paths):
+    """The teacher sees their own; an admin the progress under the plans it may read (their
+    stored school in its subtree: progress follows the plan to a new school); anyone else 404."""
+    projects: set[uuid.UUID] | None = None  # None: every project (the teacher themself)
+    if not is_self(actor, teacher_id):
+        plans = await plans_repo.plans_of(session, teacher_id)
+        projects = {p.project_id for p in plans if admin_covers(actor, p.org_path)}
+        if not projects:
             raise ProgressNotFound()
+    rows = await repo.progress_of(
+        session,
+        teacher_id=teacher_id,
+        after=decode_uuid_cursor(cursor),
+        limit=limit,
+        projects=projects,
+    )
     items = [
         ProgressRead(
             id=p.id,

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from yanxiu.kit.bounds import DeviceClock
+
 MAX_SECONDS = 24 * 3600.0
 SESSION_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 
@@ -23,6 +25,7 @@ class HeartbeatIn(BaseModel):
     course_id: uuid.UUID
     project_id: uuid.UUID
     device_session_id: str = Field(
+        max_length=64,
         pattern=SESSION_PATTERN,
         description="One id per player start on a device; a new one takes over from the old",
     )
@@ -32,7 +35,7 @@ class HeartbeatIn(BaseModel):
         max_length=100,
         description="Played [start, end] ranges (seconds) since the previous heartbeat",
     )
-    client_at: datetime | None = Field(default=None, description="The device's clock")
+    client_at: DeviceClock | None = Field(default=None, description="The device's clock")
 
     @field_validator("segments")
     @classmethod

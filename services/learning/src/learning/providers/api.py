@@ -25,6 +25,7 @@ from learning.providers.schemas import (
 from learning.providers.signing import NO_BEARER, SIGNING_DOC
 from learning.providers.xapi_api import about_router
 from learning.providers.xapi_api import router as xapi_router
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -33,7 +34,13 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-@router.post("/providers", response_model=ProviderRead, status_code=201, summary="登记第三方机构")
+@router.post(
+    "/providers",
+    openapi_extra=audited("provider.register"),
+    response_model=ProviderRead,
+    status_code=201,
+    summary="登记第三方机构",
+)
 async def register_provider(
     body: ProviderCreate, session: Session, user: CurrentUser
 ) -> ProviderRead:
@@ -56,6 +63,7 @@ async def get_provider(provider_id: uuid.UUID, session: Session, user: CurrentUs
 
 @router.post(
     "/providers/{provider_id}/keys",
+    openapi_extra=audited("provider.issue_key"),
     response_model=KeyIssued,
     status_code=201,
     summary="签发密钥 (the secret is shown once)",
@@ -77,10 +85,16 @@ async def list_keys(provider_id: uuid.UUID, session: Session, user: CurrentUser)
 
 
 @router.delete(
-    "/providers/{provider_id}/keys/{key_id}", status_code=204, summary="吊销密钥 revoke a key"
+    "/providers/{provider_id}/keys/{key_id}",
+    openapi_extra=audited("provider.revoke_key"),
+    status_code=204,
+    summary="吊销密钥 revoke a key",
 )
 async def revoke_key(
-    provider_id: uuid.UUID, key_id: str, session: Session, user: CurrentUser
+    provider_id: uuid.UUID,
+    key_id: Annotated[str, Path(max_length=40)],
+    session: Session,
+    user: CurrentUser,
 ) -> Response:
     await registry.revoke_key(session, actor=user, provider_id=provider_id, key_id=key_id)
     return Response(status_code=204)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.audit import AUDIT
 from learning.providers.errors import (
     ProviderCodeTaken,
     ProviderKeyNotFound,
@@ -48,6 +49,15 @@ async def register(session: AsyncSession, *, actor: Principal, data: ProviderCre
     provider = created.scalar_one_or_none()
     if provider is None:
         raise ProviderCodeTaken(code_value=data.code)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="provider.register",
+        target_type="provider",
+        target_id=str(provider.id),
+        target_org=[province],
+        after={"code": provider.code, "name": provider.name},
+    )
     return provider
 
 
@@ -99,6 +109,16 @@ async def issue_key(
     )
     session.add(key)
     await session.flush()
+    # The key id only: the secret is shown once, to the caller, and never stored in clear.
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="provider.issue_key",
+        target_type="provider",
+        target_id=str(provider.id),
+        target_org=[provider.province_id],
+        after={"key_id": key_id, "active_keys": (active or 0) + 1},
+    )
     return KeyIssued(
         key_id=key_id, secret=secret, provider_id=provider.id, created_at=key.created_at
     )
@@ -127,3 +147,13 @@ async def revoke_key(
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         await session.flush()
+        await AUDIT.record(
+            session,
+            actor=actor,
+            action="provider.revoke_key",
+            target_type="provider",
+            target_id=str(provider.id),
+            target_org=[provider.province_id],
+            before={"key_id": key_id, "revoked_at": None},
+            after={"key_id": key_id, "revoked_at": key.revoked_at},
+        )

@@ -7,7 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from yanxiu.kit.bounds import AwareMoment
 
 # Printable text: PostgreSQL text cannot hold NUL, and control characters are never meant.
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
@@ -92,7 +94,7 @@ class CompletionIn(BaseModel):
     teacher_id: uuid.UUID
     project_id: uuid.UUID
     course: CourseRef
-    completed_at: AwareDatetime
+    completed_at: AwareMoment
 
 
 class CompletionBatchIn(BaseModel):

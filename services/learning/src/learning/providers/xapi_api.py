@@ -29,6 +29,7 @@ from learning.providers.errors import (
     XapiVersionUnsupported,
 )
 from learning.providers.signing import NO_BEARER, SIGNING_DOC
+from yanxiu.kit.bounds import Moment
 from yanxiu.kit.deps import Session, runtime
 from yanxiu.kit.pagination import decode_int_cursor, encode_cursor
 
@@ -46,7 +47,11 @@ BODY_DOC = {
                 "schema": {
                     "oneOf": [
                         {"type": "object", "title": "Statement"},
-                        {"type": "array", "items": {"type": "object", "title": "Statement"}},
+                        {
+                            "type": "array",
+                            "maxItems": xapi_service.MAX_BATCH,
+                            "items": {"type": "object", "title": "Statement"},
+                        },
                     ]
                 }
             }
@@ -163,8 +168,8 @@ async def get_statements(
     statement_id: Annotated[uuid.UUID | None, Query(alias="statementId")] = None,
     voided_statement_id: Annotated[uuid.UUID | None, Query(alias="voidedStatementId")] = None,
     verb: Annotated[str | None, Query(max_length=500)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=0, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSONResponse:

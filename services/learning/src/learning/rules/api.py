@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from learning.rules import service
 from learning.rules.catalogue import shipped
 from learning.rules.ruleset import RuleSet
 from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, RuleSetSummary
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 
 router = APIRouter(tags=["rules"])
@@ -21,12 +23,13 @@ async def rule_sets(user: CurrentUser) -> list[RuleSetSummary]:
 
 
 @router.get("/rule-sets/{code}", response_model=RuleSet, summary="one shipped rule set")
-async def rule_set(code: str, user: CurrentUser) -> RuleSet:
+async def rule_set(code: Annotated[str, Path(max_length=60)], user: CurrentUser) -> RuleSet:
     return service.resolve(service.ProjectRulesPut(year=2000, rule_set=code))
 
 
 @router.put(
     "/projects/{project_id}/rules",
+    openapi_extra=audited("rules.assign"),
     response_model=ProjectRulesRead,
     summary="设置项目学习规则 assign a project's rule set (province admin)",
 )

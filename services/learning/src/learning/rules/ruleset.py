@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,6 +27,13 @@ WINDOW_NAMES_ZH: dict[str, str] = {
 }
 
 
+# Bounds of a posted document: a five-year cycle is 450 h, so no requirement reaches 1,000.
+MAX_HOURS = 1000
+Hours = Annotated[Decimal, Field(ge=0, le=MAX_HOURS)]
+Code = Annotated[str, Field(max_length=40)]
+CourseCode = Annotated[str, Field(max_length=60)]
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,8 +41,8 @@ class _Frozen(BaseModel):
 class DateWindow(_Frozen):
     """Opening and closing days, inclusive: "MM-DD" (in the project's year) or "YYYY-MM-DD"."""
 
-    opens: str = Field(pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
-    closes: str = Field(pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
+    opens: str = Field(max_length=10, pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
+    closes: str = Field(max_length=10, pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
 
     def resolve(self, year: int) -> tuple[date, date]:
         def day(s: str) -> date:
@@ -55,16 +62,16 @@ class Bucket(_Frozen):
     """One requirement: the hours of some categories (and topics) with a floor and a cap."""
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
-    name: str
-    categories: list[str] = Field(min_length=1)
-    topics: list[str] = Field(default_factory=list)
-    min_hours: Decimal = Field(ge=0)
-    max_hours: Decimal | None = Field(default=None, ge=0)
-    compulsory_courses: list[str] = Field(default_factory=list)
+    name: str = Field(max_length=200)
+    categories: list[Code] = Field(min_length=1, max_length=20)
+    topics: list[Code] = Field(default_factory=list, max_length=50)
+    min_hours: Hours
+    max_hours: Hours | None = None
+    compulsory_courses: list[CourseCode] = Field(default_factory=list, max_length=100)
     # e.g. 2020's subject course: reviews 9 h (3 × 3 h) and one provincial lesson 1 h, neither
     # standing in for the other.
-    category_min_hours: dict[str, Decimal] = Field(default_factory=dict)
-    category_max_hours: dict[str, Decimal] = Field(default_factory=dict)
+    category_min_hours: dict[Code, Hours] = Field(default_factory=dict, max_length=20)
+    category_max_hours: dict[Code, Hours] = Field(default_factory=dict, max_length=20)
 
     def takes(self, category: str, topic_id: str | None) -> bool:
         if category not in self.categories:
@@ -77,23 +84,25 @@ class RuleSet(_Frozen):
     admin may post a new one for a new year without any code change."""
 
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
-    name: str
-    buckets: list[Bucket] = Field(min_length=1)
-    total_min_hours: Decimal = Field(ge=0)
-    total_max_hours: Decimal | None = None
+    name: str = Field(max_length=200)
+    buckets: list[Bucket] = Field(min_length=1, max_length=20)
+    total_min_hours: Hours
+    total_max_hours: Hours | None = None
     # 选课: the hours a teacher's selected electives must fit in, and the school's topic choice.
-    elective_categories: list[str] = Field(default_factory=lambda: ["general_elective"])
-    elective_min_hours: Decimal = Decimal(0)
-    elective_max_hours: Decimal | None = None
-    max_school_topics: int = Field(default=6, ge=0)
-    mandatory_topics: list[str] = Field(default_factory=list)
+    elective_categories: list[Code] = Field(
+        default_factory=lambda: ["general_elective"], max_length=20
+    )
+    elective_min_hours: Hours = Decimal(0)
+    elective_max_hours: Hours | None = None
+    max_school_topics: int = Field(default=6, ge=0, le=50)
+    mandatory_topics: list[Code] = Field(default_factory=list, max_length=50)
     # 观评课: hours credited per peer review and how many reviews count at most.
-    review_hours: Decimal = Field(default=Decimal(1), ge=0)
-    max_reviews: int = Field(default=3, ge=0)
+    review_hours: Decimal = Field(default=Decimal(1), ge=0, le=100)
+    max_reviews: int = Field(default=3, ge=0, le=100)
     watch_ratio: float = Field(default=0.95, gt=0, le=1)
-    credits_min: int | None = None
-    credits_max: int | None = None
-    windows: dict[WindowName, DateWindow] = Field(default_factory=dict)
+    credits_min: int | None = Field(default=None, ge=0, le=MAX_HOURS)
+    credits_max: int | None = Field(default=None, ge=0, le=MAX_HOURS)
+    windows: dict[WindowName, DateWindow] = Field(default_factory=dict, max_length=3)
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleSet:

@@ -18,12 +18,26 @@ class ProjectRulesPut(BaseModel):
     year: int = Field(ge=2000, le=2100)
     rule_set: str | None = Field(default=None, max_length=60)
     document: RuleSet | None = None
-    windows: dict[WindowName, DateWindow] | None = None
+    windows: dict[WindowName, DateWindow] | None = Field(default=None, max_length=3)
 
     @model_validator(mode="after")
     def _one_source(self) -> ProjectRulesPut:
         if (self.rule_set is None) == (self.document is None):
             raise ValueError("give exactly one of rule_set or document")
+        return self
+
+    @model_validator(mode="after")
+    def _windows_fall_in_the_year(self) -> ProjectRulesPut:
+        # "02-29" passes the shape check (2024 is a leap year) but has no day in 2023: refused
+        # here, or every later read and window check of the project would fail on it.
+        given = {**(self.document.windows if self.document else {}), **(self.windows or {})}
+        for name, window in given.items():
+            try:
+                window.resolve(self.year)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{name}: {self.year} 年没有这一天 (no such day in {self.year})"
+                ) from exc
         return self
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.audit import AUDIT
 from learning.errors import (
     LearningWindowClosed,
     ProjectRulesMissing,
@@ -67,6 +68,8 @@ async def assign(
     hours in the project are re-evaluated against it."""
     actor.ensure_role(Role.province_admin)
     rules = resolve(body)
+    old = await repo.get(session, project_id)
+    before = {"rule_set": old.ruleset_code, "year": old.year} if old is not None else None
     row = await repo.put(
         session,
         project_id=project_id,
@@ -74,6 +77,15 @@ async def assign(
         code=rules.code,
         ruleset=rules.model_dump(mode="json"),
         assigned_by=actor.user_id,
+    )
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="rules.assign",
+        target_type="project",
+        target_id=str(project_id),
+        before=before,
+        after={"rule_set": rules.code, "year": body.year, "windows": row.ruleset.get("windows")},
     )
     # Teachers who already have hours are judged by the new rules now, not at their next
     # completion. (Imported here: attainment reads rules, so rules cannot import it at the top.)

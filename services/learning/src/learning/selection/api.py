@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from learning.selection import service, suggestions
@@ -16,19 +17,23 @@ from learning.selection.schemas import (
     SelectionsRead,
     SuggestionsRead,
 )
+from yanxiu.kit.audit_api import audited
+from yanxiu.kit.bounds import ORG_ID_MAX
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 
 router = APIRouter(tags=["selection"])
+SchoolId = Annotated[str, Path(max_length=ORG_ID_MAX)]
 
 
 @router.put(
     "/schools/{school_id}/topics",
+    openapi_extra=audited("school.choose_topics"),
     response_model=SchoolTopicsRead,
     summary="学校选专题 a school's general topics (school admin; ethics added automatically)",
 )
 async def put_topics(
-    school_id: str, body: SchoolTopicsPut, session: Session, user: CurrentUser
+    school_id: SchoolId, body: SchoolTopicsPut, session: Session, user: CurrentUser
 ) -> SchoolTopicsRead:
     return await service.choose_topics(session, actor=user, school_id=school_id, body=body)
 
@@ -37,9 +42,11 @@ async def put_topics(
     "/schools/{school_id}/topics", response_model=SchoolTopicsRead, summary="a school's topics"
 )
 async def get_topics(
-    school_id: str, project_id: uuid.UUID, session: Session, user: CurrentUser
+    school_id: SchoolId, project_id: uuid.UUID, session: Session, user: CurrentUser
 ) -> SchoolTopicsRead:
-    return await service.school_topics(session, project_id=project_id, school_id=school_id)
+    return await service.school_topics(
+        session, actor=user, project_id=project_id, school_id=school_id
+    )
 
 
 @router.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +16,7 @@ class SchoolTopicsPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     project_id: uuid.UUID
-    topic_ids: list[str] = Field(max_length=20)
+    topic_ids: list[Annotated[str, Field(max_length=40)]] = Field(max_length=20)
 
 
 class SchoolTopicsRead(BaseModel):

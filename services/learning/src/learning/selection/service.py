@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.audit import AUDIT
 from learning.catalog import service as catalog
 from learning.catalog.models import Course
 from learning.catalog.repository import topic_ids as known_topics
@@ -31,6 +32,7 @@ from learning.errors import (
 from learning.models import Plan
 from learning.rules.ruleset import RuleSet
 from learning.rules.service import require_window, ruleset_for
+from learning.schools import service as schools
 from learning.selection import repository as repo
 from learning.selection.models import Selection
 from learning.selection.schemas import (
@@ -40,7 +42,7 @@ from learning.selection.schemas import (
     SelectionsRead,
 )
 from yanxiu.kit.auth import Principal, Role
-from yanxiu.kit.errors import Forbidden, OutOfScope
+from yanxiu.kit.errors import Forbidden
 
 
 async def _rules(session: AsyncSession, project_id: uuid.UUID) -> RuleSet:
@@ -53,10 +55,9 @@ async def _rules(session: AsyncSession, project_id: uuid.UUID) -> RuleSet:
 async def choose_topics(
     session: AsyncSession, *, actor: Principal, school_id: str, body: SchoolTopicsPut
 ) -> SchoolTopicsRead:
-    """学校选专题: the school admin replaces the school's general topics for a project."""
-    actor.ensure_role(Role.school_admin)
-    if not actor.org_path or actor.org_path[-1] != school_id:
-        raise OutOfScope()
+    """学校选专题: the school admin replaces the school's general topics for a project (only
+    the admin of that school, as learning knows it from enrollment's events)."""
+    await schools.school_of_admin(session, actor=actor, school_id=school_id)
     rules = await _rules(session, body.project_id)
     await require_window(session, project_id=body.project_id, window="selection")
     wanted = list(dict.fromkeys([*rules.mandatory_topics, *body.topic_ids]))
@@ -72,16 +73,36 @@ async def choose_topics(
             f"ones included); got {len(wanted)}",
             max_topics=rules.max_school_topics,
         )
+    before = await repo.school_topic_ids(session, project_id=body.project_id, school_id=school_id)
     await repo.replace_school_topics(
         session, project_id=body.project_id, school_id=school_id, topic_ids=wanted, by=actor.user_id
     )
-    return await school_topics(session, project_id=body.project_id, school_id=school_id)
+    # The school's stored org path is its admin's own (school_of_admin checked them equal).
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="school.choose_topics",
+        target_type="school",
+        target_id=school_id,
+        target_org=actor.org_path,
+        before={"project_id": body.project_id, "topic_ids": sorted(before)},
+        after={"project_id": body.project_id, "topic_ids": wanted},
+    )
+    return await _school_topics(session, project_id=body.project_id, school_id=school_id)
 
 
 async def school_topics(
+    session: AsyncSession, *, actor: Principal, project_id: uuid.UUID, school_id: str
+) -> SchoolTopicsRead:
+    """A school's topic list (what its teachers choose from), for the school's own teachers and
+    the admins covering it; 404 for anyone else (`learning.schools.service`)."""
+    await schools.readable_school(session, actor=actor, school_id=school_id)
+    return await _school_topics(session, project_id=project_id, school_id=school_id)
+
+
+async def _school_topics(
     session: AsyncSession, *, project_id: uuid.UUID, school_id: str
 ) -> SchoolTopicsRead:
-    """Readable by anyone signed in: a school's topic list is what its teachers choose from."""
     rules = await _rules(session, project_id)
     ids = await repo.school_topic_ids(session, project_id=project_id, school_id=school_id)
     ids |= set(rules.mandatory_topics)

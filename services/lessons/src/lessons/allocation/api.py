@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from lessons.allocation import service
 from lessons.allocation.schemas import AllocationCreate, AllocationRead, AssignmentRead
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 
 router = APIRouter(tags=["allocations"])
@@ -15,6 +16,7 @@ router = APIRouter(tags=["allocations"])
 
 @router.post(
     "/allocations",
+    openapi_extra=audited("allocation.run"),
     response_model=AllocationRead,
     status_code=201,
     summary="分配观评课 allocate peer reviews for a project (province admin)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +46,11 @@ class AssignmentRead(BaseModel):
 
 class ReviewCreate(BaseModel):
     assignment_id: uuid.UUID
-    scores: dict[str, int]
+    # Points per rubric criterion (lessons.reviews.rubric: 100 in all); the service checks
+    # each against its criterion.
+    scores: dict[Annotated[str, Field(max_length=40)], Annotated[int, Field(ge=0, le=100)]] = Field(
+        max_length=20
+    )
     comment: str = Field(min_length=5, max_length=2000)
 
 

@@ -17,7 +17,9 @@ from lessons.allocation import repository as repo
 from lessons.allocation.errors import NoReviewers, RunNotFound
 from lessons.allocation.models import AllocationRun
 from lessons.allocation.planning import plan_project
+from lessons.audit import AUDIT
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.scope import admin_covers, is_self
 
 
 async def allocate_reviews(
@@ -61,6 +63,15 @@ async def allocate_reviews(
     run.summary = plan.summary()
     run.finished_at = datetime.now(UTC)
     await session.flush()
+    # A run spans the whole province: listed under the province admin who started it.
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="allocation.run",
+        target_type="allocation_run",
+        target_id=str(run.id),
+        after={"project_id": project_id, "seed": seed, **run.params, "assigned": run.assignments},
+    )
     return run
 
 
@@ -89,15 +100,17 @@ async def get_run(session: AsyncSession, *, actor: Principal, run_id: uuid.UUID)
 async def assignments(
     session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID | None
 ) -> list[Any]:
-    """A teacher sees their own assignments; an admin those of reviewers in its subtree."""
-    if actor.teacher_id != str(teacher_id):
-        if not actor.is_admin:
-            return []
-        rows = await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
-        keep = []
-        for row in rows:
-            who = await repo.reviewer(session, project_id=row[0].project_id, teacher_id=teacher_id)
-            if who is not None and actor.covers(who.org_path):
-                keep.append(row)
-        return keep
-    return await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
+    """A teacher sees their own assignments; an admin those of reviewers whose stored place
+    (the review pool, following transfers) lies in its subtree; anyone else, a colleague or a
+    staff role with a teacher id on its token included, an empty list."""
+    if is_self(actor, teacher_id):
+        return await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
+    if not actor.is_admin:
+        return []
+    rows = await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
+    keep = []
+    for row in rows:
+        who = await repo.reviewer(session, project_id=row[0].project_id, teacher_id=teacher_id)
+        if who is not None and admin_covers(actor, who.org_path):
+            keep.append(row)
+    return keep

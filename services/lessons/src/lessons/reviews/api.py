@@ -17,6 +17,8 @@ from lessons.allocation.schemas import (
 from lessons.deps import EventOutbox
 from lessons.reviews import service
 from lessons.reviews.rubric import RUBRIC
+from yanxiu.kit.audit_api import audited
+from yanxiu.kit.bounds import Cursor
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
 
@@ -48,7 +50,7 @@ async def list_reviews(
     session: Session,
     user: CurrentUser,
     lesson_id: uuid.UUID | None = None,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ReviewRead]:
     rows = await service.list_reviews(
@@ -61,7 +63,10 @@ async def list_reviews(
 
 
 @router.post(
-    "/reviews/{review_id}/revoke", response_model=ReviewRead, summary="作废评课 revoke a review"
+    "/reviews/{review_id}/revoke",
+    openapi_extra=audited("review.revoke"),
+    response_model=ReviewRead,
+    summary="作废评课 revoke a review",
 )
 async def revoke(
     review_id: uuid.UUID, body: RevokeBody, session: Session, user: CurrentUser, outbox: EventOutbox

@@ -23,6 +23,7 @@ from lessons.allocation.errors import (
     RubricInvalid,
 )
 from lessons.allocation.models import Assignment, Reviewer
+from lessons.audit import AUDIT
 from lessons.models import Lesson
 from lessons.reviews.models import LessonFlag, Review
 from lessons.reviews.rubric import RUBRIC
@@ -30,6 +31,7 @@ from yanxiu.contracts.envelope import OrgPath
 from yanxiu.contracts.lessons import ReviewRevoked, ReviewSubmitted
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.scope import is_self, own_teacher_id
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ async def submit(
     comment: str,
 ) -> Review:
     assignment = await session.get(Assignment, assignment_id, with_for_update=True)
-    if assignment is None or actor.teacher_id != str(assignment.reviewer_id):
+    if assignment is None or not is_self(actor, assignment.reviewer_id):
         raise AssignmentNotFound()
     total = check_rubric(scores)
     if await session.scalar(select(Review.id).where(Review.assignment_id == assignment_id)):
@@ -125,6 +127,16 @@ async def revoke(
     review.status, review.revoked_at = "revoked", datetime.now(UTC)
     review.revoked_by, review.revoke_reason = actor.user_id, reason
     await session.flush()
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="review.revoke",
+        target_type="review",
+        target_id=str(review.id),
+        target_org=lesson.org_path,
+        before={"status": "submitted", "lesson_id": review.lesson_id},
+        after={"status": "revoked", "reason": reason},
+    )
     await outbox.add(
         session,
         ReviewRevoked(
@@ -145,10 +157,9 @@ async def flag(
     session: AsyncSession, *, actor: Principal, lesson_id: uuid.UUID, reason: str
 ) -> LessonFlag:
     """A reviewer flags a staged "performance" lesson (摆拍/表演课) it was assigned."""
-    try:
-        me = uuid.UUID(actor.teacher_id or "")
-    except ValueError as exc:
-        raise NotAssignedLesson() from exc
+    me = own_teacher_id(actor)
+    if me is None:
+        raise NotAssignedLesson()
     assigned = await session.scalar(
         select(Assignment.id).where(Assignment.lesson_id == lesson_id, Assignment.reviewer_id == me)
     )
@@ -174,17 +185,18 @@ async def list_reviews(
     after: uuid.UUID | None,
     limit: int,
 ) -> list[Review]:
-    """A teacher sees the reviews it wrote; an admin the reviews of lessons in its subtree."""
+    """A teacher sees the reviews it wrote; an admin the reviews of lessons in its subtree;
+    any other role none."""
     stmt = select(Review).order_by(Review.id).limit(limit)
     if after is not None:
         stmt = stmt.where(Review.id > after)
     if lesson_id is not None:
         stmt = stmt.where(Review.lesson_id == lesson_id)
     if not actor.is_admin:
-        try:
-            stmt = stmt.where(Review.reviewer_id == uuid.UUID(actor.teacher_id or ""))
-        except ValueError:
+        me = own_teacher_id(actor)
+        if me is None:
             return []
+        stmt = stmt.where(Review.reviewer_id == me)
     else:
         stmt = stmt.join(Lesson, Lesson.id == Review.lesson_id)
         for column, org in zip(

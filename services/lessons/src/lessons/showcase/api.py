@@ -29,6 +29,7 @@ from lessons.showcase.schemas import (
     QuotaTableRead,
 )
 from yanxiu.contracts.enrollment import Stage
+from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -105,7 +106,12 @@ async def get_lesson(lesson_id: uuid.UUID, session: Session, user: CurrentUser) 
     return LessonRead.model_validate(lesson)
 
 
-@router.patch("/lessons/{lesson_id}", response_model=LessonRead, summary="修改课例")
+@router.patch(
+    "/lessons/{lesson_id}",
+    openapi_extra=audited("lesson.update"),
+    response_model=LessonRead,
+    summary="修改课例",
+)
 async def update_lesson(
     lesson_id: uuid.UUID, body: LessonUpdate, session: Session, user: CurrentUser
 ) -> LessonRead:
@@ -125,7 +131,10 @@ async def selections(
 
 
 @router.post(
-    "/lessons/{lesson_id}/promotions", response_model=LessonRead, summary="逐级遴选 (晒课/赛课)"
+    "/lessons/{lesson_id}/promotions",
+    openapi_extra=audited("lesson.promote"),
+    response_model=LessonRead,
+    summary="逐级遴选 (晒课/赛课)",
 )
 async def promote(
     lesson_id: uuid.UUID, body: PromotionCreate, session: Session, user: CurrentUser, rules: Rules
@@ -142,7 +151,11 @@ async def promote(
 
 
 @router.post(
-    "/lessons/{lesson_id}/award", response_model=AwardRead, status_code=201, summary="市级评奖"
+    "/lessons/{lesson_id}/award",
+    openapi_extra=audited("lesson.award"),
+    response_model=AwardRead,
+    status_code=201,
+    summary="市级评奖",
 )
 async def award_lesson(
     lesson_id: uuid.UUID,
@@ -179,6 +192,7 @@ async def award_lesson(
 
 @router.post(
     "/lessons/{lesson_id}/provincial-selection",
+    openapi_extra=audited("lesson.select_provincial"),
     response_model=AwardRead,
     status_code=201,
     summary="省级优课评选",

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lessons.audit import AUDIT
 from lessons.errors import (
     AlreadyAwarded,
     AlreadyProvincial,
@@ -86,6 +87,16 @@ async def award_lesson(
     lesson.award = award
     repo.add_award(session, row)
     await session.flush()
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="lesson.award",
+        target_type="lesson",
+        target_id=str(lesson.id),
+        target_org=lesson.org_path,
+        before={"award": None},
+        after={"award": award, "award_id": row.id},
+    )
     await outbox.add(session, _awarded(lesson, row, now))
     return row
 
@@ -134,5 +145,15 @@ async def select_provincial(
     )
     repo.add_award(session, row)
     await session.flush()
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="lesson.select_provincial",
+        target_type="lesson",
+        target_id=str(lesson.id),
+        target_org=lesson.org_path,
+        before={"provincial": False},
+        after={"provincial": True, "level": lesson.level, "award_id": row.id},
+    )
     await outbox.add(session, _awarded(lesson, row, now))
     return row

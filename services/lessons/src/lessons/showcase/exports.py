@@ -21,6 +21,7 @@ from lessons.showcase.rules import AWARD_NAMES, SHANGHAI, LessonRules
 from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden, OutOfScope
+from yanxiu.kit.spreadsheet import safe_row
 
 TITLE = "市级“优课”信息汇总表"
 COLUMNS = (
@@ -74,7 +75,7 @@ def render(rows: list[list[str]], *, city_name: str, year: int, generated: datet
     )
     ws.append(list(COLUMNS))
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     ws.cell(1, 1).font = Font(bold=True, size=14)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")

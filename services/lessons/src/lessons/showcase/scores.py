@@ -115,13 +115,20 @@ def _pool_ranking(rules: LessonRules, *, year: int, stage: str, subject: str) ->
     )
 
 
+MAX_CURSOR_TOTAL = Decimal(1_000_000)
+
+
 def _decode(cursor: str | None) -> tuple[Decimal, uuid.UUID] | None:
     raw = decode_cursor(cursor)
     if raw is None:
         return None
     try:
         total, _, lesson_id = str(raw).partition("|")
-        return Decimal(total), uuid.UUID(lesson_id)
+        score = Decimal(total)
+        # A total no lesson can have (NaN, infinite, past numeric's range) is a forged cursor.
+        if not score.is_finite() or abs(score) > MAX_CURSOR_TOTAL:
+            raise ValueError(total)
+        return score, uuid.UUID(lesson_id)
     except (ValueError, ArithmeticError) as exc:
         raise InvalidCursor() from exc
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lessons.audit import AUDIT
 from lessons.errors import (
     CityDeadlinePassed,
     CityLessonTaken,
@@ -35,6 +36,7 @@ from lessons.showcase.schemas import LessonCreate, LessonRead, LessonUpdate, Pro
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
+from yanxiu.kit.scope import may_read_teacher_record
 
 # Which unique index stands for which rule.
 _UNIQUE_RULES: dict[str, type[Exception]] = {
@@ -63,10 +65,9 @@ def _teacher_id(actor: Principal) -> uuid.UUID | None:
 
 
 def can_see(actor: Principal, lesson: Lesson) -> bool:
-    """A teacher sees their own lessons; an admin those under its org."""
-    if actor.role == Role.teacher:
-        return actor.teacher_id == str(lesson.teacher_id)
-    return actor.is_admin and actor.covers(lesson.org_path)
+    """A teacher sees their own lessons; an admin those whose stored school lies under its
+    org; colleagues, workshop hosts and experts none."""
+    return may_read_teacher_record(actor, teacher_id=lesson.teacher_id, org_path=lesson.org_path)
 
 
 async def create_lesson(session: AsyncSession, *, actor: Principal, data: LessonCreate) -> Lesson:
@@ -155,9 +156,21 @@ async def update_lesson(
     content = set(changes) - {"national_platform_no"}
     if content and (actor.role != Role.teacher or lesson.level != "teacher"):
         raise LessonLocked()
+    before = {field: getattr(lesson, field) for field in changes}
     for field, value in changes.items():
         setattr(lesson, field, value)
     await flush_rules(session)
+    if changes:
+        await AUDIT.record(
+            session,
+            actor=actor,
+            action="lesson.update",
+            target_type="lesson",
+            target_id=str(lesson.id),
+            target_org=lesson.org_path,
+            before=before,
+            after=changes,
+        )
     return lesson
 
 
@@ -194,7 +207,7 @@ async def promote(
         await quotas.take_city_level_place(
             session, rules=rules, year=lesson.year, city_id=lesson.city_id
         )
-    lesson.level = level
+    was, lesson.level = lesson.level, level
     repo.add_promotion(
         session,
         LessonPromotion(
@@ -202,4 +215,14 @@ async def promote(
         ),
     )
     await flush_rules(session)
+    await AUDIT.record(
+        session,
+        actor=actor,
+        action="lesson.promote",
+        target_type="lesson",
+        target_id=str(lesson.id),
+        target_org=lesson.org_path,
+        before={"level": was},
+        after={"level": level},
+    )
     return lesson

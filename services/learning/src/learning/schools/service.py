@@ -1,0 +1,65 @@
+"""学校 read model use cases: keep each school's place from enrollment's events, move a teacher's
+records when enrollment moves the teacher, and decide who may read or change a school's topics.
+Nothing commits here.
+
+Rules (issue #12 point 1, issue #14 point 2):
+- A school is known to learning only from enrollment's events; an unknown school is 404.
+- A school's topic choice is read by the admins whose subtree holds the school (as stored
+  here) and by the school's own teachers (those whose plan learning places at the school);
+  anyone else gets 404, whatever the school id.
+- It is changed only by the admin of that very school (403 for other roles, 404 for admins of
+  any other org).
+- Records follow the teacher: a transfer (调动, also a take-in from the departed pool) places
+  all the teacher's plans and course progress at the new school, so the old school's admin no
+  longer reads them and new selections are checked against the new school's topics. Selections
+  made before stay (they were valid when made). A departure (离职) leaves the plans at the
+  school the teacher left, as enrollment keeps the departed record there, until another school
+  takes the teacher in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learning.schools import repository as repo
+from learning.schools.errors import SchoolNotFound
+from learning.schools.models import School
+from yanxiu.contracts.envelope import OrgPath
+from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.scope import admin_covers, own_teacher_id
+
+
+async def place_schools(session: AsyncSession, orgs: Iterable[OrgPath]) -> None:
+    """Remember where the schools named by a batch of teacher events sit."""
+    await repo.upsert_schools(session, orgs)
+
+
+async def follow_teacher(session: AsyncSession, *, teacher_id: uuid.UUID, org: OrgPath) -> int:
+    """The teacher is at `org` now: place the school and move the teacher's records there."""
+    await repo.upsert_schools(session, [org])
+    return await repo.move_teacher(session, teacher_id=teacher_id, org=org)
+
+
+async def readable_school(session: AsyncSession, *, actor: Principal, school_id: str) -> School:
+    """The school, if the caller may read its topic choice; 404 otherwise."""
+    school = await repo.get_school(session, school_id)
+    if school is None:
+        raise SchoolNotFound()
+    if admin_covers(actor, school.org_path):
+        return school
+    me = own_teacher_id(actor)
+    if me is not None and await repo.has_plan_at(session, teacher_id=me, school_id=school_id):
+        return school
+    raise SchoolNotFound()
+
+
+async def school_of_admin(session: AsyncSession, *, actor: Principal, school_id: str) -> School:
+    """The school, if the caller is its own school admin: 403 for any other role, 404 for the
+    admins of other schools (and for a school learning does not know)."""
+    actor.ensure_role(Role.school_admin)
+    school = await repo.get_school(session, school_id)
+    if school is None or tuple(actor.org_path) != tuple(school.org_path):
+        raise SchoolNotFound()
+    return school

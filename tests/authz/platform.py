@@ -1,0 +1,54 @@
+"""The whole platform for black-box tests: the four services and the gateway, each served by
+uvicorn on a real port, on one fresh database and the test's broker topics."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from credits.config import Settings as CreditsSettings
+from credits.main import create_app as credits_app
+from enrollment.config import Settings as EnrollmentSettings
+from enrollment.main import create_app as enrollment_app
+from gateway.config import GatewaySettings
+from gateway.main import create_app as gateway_app
+from learning.config import Settings as LearningSettings
+from learning.main import create_app as learning_app
+from lessons.config import Settings as LessonsSettings
+from lessons.main import create_app as lessons_app
+from yanxiu.kit.pii import generate_key
+from yanxiu.testing import served
+
+SERVICES = {
+    "enrollment": (enrollment_app, EnrollmentSettings),
+    "learning": (learning_app, LearningSettings),
+    "credits": (credits_app, CreditsSettings),
+    "lessons": (lessons_app, LessonsSettings),
+}
+PROVIDER_SECRET_KEY = generate_key()
+
+
+@contextlib.asynccontextmanager
+async def platform(
+    settings_for: Callable[..., Any], private_key_pem: str, **gateway_overrides: Any
+) -> AsyncIterator[dict[str, str]]:
+    """Serves every service and the gateway; yields their base URLs by name ("gateway" too)."""
+    urls: dict[str, str] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        for name, (factory, settings_cls) in SERVICES.items():
+            # Lessons asks enrollment for the teachers of its exports.
+            extra = {"enrollment_url": urls["enrollment"]} if name == "lessons" else {}
+            settings = settings_for(settings_cls, provider_secret_key=PROVIDER_SECRET_KEY, **extra)
+            urls[name] = await stack.enter_async_context(served(factory(settings)))
+        gateway = gateway_app(
+            settings_for(
+                GatewaySettings,
+                jwt_private_key=private_key_pem,
+                rate_limit_enabled=False,
+                **{f"{name}_url": url for name, url in urls.items()},
+                **gateway_overrides,
+            )
+        )
+        urls["gateway"] = await stack.enter_async_context(served(gateway))
+        yield urls
