@@ -5,42 +5,21 @@ lists its own subtree only; the table refuses UPDATE and DELETE."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from credits.config import Settings
 from credits.ledger.models import Teacher
 from credits.ledger.service import shanghai_day
-from credits.main import create_app
-from yanxiu.testing import app_client
 
 PROVINCE, CITY, COUNTY, SCHOOL = "440000", "441200", "441202", "441202-S001"
 TEACHER_ORG = [PROVINCE, CITY, COUNTY, SCHOOL]
 OTHER_COUNTY = [PROVINCE, CITY, "441203"]
 TODAY = shanghai_day(datetime.now(UTC)).isoformat()
-
-
-@pytest_asyncio.fixture
-async def client(settings_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings_for(Settings))
-    async with app_client(app) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
-
-
-@pytest.fixture
-def auth(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def build(role: str, org: list[str], **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token_for(role, org, **kw)}"}
-
-    return build
 
 
 async def known_teacher(client: httpx.AsyncClient) -> uuid.UUID:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import io
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,18 +12,14 @@ from typing import Any
 import httpx
 import pypdf
 import pytest
-import pytest_asyncio
 
 from credits.certificates import service as certificates
 from credits.certificates.api import mask_name
 from credits.certificates.models import Certificate
 from credits.certificates.pdf import render
-from credits.config import Settings
 from credits.ledger import service as ledger
 from credits.ledger.models import Teacher
-from credits.main import create_app
 from yanxiu.contracts.envelope import OrgPath
-from yanxiu.testing import app_client
 
 PROVINCE, CITY, COUNTY, SCHOOL = "440000", "441200", "441202", "441202-S001"
 TEACHER_ORG = [PROVINCE, CITY, COUNTY, SCHOOL]
@@ -34,22 +29,6 @@ ORG = OrgPath(province_id=PROVINCE, city_id=CITY, county_id=COUNTY, school_id=SC
 
 LEDGER_STUB = "raise NotImplementedError" in inspect.getsource(ledger.year_status)
 needs_ledger = pytest.mark.skipif(LEDGER_STUB, reason="ledger.year_status not implemented yet")
-
-
-@pytest_asyncio.fixture
-async def client(settings_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings_for(Settings))
-    async with app_client(app) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
-
-
-@pytest.fixture
-def auth(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def build(role: str, org: list[str], **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token_for(role, org, **kw)}"}
-
-    return build
 
 
 def certificate(teacher_id: uuid.UUID, **over: Any) -> Certificate:

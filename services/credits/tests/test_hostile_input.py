@@ -8,19 +8,15 @@ import base64
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from credits.config import Settings
 from credits.ledger.models import Teacher
-from credits.main import create_app
 from yanxiu.kit.app import Runtime
-from yanxiu.testing import app_client
 
 ORG = {
     "province_id": "370000",
@@ -29,14 +25,6 @@ ORG = {
     "school_id": "370102-S1",
 }
 PROVINCE = [ORG["province_id"]]
-
-
-@pytest_asyncio.fixture
-async def client(settings_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings_for(Settings))
-    async with app_client(app) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
 
 
 async def known_teacher(client: httpx.AsyncClient) -> uuid.UUID:

@@ -5,29 +5,26 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from credits.config import Settings
 from credits.ledger import service as ledger
 from credits.ledger.consumers import on_teacher_transferred
 from credits.ledger.errors import YearClosed
 from credits.ledger.models import LedgerEntry, Teacher
-from credits.main import create_app
 from yanxiu.contracts.enrollment import TeacherTransferred
 from yanxiu.contracts.envelope import Event, OrgPath
 from yanxiu.contracts.learning import CourseCompleted, RequirementsMet, RequirementsUnmet
 from yanxiu.kit.app import Runtime
-from yanxiu.testing import app_client, eventually
+from yanxiu.testing import eventually
 
 ZQ = OrgPath(province_id="440000", city_id="441200", county_id="441202", school_id="441202-S1")
 ZQ_OTHER_COUNTY = OrgPath(
@@ -36,14 +33,6 @@ ZQ_OTHER_COUNTY = OrgPath(
 SD = OrgPath(province_id="370000", city_id="370100", county_id="370102", school_id="370102-S1")
 NOW = datetime.now(UTC)
 YEAR = ledger.shanghai_day(NOW).year
-
-
-@pytest_asyncio.fixture
-async def client(settings_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings_for(Settings))
-    async with app_client(app) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
 
 
 def runtime(client: httpx.AsyncClient) -> Runtime:

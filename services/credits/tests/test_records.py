@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from credits.config import Settings
 from credits.ledger import service as ledger
 from credits.ledger.models import Teacher
-from credits.main import create_app
 from yanxiu.contracts.envelope import OrgPath
-from yanxiu.testing import app_client
 
 pytestmark = pytest.mark.asyncio
 
@@ -30,14 +26,6 @@ PATH_KEYS = ("province_id", "city_id", "county_id", "school_id")
 
 LEDGER_STUB = "raise NotImplementedError" in inspect.getsource(ledger.post_entries)
 needs_ledger = pytest.mark.skipif(LEDGER_STUB, reason="ledger.post_entries not implemented yet")
-
-
-@pytest_asyncio.fixture
-async def client(settings_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings_for(Settings))
-    async with app_client(app) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
 
 
 @pytest.fixture

@@ -7,14 +7,13 @@ admins covering the stored place see and act on them; anyone else gets 404 with 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from credits.config import Settings
 from credits.ledger import service as ledger
@@ -34,22 +33,6 @@ OTHER_COUNTY = ["440000", "441200", "441203"]
 OTHER_CITY = ["440000", "440100"]
 THIS_YEAR = ledger.shanghai_day(datetime.now(UTC)).year
 STAFF_ROLES = ("workshop_host", "expert", "training_institution", "provider")
-
-
-@pytest_asyncio.fixture
-async def client(settings_for: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings_for(Settings))
-    async with app_client(app) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
-
-
-@pytest.fixture
-def auth(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def build(role: str, org: list[str], **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token_for(role, org, **kw)}"}
-
-    return build
 
 
 def rt(client: httpx.AsyncClient) -> Runtime:

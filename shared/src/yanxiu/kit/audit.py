@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
@@ -104,35 +104,11 @@ class AuditTrail:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    async def record(
-        self,
-        session: AsyncSession,
-        *,
-        actor: Principal | None,
-        action: str,
-        target_type: str,
-        target_id: str | None = None,
-        target_org: Sequence[str] | None = None,
-        before: Mapping[str, Any] | None = None,
-        after: Mapping[str, Any] | None = None,
-        actor_id: str | None = None,
-    ) -> None:
-        """Append one entry in the session's transaction. `actor` is None for machine callers
-        (a provider's key), named then by `actor_id`."""
-        await session.execute(
-            insert(self.table).values(
-                **entry_values(
-                    actor=actor,
-                    action=action,
-                    target_type=target_type,
-                    target_id=target_id,
-                    target_org=target_org,
-                    before=before,
-                    after=after,
-                    actor_id=actor_id,
-                )
-            )
-        )
+    async def record(self, session: AsyncSession, **entry: Any) -> None:
+        """Append one entry now (a flush), in the session's transaction; the keywords are
+        those of `add`."""
+        self.add(session, **entry)
+        await session.flush()
 
     def add(
         self,
