@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from tests.authz.world import (
+from tests.province.world import (
     CITY_A,
     COUNTY_A,
     PROVINCE,
@@ -333,7 +333,7 @@ async def _rule_set(w: World, actor: str) -> Req:
 
 @case("PUT /api/v1/learning/projects/{project_id}/rules")
 async def _rules(w: World, actor: str) -> Req:
-    from tests.authz.world import around_today
+    from tests.province.world import around_today
 
     windows = {name: around_today() for name in ("selection", "learning", "subject_required")}
     return Req(
@@ -758,7 +758,7 @@ async def _flag(w: World, actor: str) -> Req:
 
 @case("POST /api/v1/auth/token")
 async def _token(w: World, actor: str) -> Req:
-    from tests.authz.world import PASSWORD
+    from tests.province.world import PASSWORD
 
     return Req(
         "POST",
@@ -784,7 +784,7 @@ async def _account(w: World, actor: str) -> Req:
 
 
 async def _fresh_refresh_token(w: World) -> str:
-    from tests.authz.world import PASSWORD
+    from tests.province.world import PASSWORD
 
     r = await w.client.post(
         "/api/v1/auth/token", json={"username": "teacher_colleague", "password": PASSWORD}

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from tests.authz.world import ACTOR_ZH, ACTORS
+from tests.province.world import ACTOR_ZH, ACTORS
 
 TABLE = Path(__file__).with_name("matrix.yaml")
 DOC = Path(__file__).parents[2] / "docs" / "authorization.md"

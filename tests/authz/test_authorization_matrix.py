@@ -13,7 +13,7 @@ import openpyxl
 
 from tests.authz import matrix
 from tests.authz.cases import LATE, Req, build
-from tests.authz.world import ACTORS, PROVIDERS_ACTORS, World
+from tests.province.world import ACTORS, PROVIDERS_ACTORS, World
 
 METHODS = frozenset({"get", "put", "post", "delete", "patch"})
 

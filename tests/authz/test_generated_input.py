@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.authz.world import World
+from tests.province.world import World
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 # Routes the teacher is the caller of; the province's token covers the rest.

@@ -1,4 +1,5 @@
-"""Fixtures of the authorization tests: the whole platform and the world built on it."""
+"""Fixtures of the platform-wide tests: the whole platform served, and a province built on it
+through the public API (tests.province)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from tests.authz import world as world_mod
-from tests.authz.platform import platform
+from tests.province import world as world_mod
+from tests.province.platform import platform
 from yanxiu.kit.db import make_engine, make_session_factory
 
 
