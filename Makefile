@@ -28,6 +28,7 @@ $(SYNCED): $(UV)
 
 install: $(SYNCED)
 
+# `yanxiu run` supervises its children and ends with its parent (this make), however it ends.
 run: install
 	@$(VENV)/bin/yanxiu run
 
@@ -48,6 +49,7 @@ bench: install
 	@$(VENV)/bin/python -m bench.enrollment_import --rows 100000
 	@$(VENV)/bin/python -m bench.enrollment_pages --teachers 1000000
 	@$(VENV)/bin/python -m bench.learning_heartbeats
+	@$(VENV)/bin/python -m bench.heartbeat_log_pruning
 	@$(VENV)/bin/python -m bench.credits_ledger --entries 1000000
 	@$(VENV)/bin/python -m bench.lessons_allocation --teachers 1000000 --lessons 30000 --rounds 3
 

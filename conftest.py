@@ -70,7 +70,8 @@ def broker() -> Iterator[str]:
     if given:
         yield given
         return
-    tansu = TansuBroker()
+    # Started here, in the main thread: a test session killed outright leaves no broker.
+    tansu = TansuBroker(die_with_us=True)
     yield tansu.start()
     tansu.stop()
 

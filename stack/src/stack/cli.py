@@ -1,4 +1,5 @@
-"""The `yanxiu` command: run the platform, migrate a database, load demo data."""
+"""The `yanxiu` command: run the platform, migrate a database, load demo data, re-send events
+(replay, resync), run the embedded broker alone."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import asyncio
 import os
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from stack.keys import ensure_local_secrets
-from stack.migrate import migrate_all
+from stack.migrate import ensure_database, migrate_all
+from stack.resync import SOURCES, parse_since, resync
 from yanxiu.devstack.paths import SERVICES, data_dir
+from yanxiu.devstack.postgres import database_name
 from yanxiu.kit.db import asyncpg_url, make_engine
 from yanxiu.kit.relay import replay_outbox
 
@@ -24,13 +28,49 @@ async def replay(url: str, services: list[str], *, minutes: float) -> dict[str, 
         await engine.dispose()
 
 
+def local_broker_port() -> int:
+    """The port KAFKA_BOOTSTRAP_SERVERS names on this machine, so that `yanxiu broker` serves
+    where the services will look; 9092 otherwise."""
+    first = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").split(",")[0].strip()
+    host, _, port = first.rpartition(":")
+    if host in ("127.0.0.1", "localhost") and port.isdigit():
+        return int(port)
+    return 9092
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yanxiu", description="Yanxiu platform commands")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="start the whole platform (make run)")
     run_p.add_argument("--no-demo", action="store_true", help="do not load the demo dataset")
-    sub.add_parser("migrate", help="run every service's migrations against DATABASE_URL")
+    sub.add_parser(
+        "migrate",
+        help="create the database DATABASE_URL names if needed and run every service's migrations",
+    )
+    sub.add_parser(
+        "keys",
+        help="write local development keys (JWT key pair, PII and provider-secret keys) under "
+        ".data/keys/ once, as `make run` does; never for production (deploy/README.md)",
+    )
+    broker_p = sub.add_parser(
+        "broker", help="run the embedded Kafka-protocol broker (Tansu, in memory) until Ctrl-C"
+    )
+    broker_p.add_argument(
+        "--port", type=int, help="default: the port of KAFKA_BOOTSTRAP_SERVERS, else 9092"
+    )
     sub.add_parser("demo", help="load the demo dataset into DATABASE_URL")
+    resync_p = sub.add_parser(
+        "resync",
+        help="make a service send its current state again as events, so that consumers "
+        "rebuild their read models (when the broker no longer has the history)",
+    )
+    resync_p.add_argument("--from", dest="source", choices=SOURCES, required=True)
+    resync_p.add_argument(
+        "--since",
+        type=parse_since,
+        help="only what changed since then (ISO date or date-time; Asia/Shanghai unless a "
+        "zone is given); default: everything",
+    )
     replay_p = sub.add_parser(
         "replay", help="re-send outbox events written in the last MINUTES (after a broker loss)"
     )
@@ -44,10 +84,26 @@ def main(argv: list[str] | None = None) -> int:
         from stack.run import run
 
         return asyncio.run(run(demo=not args.no_demo))
+    if args.command == "keys":
+        keys = ensure_local_secrets(data_dir())
+        print(f"local keys in {Path(keys['JWT_PUBLIC_KEY_FILE']).parent}")
+        return 0
+    if args.command == "broker":
+        from stack.run import serve_broker
+
+        return serve_broker(args.port or local_broker_port())
     url = os.environ.get("DATABASE_URL")
     if not url:
         print("DATABASE_URL is not set", file=sys.stderr)
         return 2
+    if args.command == "resync":
+        counts = asyncio.run(resync(asyncpg_url(url), source=args.source, since=args.since))
+        print(
+            f"{args.source}: {counts['teacher_updated']} TeacherUpdated and "
+            f"{counts['teacher_registered']} TeacherRegistered written to its outbox; its "
+            "relay publishes them, and consumers apply each as an upsert"
+        )
+        return 0
     if args.command == "replay":
         counts = asyncio.run(
             replay(asyncpg_url(url), args.service or list(SERVICES), minutes=args.minutes)
@@ -56,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {n} events will be re-sent")
         return 0
     if args.command == "migrate":
+        if asyncio.run(ensure_database(url)):
+            print(f"created database {database_name(url)!r}")
         done = asyncio.run(migrate_all(asyncpg_url(url)))
         print(f"migrated: {', '.join(done)}")
         return 0

@@ -17,12 +17,14 @@ from gateway.limits import BodyLimits
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import make_client, make_pools
 from gateway.ratelimit import RateLimiter, TokenBuckets
+from gateway.sessions.housekeeping import lapsed_session_jobs
 from gateway.sessions.view import GatewayVerifier, SessionView, keep_fresh, read_once
 from gateway.signin import SignIn
 from gateway.throttle import SignInThrottle
 from gateway.tokens import TokenIssuer
 from gateway.upstream import Pools
 from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.housekeeping import start_housekeeping
 
 
 @dataclass
@@ -51,7 +53,12 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
     keys = SigningKeys.from_settings(settings)
     view = SessionView(token_ttl_seconds=settings.token_ttl_seconds)
     verifier = GatewayVerifier(keys.trusted_pem(), issuer=settings.jwt_issuer, view=view)
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        connect_timeout=settings.db_connect_timeout,
+        pool_timeout=settings.db_pool_timeout,
+    )
     session_factory = make_session_factory(engine)
     buckets = TokenBuckets(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     issuer = TokenIssuer(
@@ -104,6 +111,11 @@ async def start_runtime(rt: GatewayRuntime) -> None:
             name="gateway-sessions",
         )
     )
+    housekeeping = start_housekeeping(
+        rt.settings, schema="gateway", tables=["inbox"], extra=lapsed_session_jobs()
+    )
+    if housekeeping is not None:
+        rt.background.append(housekeeping)
 
 
 async def close_runtime(rt: GatewayRuntime) -> None:

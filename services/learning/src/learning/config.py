@@ -24,6 +24,8 @@ class Settings(KitSettings):
     progress_batch_max: int = Field(default=1000, ge=1)
     progress_batch_window_ms: float = Field(default=2.0, ge=0)
     progress_batch_concurrency: int = Field(default=2, ge=1)
+    # The heartbeat log (one row per heartbeat) is kept this long (learning.progress.housekeeping).
+    progress_log_retention_days: float = Field(default=30.0, gt=0)
     # Benchmarks only: POST /progress/_floor (one INSERT per request, the reference figure).
     bench_floor: bool = False
 

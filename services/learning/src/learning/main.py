@@ -11,6 +11,7 @@ from learning.consumers import enrollment_events
 from learning.models import metadata
 from learning.progress.api import heartbeat
 from learning.progress.api import router as progress_router
+from learning.progress.housekeeping import heartbeat_log_jobs
 from learning.providers.api import router as providers_router
 from learning.rules.api import router as rules_router
 from learning.selection.api import router as selection_router
@@ -35,6 +36,7 @@ SPEC = ServiceSpec(
     subscribers=[enrollment_events, lessons_events],
     produces=[LEARNING_TOPIC],
     hot_routes={("POST", "/progress"): heartbeat},
+    housekeeping=heartbeat_log_jobs,
 )
 
 

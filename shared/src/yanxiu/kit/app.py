@@ -8,7 +8,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +29,7 @@ from yanxiu.kit.context import new_trace_id, trace_id_var
 from yanxiu.kit.db import make_engine, make_session_factory
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.hotpath import Endpoint, HotRoutes
+from yanxiu.kit.housekeeping import Job, start_housekeeping
 from yanxiu.kit.logging import configure_logging
 from yanxiu.kit.metrics import HTTP_REQUESTS
 from yanxiu.kit.outbox import Outbox
@@ -52,6 +53,8 @@ class ServiceSpec:
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None
     # (method, exact path) → endpoint, dispatched ahead of the router (see kit.hotpath).
     hot_routes: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
+    # The service's own pruning jobs, besides the machinery tables' (kit.housekeeping).
+    housekeeping: Callable[[Any], Sequence[Job]] | None = None
 
     @property
     def schema(self) -> str:
@@ -113,7 +116,12 @@ async def _after_ready(rt: Runtime, fn: Callable[[], Awaitable[None]]) -> None:
 
 
 def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        connect_timeout=settings.db_connect_timeout,
+        pool_timeout=settings.db_pool_timeout,
+    )
     rt = Runtime(
         spec=spec,
         settings=settings,
@@ -127,7 +135,12 @@ def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
     )
     if settings.run_relay:
         rt.relay = OutboxRelay(
-            engine=engine, producer=rt.producer, schema=spec.schema, settings=settings
+            engine=engine,
+            producer=rt.producer,
+            schema=spec.schema,
+            settings=settings,
+            topics=spec.produces,
+            ensure=[rt.dlq_topic],
         )
     if settings.run_consumers:
         rt.runners = [
@@ -152,6 +165,14 @@ async def start_runtime(rt: Runtime) -> None:
         rt.tasks.append(asyncio.create_task(_after_ready(rt, rt.relay.run)))
     for runner in rt.runners:
         rt.tasks.append(asyncio.create_task(_after_ready(rt, runner.run)))
+    housekeeping = start_housekeeping(
+        rt.settings,
+        schema=rt.spec.schema,
+        tables=[t.name for t in rt.spec.metadata.tables.values()],
+        extra=rt.spec.housekeeping(rt.settings) if rt.spec.housekeeping else (),
+    )
+    if housekeeping is not None:
+        rt.tasks.append(housekeeping)
     if rt.spec.on_startup is not None:
         await rt.spec.on_startup(rt)
 
@@ -315,7 +336,12 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
             if rt.producer_ready.is_set() and await broker_reachable(rt.settings)
             else "unavailable"
         )
-        return {"database": await check_database(rt.engine), "broker": broker}
+        checks = {"database": await check_database(rt.engine), "broker": broker}
+        if rt.relay is not None:
+            # 503 while this service's events are not being delivered: the relay failing, a
+            # broker loss not yet sent again, or events waiting too long (kit.relay).
+            checks["events"] = await rt.relay.readiness()
+        return checks
 
     install_probes(app, ready)
     for router in spec.routers:

@@ -8,7 +8,7 @@ import logging
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError, for_code
 
 from yanxiu.kit.settings import KitSettings
 
@@ -60,6 +60,42 @@ async def ensure_topics(
             )
     finally:
         await admin.close()
+
+
+async def recreate_topics(settings: KitSettings, topics: dict[str, int]) -> None:
+    """Replace topics (already prefixed) with empty ones of the given partition counts: for a
+    topic whose log the broker lost and rebuilt from other writes, or holds unreadable (a
+    restarted Tansu), or auto-created with its own partition count. Only for topics whose
+    every record the caller sends again (yanxiu.kit.relay)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-admin",
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [n for n in topics if n in existing]
+        if doomed:
+            _raise_errors(await admin.delete_topics(doomed), UnknownTopicOrPartitionError)
+        # A client asking for the topic's metadata in between may have had the broker create
+        # it again already (with the broker's partition count): the relay's next check sees
+        # whether what it holds is right.
+        created = await admin.create_topics(
+            [NewTopic(name=n, num_partitions=c, replication_factor=1) for n, c in topics.items()]
+        )
+        _raise_errors(created, TopicAlreadyExistsError)
+    finally:
+        await admin.close()
+
+
+def _raise_errors(response: object, harmless: type[Exception]) -> None:
+    """The admin client returns per-topic error codes rather than raising them."""
+    for topic, code, *_ in getattr(response, "topic_errors", None) or getattr(
+        response, "topic_error_codes", []
+    ):
+        error = for_code(code)
+        if code and error is not harmless:
+            raise error(f"topic {topic}")
 
 
 async def broker_reachable(settings: KitSettings, timeout: float = 2.0) -> bool:

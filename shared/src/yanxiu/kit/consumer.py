@@ -9,9 +9,16 @@ A handler's signature is its contract:
 
 The runner processes each partition in order. For every message it records the event id in
 the inbox and runs the handler in one transaction, so a redelivered event has no second
-effect. A failing handler is retried with backoff; then the message is parked in the
-dead-letter topic with its error and the partition goes on. Offsets are committed only after
-a message was handled or parked, so a killed consumer resumes without losing anything.
+effect. Offsets are committed only after a message was handled or parked, so a killed
+consumer resumes without losing anything.
+
+Failures are sorted by whose they are (`yanxiu.kit.faults`). The infrastructure's (database or
+broker down or restarting, timeouts, an exhausted pool, serialization failures, deadlocks) hold
+the partition: retried with capped backoff for as long as it takes, never dead-lettered, the
+offset left where it is. Only a message that can never succeed is parked in the dead-letter
+topic and the partition goes on: unparseable, invalid, an unknown version, or a handler that
+still fails on its own after `max_attempts`. Parking is itself retried until the broker
+takes the message. Readers are tolerant: fields a newer producer added are ignored.
 """
 
 from __future__ import annotations
@@ -28,19 +35,29 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_type_hints
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from pydantic import ValidationError, create_model
 from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yanxiu.contracts.envelope import Envelope, Event
+from yanxiu.kit.consumer_watch import ConsumerWatch
 from yanxiu.kit.context import trace_id_var
-from yanxiu.kit.metrics import EVENT_HANDLE_SECONDS, EVENTS_HANDLED
+from yanxiu.kit.faults import Backoff, Fault, Throttled, classify
+from yanxiu.kit.metrics import (
+    CONSUMER_RECONNECTS,
+    CONSUMER_RETRIES,
+    CONSUMER_WAITING,
+    EVENT_HANDLE_SECONDS,
+    EVENTS_HANDLED,
+)
 from yanxiu.kit.settings import KitSettings
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+T = TypeVar("T")
 HandlerFn = Callable[[AsyncSession, Any], Awaitable[None]]
 
 current_envelope: ContextVar[Envelope | None] = ContextVar("current_envelope", default=None)
@@ -120,6 +137,7 @@ class ConsumerRunner:
         dlq_topic: str,
         max_attempts: int = 4,
         base_backoff: float = 0.1,
+        max_backoff: float = 5.0,
     ) -> None:
         self.subscriber = subscriber
         self.settings = settings
@@ -129,7 +147,14 @@ class ConsumerRunner:
         self.dlq_topic = settings.topic(dlq_topic)
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
+        # The longest wait between two tries against a database or broker that is down: also
+        # how long after it returns the consumer may take to notice.
+        self.max_backoff = max_backoff
+        self._outage_log = Throttled(log)
+        self._poll_error: Exception | None = None
         self.consumer: AIOKafkaConsumer | None = None
+        # Bounded commits, and a partition read again when the broker forgot its offsets.
+        self._watch = ConsumerWatch(subscriber.group)
         inbox_name = f"{inbox.schema}.{inbox.name}" if inbox.schema else inbox.name
         # One statement claims a whole batch (compiling a multi-row VALUES costs more than
         # the database work).
@@ -150,10 +175,12 @@ class ConsumerRunner:
             handler = self.subscriber.handlers.get((head[1].decode(), int(head[2])))
             if handler is not None:
                 with contextlib.suppress(ValidationError):  # the general path says why
-                    typed = handler.envelope.model_validate_json(raw)
+                    typed = handler.envelope.read(raw)
                     return handler, typed.data, typed  # type: ignore[return-value]
         try:
-            env = Envelope.model_validate_json(raw)
+            # Tolerant reader (docs/events.md): fields a newer producer added, in the envelope or
+            # anywhere in `data`, are ignored rather than refused.
+            env = Envelope.read(raw)
         except ValidationError as exc:
             raise Unprocessable(f"unparseable envelope: {exc.errors()[:3]}") from exc
         handler = self.subscriber.handlers.get((env.type, env.version))
@@ -163,7 +190,7 @@ class ConsumerRunner:
             EVENTS_HANDLED.labels(self.subscriber.group, env.type, "ignored").inc()
             return None
         try:
-            event = handler.model.model_validate(env.data)
+            event = handler.model.read(env.data)
         except ValidationError as exc:
             raise Unprocessable(f"invalid {env.type} v{env.version}: {exc.errors()[:3]}") from exc
         return handler, event, env
@@ -199,10 +226,14 @@ class ConsumerRunner:
             for attempt in range(1, self.max_attempts + 1):
                 started = time.perf_counter()
                 try:
-                    fresh = await self._apply(handler, event, env)
+                    fresh = await self._through_outages(
+                        functools.partial(self._apply, handler, event, env), env=env
+                    )
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
+                    # The handler's own failure (outages were waited out above): a rule that
+                    # will not change, or a bug. A few tries, then the dead-letter topic.
                     log.warning(
                         "handler failed",
                         extra={
@@ -216,6 +247,7 @@ class ConsumerRunner:
                     if attempt == self.max_attempts:
                         await self._dead_letter(record, repr(exc), attempts=attempt)
                         return "dead_lettered"
+                    CONSUMER_RETRIES.labels(self.subscriber.group, "handler").inc()
                     await asyncio.sleep(self.base_backoff * 2 ** (attempt - 1))
                     continue
                 EVENT_HANDLE_SECONDS.labels(self.subscriber.group).observe(
@@ -229,9 +261,102 @@ class ConsumerRunner:
             current_envelope.reset(e_token)
         return "dead_lettered"  # pragma: no cover - loop always returns
 
+    async def _through_outages(
+        self,
+        op: Callable[[], Awaitable[T]],
+        *,
+        env: Envelope | None = None,
+        every_error: bool = False,
+    ) -> T:
+        """Run `op` (one whole transaction) until it is not stopped by the infrastructure.
+        A database or broker that is down, restarting or saturated, a timeout, a serialization
+        failure or deadlock: retried with capped backoff for as long as it takes, holding the
+        partition (the offset is not committed past the message meanwhile). Any other error is
+        the work's own and goes to the caller."""
+        group = self.subscriber.group
+        backoff: Backoff | None = None
+        began = 0.0
+        try:
+            while True:
+                try:
+                    result = await op()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    fault = classify(exc) or (Fault.UNAVAILABLE if every_error else None)
+                    if fault is None:
+                        raise
+                    if backoff is None:
+                        backoff = Backoff(base=self.base_backoff, cap=self.max_backoff)
+                        began = time.monotonic()
+                        CONSUMER_WAITING.labels(group).set(1)
+                    CONSUMER_RETRIES.labels(group, fault.value).inc()
+                    delay = backoff.next()
+                    self._outage_log.warning(
+                        "consumer waiting for its infrastructure; will retry",
+                        extra={
+                            "consumer": group,
+                            "cause": fault.value,
+                            "event_type": env.type if env else None,
+                            "event_id": str(env.id) if env else None,
+                            "retries": backoff.attempts,
+                            "waiting_s": round(time.monotonic() - began, 1),
+                            "retry_in_s": round(delay, 2),
+                            "error": repr(exc)[:500],
+                        },
+                    )
+                    await self._hold(delay)
+                    continue
+                if backoff is not None:
+                    log.warning(
+                        "consumer going on after waiting for its infrastructure",
+                        extra={
+                            "consumer": group,
+                            "retries": backoff.attempts,
+                            "waited_s": round(time.monotonic() - began, 1),
+                        },
+                    )
+                return result
+        finally:
+            if backoff is not None:
+                CONSUMER_WAITING.labels(group).set(0)
+
+    async def _hold(self, delay: float) -> None:
+        """Wait `delay` seconds without dropping out of the consumer group. Kafka evicts a
+        member that has not polled for max.poll.interval.ms (5 min) and an outage can last
+        longer, so with every assigned partition paused the wait is a poll that fetches
+        nothing. A rebalance during the wait un-pauses; whatever that poll returned is given
+        back by seeking to it, so it is fetched again in order."""
+        consumer = self.consumer
+        assigned: set[TopicPartition] = set(consumer.assignment()) if consumer else set()
+        if consumer is None or not assigned:  # not under run() (a bench, a test), or unassigned
+            await asyncio.sleep(delay)
+            return
+        to_pause = assigned - set(consumer.paused())
+        consumer.pause(*to_pause)
+        try:
+            fetched = await consumer.getmany(timeout_ms=int(delay * 1000))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Not the handler's to see (it would count as the handler failing): kept for the
+            # end of the batch, where the run loop meets it as it would have.
+            self._poll_error = self._poll_error or exc
+            fetched = {}
+            await asyncio.sleep(delay)
+        finally:
+            still = set(consumer.assignment())
+            consumer.resume(*(to_pause & still))
+        for tp, records in fetched.items():
+            if records:
+                consumer.seek(tp, records[0].offset)
+
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], error: str, *, attempts: int
     ) -> None:
+        """Park the message; returns only once the broker has taken it (a broker that is away
+        holds the partition like any outage), so the offset is never committed past a message
+        that is neither handled nor parked."""
         headers = [
             ("error", error[:2000].encode()),
             ("consumer", self.subscriber.group.encode()),
@@ -240,9 +365,23 @@ class ConsumerRunner:
             ("source_offset", str(record.offset).encode()),
             ("attempts", str(attempts).encode()),
         ]
-        await self.producer.send_and_wait(
-            self.dlq_topic, value=record.value, key=record.key, headers=headers
-        )
+        tries = 0
+
+        async def send() -> None:
+            nonlocal tries
+            tries += 1
+            # After a failure the broker may be one that came back without its topics and
+            # acknowledges writes to them into nothing (the embedded broker does): fresh
+            # metadata makes it create the topic again first.
+            if tries > 1 and not await self.producer.client.force_metadata_update():
+                raise KafkaConnectionError("broker metadata unavailable")
+            await self.producer.send_and_wait(
+                self.dlq_topic, value=record.value, key=record.key, headers=headers
+            )
+
+        # Whatever stops the broker from taking it is waited out, not only what `classify`
+        # knows: the alternative is a message neither handled nor parked.
+        await self._through_outages(send, every_error=True)
         EVENTS_HANDLED.labels(self.subscriber.group, "?", "dead_lettered").inc()
         log.error(
             "message dead-lettered",
@@ -271,11 +410,14 @@ class ConsumerRunner:
                 fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
                 session_timeout_ms=self.settings.kafka_session_timeout_ms,
                 heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+                # A topic created again (after a broker loss) is seen within this, not 5 min.
+                metadata_max_age_ms=30_000,
             )
             self.consumer = consumer
             try:
                 await consumer.start()
                 self.started.set()
+                self._watch.restart()
                 backoff = 0.5
                 while True:
                     batches = await consumer.getmany(
@@ -286,6 +428,7 @@ class ConsumerRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                CONSUMER_RECONNECTS.labels(self.subscriber.group).inc()
                 log.warning(
                     "consumer loop failed; reconnecting",
                     extra={"consumer": self.subscriber.group, "error": repr(exc)},
@@ -293,8 +436,7 @@ class ConsumerRunner:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
+                await self._watch.stop(consumer)
 
     async def _handle_partition(
         self,
@@ -302,15 +444,22 @@ class ConsumerRunner:
         tp: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
     ) -> None:
+        if not await self._watch.verify(consumer, tp):
+            return  # the broker forgot this partition's progress: read again from the start
         await self.handle_batch(records)
         # Committing once per batch is safe: a replay after a crash is deduped by the inbox.
         if records:
-            await consumer.commit({tp: records[-1].offset + 1})
+            await self._watch.commit(consumer, tp, records[-1].offset + 1)
 
     async def handle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Handle a partition's batch in one transaction (one commit, not one per event).
-        If any handler fails, the batch is rolled back and every record is handled alone,
-        with retries and dead-lettering, in order."""
+        An outage is waited out with the whole batch held. If a handler fails on its own, the
+        batch is rolled back and every record is handled alone, with retries and
+        dead-lettering, in order."""
+        await self._handle_records(records)
+        self._raise_poll_error()
+
+    async def _handle_records(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         if len(records) == 1:
             await self.handle(records[0])
             return
@@ -326,22 +475,7 @@ class ConsumerRunner:
         if not work:
             return
         try:
-            async with self.session_factory() as session, session.begin():
-                claimed = await session.execute(
-                    self._claim_many,
-                    {
-                        "consumer": self.subscriber.group,
-                        "ids": [env.id for _, _, env in work],
-                        "types": [env.type for _, _, env in work],
-                    },
-                )
-                fresh = set(claimed.scalars().all())
-                todo = []
-                for item in work:
-                    if item[2].id in fresh:
-                        fresh.discard(item[2].id)  # a later copy in the batch is a duplicate
-                        todo.append(item)
-                await self._run_in_order(session, todo)
+            await self._through_outages(functools.partial(self._apply_batch, work), env=work[0][2])
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -349,6 +483,32 @@ class ConsumerRunner:
             return
         for _, _, env in work:
             EVENTS_HANDLED.labels(self.subscriber.group, env.type, "handled").inc()
+
+    def _raise_poll_error(self) -> None:
+        """An error the consumer reported while polling during an outage (see `_hold`), raised
+        before the batch's offsets are committed: the run loop reconnects and the inbox drops
+        the redelivered copies."""
+        if self._poll_error is not None:
+            exc, self._poll_error = self._poll_error, None
+            raise exc
+
+    async def _apply_batch(self, work: list[tuple[Handler, Event, Envelope]]) -> None:
+        async with self.session_factory() as session, session.begin():
+            claimed = await session.execute(
+                self._claim_many,
+                {
+                    "consumer": self.subscriber.group,
+                    "ids": [env.id for _, _, env in work],
+                    "types": [env.type for _, _, env in work],
+                },
+            )
+            fresh = set(claimed.scalars().all())
+            todo = []
+            for item in work:
+                if item[2].id in fresh:
+                    fresh.discard(item[2].id)  # a later copy in the batch is a duplicate
+                    todo.append(item)
+            await self._run_in_order(session, todo)
 
     async def _run_in_order(
         self, session: AsyncSession, todo: list[tuple[Handler, Event, Envelope]]

@@ -39,14 +39,33 @@ def plain_url(url: str) -> str:
     return asyncpg_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+# A database that is down must cost a request a 503 within about a second, not a hang: a
+# connection to PostgreSQL takes milliseconds when it is up (asyncpg's own default waits 60 s).
+CONNECT_TIMEOUT = 1.0
+# Waiting longer than this for a pooled connection means the database is saturated or hung:
+# answering 503 sheds the load instead of queueing every request behind it (SQLAlchemy's
+# default waits 30 s).
+POOL_TIMEOUT = 2.0
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    pool_timeout: float = POOL_TIMEOUT,
+) -> AsyncEngine:
     # hide_parameters: a failed statement's error (and so a log line) never carries its
     # values, which may be password hashes, ciphertexts or personal data.
+    # pool_pre_ping: a connection that died with a restarted database is replaced on checkout,
+    # so service resumes without a restart once the database is back.
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        pool_timeout=pool_timeout,
+        connect_args={"timeout": connect_timeout},
         hide_parameters=True,
     )
 

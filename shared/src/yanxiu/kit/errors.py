@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yanxiu.kit.context import trace_id_var
+from yanxiu.kit.faults import Fault, Throttled, classify
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -103,6 +105,32 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     title_zh = "服务暂不可用"
     title_en = "Service unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The service's database is down, restarting or out of connections: nothing the caller
+    did, and the same request succeeds once it is back (the pool reconnects by itself)."""
+
+    code = "database_unavailable"
+    title_zh = "数据库暂时不可用，请稍后重试"
+    title_en = "The database is temporarily unavailable; please retry shortly"
+    retry_after: ClassVar[int] = 5
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=self.retry_after)
+
+
+class TransactionConflict(ServiceUnavailable):
+    """The request lost a race with a concurrent one (serialization failure, deadlock, a lock
+    not granted): nothing was changed, and sending it again succeeds."""
+
+    code = "transaction_conflict"
+    title_zh = "与同时进行的操作冲突，未作任何更改，请重试"
+    title_en = "Conflicted with a concurrent change; nothing was changed, please retry"
+    retry_after: ClassVar[int] = 1
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=self.retry_after)
 
 
 def problem(
@@ -207,6 +235,21 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("input nested too deeply", extra={"path": request.url.path})
         return render_domain_error(BodyTooDeep(), _instance(request))
 
+    outage_log = Throttled(log, every=5.0)
+
+    async def on_infrastructure(request: Request, exc: Exception) -> JSONResponse:
+        """The database (or a peer) down, restarting, saturated, or a lost race: 503 with
+        `Retry-After` at once, never a 500. Anything else goes on to the 500 below."""
+        fault = classify(exc)
+        if fault is None:
+            raise exc
+        error = TransactionConflict() if fault is Fault.CONFLICT else DatabaseUnavailable()
+        outage_log.warning(
+            "answering 503: infrastructure unavailable",
+            extra={"path": request.url.path, "code": error.code, "error": repr(exc)[:300]},
+        )
+        return render_domain_error(error, _instance(request))
+
     async def on_database(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DBAPIError)
         if str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
@@ -215,11 +258,15 @@ def install_error_handlers(app: FastAPI) -> None:
                 extra={"path": request.url.path, "error": type(exc.orig).__name__},
             )
             return render_domain_error(ValueOutOfRange(), _instance(request))
-        raise exc  # anything else is the server's: on to the 500 below, as before
+        return await on_infrastructure(request, exc)
 
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RecursionError, on_too_deep)
     app.add_exception_handler(DBAPIError, on_database)
+    # Registered by type so that they answer inside the app (request id, access log and
+    # metrics see the 503), not in the outermost catch-all.
+    for infrastructure in (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(infrastructure, on_infrastructure)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

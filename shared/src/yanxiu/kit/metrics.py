@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 RELAY_PUBLISHED = Counter("yanxiu_outbox_published_total", "Outbox rows published", ["schema"])
+# The relay's watch on the broker (yanxiu.kit.broker_loss): each time it found the broker had
+# lost events it acknowledged, and the outbox rows it put back in the queue for it.
+RELAY_BROKER_RESETS = Counter(
+    "yanxiu_relay_broker_resets_total",
+    "Times the relay found the broker had lost events it had acknowledged",
+    ["schema"],
+)
+RELAY_REQUEUED = Counter(
+    "yanxiu_relay_requeued_total",
+    "Outbox rows sent again because the broker had lost them",
+    ["schema"],
+)
+OUTBOX_UNPUBLISHED = Gauge(
+    "yanxiu_outbox_unpublished", "Outbox rows waiting to be published", ["schema"]
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "yanxiu_outbox_oldest_unpublished_seconds",
+    "Age of the oldest outbox row waiting to be published (0: none waits)",
+    ["schema"],
+)
+CONSUMER_RECONNECTS = Counter(
+    "yanxiu_consumer_reconnects_total",
+    "Times a consumer dropped its broker connection and started again",
+    ["consumer"],
+)
+CONSUMER_REWINDS = Counter(
+    "yanxiu_consumer_rewinds_total",
+    "Partitions a consumer read again from the start because the broker forgot its progress",
+    ["consumer"],
+)
 EVENTS_HANDLED = Counter(
     "yanxiu_events_handled_total", "Events handled by consumers", ["consumer", "type", "outcome"]
 )
 EVENT_HANDLE_SECONDS = Histogram("yanxiu_event_handle_seconds", "Event handling time", ["consumer"])
+# cause: "unavailable" or "conflict" (the infrastructure's, retried for as long as it takes) or
+# "handler" (the handler's own error, retried a few times, then dead-lettered).
+CONSUMER_RETRIES = Counter(
+    "yanxiu_consumer_retries_total", "Consumer retries by cause", ["consumer", "cause"]
+)
+CONSUMER_WAITING = Gauge(
+    "yanxiu_consumer_waiting_for_infrastructure",
+    "1 while a consumer holds its partition waiting for its database or broker to come back",
+    ["consumer"],
+)
 HTTP_REQUESTS = Counter(
     "yanxiu_http_requests_total", "HTTP requests", ["service", "method", "status"]
 )

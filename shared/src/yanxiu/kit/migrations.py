@@ -123,6 +123,37 @@ def drop_machinery_v1(schema: str) -> None:
         op.drop_table(table, schema=schema)
 
 
+def alter_outbox_v2(schema: str) -> None:
+    """Version 2 of the outbox (`kit.tables.outbox_table`): the partition and offset the broker
+    acknowledged each row at, and the index the relay reads them by (yanxiu.kit.broker_loss).
+    Rows published before stay without; frozen like `create_machinery_v1`."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.add_column(
+        "outbox", sa.Column("kafka_partition", sa.Integer(), nullable=True), schema=schema
+    )
+    op.add_column(
+        "outbox", sa.Column("kafka_offset", sa.BigInteger(), nullable=True), schema=schema
+    )
+    op.create_index(
+        "ix_outbox_kafka_offset",
+        "outbox",
+        ["topic", "kafka_partition", "kafka_offset"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("kafka_offset IS NOT NULL"),
+    )
+
+
+def revert_outbox_v2(schema: str) -> None:
+    from alembic import op
+
+    op.drop_index("ix_outbox_kafka_offset", table_name="outbox", schema=schema)
+    op.drop_column("outbox", "kafka_offset", schema=schema)
+    op.drop_column("outbox", "kafka_partition", schema=schema)
+
+
 def create_audit_v1(schema: str) -> None:
     """The audit trail (`kit.tables.audit_table`, version 1) with a trigger that refuses
     UPDATE and DELETE: entries are only ever appended. Frozen like `create_machinery_v1`."""

@@ -57,7 +57,49 @@ class KitSettings(BaseSettings):
     log_json: bool = Field(default=True, validation_alias=AliasChoices("LOG_JSON"))
     run_relay: bool = Field(default=True, validation_alias=AliasChoices("RUN_RELAY"))
     run_consumers: bool = Field(default=True, validation_alias=AliasChoices("RUN_CONSUMERS"))
+    # Seconds between the relay's checks that the broker still holds what it acknowledged
+    # (yanxiu.kit.broker_loss; also after every failed send), and the age of the oldest
+    # unpublished outbox row past which /readyz says events are not being delivered.
+    relay_check_interval_seconds: float = Field(
+        default=5.0, gt=0, le=3600, validation_alias=AliasChoices("RELAY_CHECK_INTERVAL_SECONDS")
+    )
+    relay_max_unpublished_age_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("RELAY_MAX_UNPUBLISHED_AGE_SECONDS"),
+    )
     db_pool_size: int = Field(default=10, validation_alias=AliasChoices("DB_POOL_SIZE"))
+    # Seconds: how long a request waits for a new database connection, and for a pooled one,
+    # before it is answered 503 (yanxiu.kit.db explains the defaults).
+    db_connect_timeout: float = Field(
+        default=1.0, gt=0, le=60, validation_alias=AliasChoices("DB_CONNECT_TIMEOUT")
+    )
+    db_pool_timeout: float = Field(
+        default=2.0, gt=0, le=60, validation_alias=AliasChoices("DB_POOL_TIMEOUT")
+    )
+    # Housekeeping (yanxiu.kit.housekeeping): how often every process tries its turn (one
+    # replica per schema works at a time), how many rows a transaction deletes, and how long
+    # rows are kept. The inbox must outlive the broker's retention (Kafka's default: 7 days),
+    # or a redelivered event would find no record of having been processed; published outbox
+    # rows are what `yanxiu replay` and the relay's re-publishing after a broker loss send.
+    housekeeping_enabled: bool = Field(
+        default=True, validation_alias=AliasChoices("HOUSEKEEPING_ENABLED")
+    )
+    housekeeping_interval_seconds: float = Field(
+        default=3600.0, gt=0, validation_alias=AliasChoices("HOUSEKEEPING_INTERVAL_SECONDS")
+    )
+    housekeeping_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, validation_alias=AliasChoices("HOUSEKEEPING_BATCH_SIZE")
+    )
+    inbox_retention_days: float = Field(
+        default=14.0, gt=0, validation_alias=AliasChoices("INBOX_RETENTION_DAYS")
+    )
+    idempotency_retention_days: float = Field(
+        default=7.0, gt=0, validation_alias=AliasChoices("IDEMPOTENCY_RETENTION_DAYS")
+    )
+    outbox_retention_hours: float = Field(
+        default=72.0, gt=0, validation_alias=AliasChoices("OUTBOX_RETENTION_HOURS")
+    )
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

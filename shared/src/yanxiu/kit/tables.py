@@ -37,8 +37,20 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("payload", LargeBinary, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True), nullable=True),
+        # Where the broker acknowledged the row (version 2): what the relay checks the broker
+        # still holds, and what it re-sends when it does not (yanxiu.kit.broker_loss).
+        Column("kafka_partition", Integer, nullable=True),
+        Column("kafka_offset", BigInteger, nullable=True),
         # The relay only ever scans unpublished rows, in id order.
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        # The highest acknowledged offset of each partition, and the row at an offset.
+        Index(
+            "ix_outbox_kafka_offset",
+            "topic",
+            "kafka_partition",
+            "kafka_offset",
+            postgresql_where=text("kafka_offset IS NOT NULL"),
+        ),
     )
 
 

@@ -330,22 +330,24 @@ async def register_teacher(
         target_org=teacher.org_path,
         after={"project_id": project.id, "teacher_id": teacher.id, "subject": reg.subject},
     )
-    await outbox.add(
-        session,
-        TeacherRegistered(
-            registration_id=reg.id,
-            project_id=project.id,
-            project_year=project.year,
-            teacher_id=teacher.id,
-            teacher_name=teacher.name,
-            stage=project.stage,
-            subject=reg.subject,
-            is_rural=teacher.is_rural,
-            org=teacher_org(teacher),
-            registered_at=reg.registered_at,
-        ),
-    )
+    await outbox.add(session, registered(reg, teacher=teacher, project=project))
     return reg
+
+
+def registered(reg: Registration, *, teacher: Teacher, project: Project) -> TeacherRegistered:
+    """The fact of a registration, as first told and as re-sent by a resync."""
+    return TeacherRegistered(
+        registration_id=reg.id,
+        project_id=project.id,
+        project_year=project.year,
+        teacher_id=teacher.id,
+        teacher_name=teacher.name,
+        stage=project.stage,
+        subject=reg.subject,
+        is_rural=teacher.is_rural,
+        org=teacher_org(teacher),
+        registered_at=reg.registered_at,
+    )
 
 
 async def withdraw(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import Account, RefreshToken, SignInSession
@@ -233,13 +233,6 @@ async def ended_within(session: AsyncSession, *, seconds: float) -> Ended:
             str(row.id): (row.active, row.tokens_valid_after.timestamp()) for row in accounts
         },
     )
-
-
-async def prune(session: AsyncSession, *, before: datetime) -> None:
-    """Deletes families and refresh tokens that lapsed before `before` (a lapsed token is
-    refused as unknown anyway; its row only cost space)."""
-    await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < before))
-    await session.execute(delete(SignInSession).where(SignInSession.expires_at < before))
 
 
 def _signed_in(row: Any) -> SignedInAccount:  # a Row of the _SIGNED_IN columns

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Scope
@@ -27,9 +26,6 @@ log = logging.getLogger(__name__)
 
 # Clocks of the gateway's processes and the database differ a little; a little slack.
 CLOCK_SLACK_SECONDS = 60.0
-# Lapsed families and refresh tokens are deleted at most this often, by any gateway process.
-PRUNE_EVERY_SECONDS = 3600.0
-PRUNE_GRACE = timedelta(days=1)
 
 
 class SessionView:
@@ -121,15 +117,8 @@ async def keep_fresh(
     *,
     every: float,
 ) -> None:
-    """Reads the view every `every` seconds, and now and then deletes what has lapsed."""
-    pruned = time.monotonic() - PRUNE_EVERY_SECONDS + every  # first prune soon after startup
+    """Reads the view every `every` seconds. (What has lapsed is deleted by the scheduled
+    housekeeping: gateway.sessions.housekeeping.)"""
     while True:
         await asyncio.sleep(every)
         await read_once(view, session_factory)
-        if time.monotonic() - pruned >= PRUNE_EVERY_SECONDS:
-            pruned = time.monotonic()
-            try:
-                async with session_factory() as session, session.begin():
-                    await store.prune(session, before=datetime.now(UTC) - PRUNE_GRACE)
-            except Exception as exc:
-                log.warning("lapsed sessions not pruned", extra={"error": repr(exc)})

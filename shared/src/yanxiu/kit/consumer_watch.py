@@ -1,0 +1,90 @@
+"""A consumer's watch on the broker's memory of it (issue #13): a broker that restarted empty,
+was replaced, or had a topic deleted and created again no longer holds the offsets the consumer
+committed, and the log the consumer reads may start again from zero.
+
+aiokafka recovers part of it alone: a group the broker forgot makes the member join again, and
+with no committed offset it starts from the earliest one. What it does not do:
+- give up on a commit: an offset commit the broker refuses with a retriable error (Tansu's
+  "unknown topic or partition" for a topic it lost) is retried forever and the consumer stops
+  without a word. Commits here are bounded; past the bound the runner reconnects.
+- notice that the broker forgot what was committed while the member stays in its group (the
+  relay deleted a lost topic and created it again): its positions then point into a log that is
+  not the one it read, and it would skip that log's start. Before a partition's batch is
+  handled, the offset the broker holds for it is compared with the last one committed; where
+  the broker has none or less, the batch is dropped and the partition read again from the start
+  (the inbox drops what was processed already). One offset fetch per batch, on the broker only.
+- stop within a bound: a consumer leaving the group of a broker that went away is abandoned
+  after a while rather than awaited for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from yanxiu.kit.metrics import CONSUMER_REWINDS
+
+log = logging.getLogger(__name__)
+
+COMMIT_TIMEOUT = 15.0
+CHECK_TIMEOUT = 5.0
+STOP_TIMEOUT = 10.0
+
+
+class ConsumerWatch:
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self._committed: dict[TopicPartition, int] = {}
+
+    def restart(self) -> None:
+        """A new consumer (after a reconnect): it starts from what the broker holds."""
+        self._committed.clear()
+
+    async def stop(self, consumer: AIOKafkaConsumer) -> None:
+        """Stop a consumer, giving up after STOP_TIMEOUT: leaving the group of a broker that is
+        gone or answers nothing must not hold the runner, and aiokafka's group coordinator can
+        sit out a cancellation (so `wait_for` would wait on), hence a wait that abandons it."""
+        stopping = asyncio.ensure_future(consumer.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=STOP_TIMEOUT)
+        if not done:
+            log.warning("consumer did not stop in time; abandoned", extra={"consumer": self.group})
+        elif not stopping.cancelled() and stopping.exception() is not None:
+            log.warning(
+                "consumer stopped with an error",
+                extra={"consumer": self.group, "error": repr(stopping.exception())},
+            )
+
+    async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        await asyncio.wait_for(consumer.commit({tp: offset}), COMMIT_TIMEOUT)
+        self._committed[tp] = offset
+
+    async def verify(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
+        """False if the broker lost this partition's committed offset; it is then read again
+        from the start, and the batch in hand is to be dropped."""
+        ours = self._committed.get(tp)
+        if ours is None:
+            return True
+        try:
+            held = await asyncio.wait_for(consumer.committed(tp), CHECK_TIMEOUT)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The broker is away or the group rebalancing: the commit that follows meets it.
+            return True
+        if held is not None and held >= ours:
+            return True
+        log.warning(
+            "the broker forgot what this consumer committed; reading again from the start",
+            extra={
+                "consumer": self.group,
+                "partition": f"{tp.topic}[{tp.partition}]",
+                "committed": ours,
+                "broker_has": held,
+            },
+        )
+        CONSUMER_REWINDS.labels(self.group).inc()
+        del self._committed[tp]
+        await consumer.seek_to_beginning(tp)
+        return False
