@@ -24,6 +24,10 @@ from yanxiu.kit.settings import KitSettings
 
 S = TypeVar("S", bound=KitSettings)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# The suite runs many processes on two cores, where forking a PostgreSQL backend can take longer
+# than production's 1 s connect budget. Tests of the outage answer pin their own timeouts.
+os.environ.setdefault("DB_CONNECT_TIMEOUT", "5")
+os.environ.setdefault("DB_POOL_TIMEOUT", "10")
 PII_KEY = generate_key()
 
 

@@ -112,9 +112,19 @@ def code_enums() -> list[tuple[Column[Any], Iterable[str]]]:
     from enrollment.models import Project, Teacher, TeacherChange, Workshop
     from enrollment.teachers.schemas import TeacherStatus
     from gateway.models import Account
+    from learning.abilities.models import (
+        Certification,
+        CertificationAssessment,
+        CertificationStatus,
+        ItemKind,
+        Outcome,
+        PlanRole,
+    )
+    from learning.attainment.models import ATTEMPT_STATUSES, CompletionAttempt
     from learning.catalog.models import Course
     from learning.catalog.schemas import Delivery, Kind, Scope
-    from learning.models import Plan
+    from learning.models import Plan, PlanStatus
+    from learning.rules.ruleset import RoleCode
     from lessons.allocation.models import Reviewer
     from lessons.models import Lesson
     from lessons.showcase.models import LessonAward
@@ -137,12 +147,18 @@ def code_enums() -> list[tuple[Column[Any], Iterable[str]]]:
         (Project.__table__.c.stage, stages),
         (Workshop.__table__.c.stage, stages),
         (Plan.__table__.c.stage, stages),
+        (Plan.__table__.c.status, get_args(PlanStatus)),
         (Lesson.__table__.c.stage, stages),
         (Reviewer.__table__.c.stage, stages),
         (Teacher.__table__.c.status, get_args(TeacherStatus)),
         (Course.__table__.c.kind, get_args(Kind)),
+        (CompletionAttempt.__table__.c.status, ATTEMPT_STATUSES),
         (Course.__table__.c.scope, get_args(Scope)),
         (Course.__table__.c.delivery, get_args(Delivery)),
+        (PlanRole.__table__.c.role, get_args(RoleCode)),
+        (Certification.__table__.c.item_kind, get_args(ItemKind)),
+        (Certification.__table__.c.status, get_args(CertificationStatus)),
+        (CertificationAssessment.__table__.c.outcome, get_args(Outcome)),
         (OfflineRecord.__table__.c.status, STATUSES),
         (LedgerEntry.__table__.c.source_kind, get_args(SourceKind)),
         (Lesson.__table__.c.curriculum, get_args(Curriculum)),

@@ -20,6 +20,7 @@ from shared.tests.kit_fixtures import effects, metadata
 from shared.tests.outage_fixtures import outage_db, private_pg
 from yanxiu.devstack.private_postgres import PrivateServer
 from yanxiu.kit.app import ServiceSpec, create_service_app
+from yanxiu.kit.db import CONNECT_TIMEOUT
 from yanxiu.kit.deps import Session
 from yanxiu.kit.errors import PROBLEM_JSON
 from yanxiu.kit.settings import KitSettings
@@ -126,12 +127,15 @@ async def test_database_that_accepts_but_never_answers_is_a_503_after_the_connec
         mute.listen(64)  # the kernel completes handshakes; nobody ever answers
         port = mute.getsockname()[1]
         hung = settings.model_copy(
-            update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"}
+            update={
+                "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x",
+                "db_connect_timeout": CONNECT_TIMEOUT,
+            }
         )
         async with served(app_for(hung)) as url, httpx.AsyncClient(base_url=url) as client:
             answer, took = await timed(client, "GET", "/kittest/effects/any")
     assert_unavailable(answer)
-    assert took < settings.db_connect_timeout + 0.5, f"took {took:.2f}s"
+    assert took < CONNECT_TIMEOUT + 0.5, f"took {took:.2f}s"
 
 
 async def test_exhausted_pool_is_a_503_after_the_pool_timeout_not_a_queue(

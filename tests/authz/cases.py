@@ -449,6 +449,60 @@ async def _refusals(w: World, actor: str) -> Req:
     return Req("GET", "/api/v1/learning/progress/refusals", params={"school_id": w.schools["A1"]})
 
 
+@case("GET /api/v1/learning/abilities/plans/{teacher_id}")
+async def _ability_standing(w: World, actor: str) -> Req:
+    return Req(
+        "GET",
+        fill("/api/v1/learning/abilities/plans/{teacher_id}", w),
+        params={"project_id": w.ids["project"]},
+    )
+
+
+@case("PUT /api/v1/learning/abilities/plans/{teacher_id}/role")
+async def _ability_role(w: World, actor: str) -> Req:
+    return Req(
+        "PUT",
+        fill("/api/v1/learning/abilities/plans/{teacher_id}/role", w),
+        json={"project_id": w.ids["project"], "role": "workshop_leader"},
+    )
+
+
+@case("POST /api/v1/learning/abilities/certifications")
+async def _certify(w: World, actor: str) -> Req:
+    return Req(
+        "POST",
+        "/api/v1/learning/abilities/certifications",
+        json={
+            "project_id": w.ids["project"],
+            "item_kind": "point",
+            "item_code": "A3",
+            "description": "演示文稿设计与制作",
+            "materials": [{"kind": "link", "url": "https://v.example.cn/lesson/1"}],
+        },
+    )
+
+
+@case("GET /api/v1/learning/abilities/certifications")
+async def _certifications(w: World, actor: str) -> Req:
+    return Req(
+        "GET", "/api/v1/learning/abilities/certifications", params={"project_id": w.ids["project"]}
+    )
+
+
+@case("GET /api/v1/learning/abilities/certifications/{certification_id}")
+async def _certification(w: World, actor: str) -> Req:
+    return Req("GET", f"/api/v1/learning/abilities/certifications/{uuid.uuid4()}")
+
+
+@case("POST /api/v1/learning/abilities/certifications/{certification_id}/assessment")
+async def _assess(w: World, actor: str) -> Req:
+    return Req(
+        "POST",
+        f"/api/v1/learning/abilities/certifications/{uuid.uuid4()}/assessment",
+        json={"attempt": 1, "outcome": "pass"},
+    )
+
+
 @case("POST /api/v1/learning/providers")
 async def _provider(w: World, actor: str) -> Req:
     return Req(
@@ -813,3 +867,58 @@ async def _accounts(w: World, actor: str) -> Req:
 @case("PATCH /api/v1/auth/accounts/{account_id}")
 async def _patch_account(w: World, actor: str) -> Req:
     return Req("PATCH", fill("/api/v1/auth/accounts/{account_id}", w), json={"name": "王本人"})
+
+
+# --- learning: held completions (late completions waiting for an admin) ----------------------
+
+
+async def _held_completion(w: World) -> str:
+    """A fresh held completion of T1: the project's rules switched (once) to hold late
+    completions, the learning window closed yesterday, and a provider reports one dated now.
+    Late: the rules stay changed for whatever is asked after it."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.province.world import around_today
+
+    if not w.ids.get("rules_hold"):
+        yesterday = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+        windows = {name: around_today() for name in ("selection", "subject_required")}
+        windows["learning"] = {
+            "opens": (yesterday - timedelta(days=30)).isoformat(),
+            "closes": yesterday.isoformat(),
+        }
+        await w.call(
+            "province",
+            "PUT",
+            f"/api/v1/learning/projects/{w.ids['project']}/rules",
+            json={
+                "year": date.today().year,
+                "rule_set": "shandong-2023",
+                "windows": windows,
+                "late_completions": "hold",
+            },
+        )
+        w.ids["rules_hold"] = "yes"
+    own = w.providers["provider_own"]
+    body = {**completion(w), "completed_at": datetime.now(UTC).isoformat()}
+    r = await w.signed(
+        "provider_own", "POST", f"/api/v1/learning/providers/{own.id}/completions", body
+    )
+    assert r.status_code == 201 and r.json()["status"] == "held", r.text
+    return str(r.json()["attempt_id"])
+
+
+@case("GET /api/v1/learning/completions/held")
+async def _held(w: World, actor: str) -> Req:
+    return Req("GET", "/api/v1/learning/completions/held", params={"project_id": w.ids["project"]})
+
+
+@case("POST /api/v1/learning/completions/held/{attempt_id}/decision", late=True)
+async def _decide_held(w: World, actor: str) -> Req:
+    attempt = await _held_completion(w)
+    return Req(
+        "POST",
+        f"/api/v1/learning/completions/held/{attempt}/decision",
+        json={"decision": "accept", "reason": "经核实补报 verified late report"},
+    )

@@ -18,7 +18,7 @@ from learning.main import create_app as learning_app
 from lessons.config import Settings as LessonsSettings
 from lessons.main import create_app as lessons_app
 from yanxiu.kit.pii import generate_key
-from yanxiu.testing import served
+from yanxiu.testing import free_port, served
 
 SERVICES = {
     "enrollment": (enrollment_app, EnrollmentSettings),
@@ -34,13 +34,19 @@ async def platform(
     settings_for: Callable[..., Any], private_key_pem: str, **gateway_overrides: Any
 ) -> AsyncIterator[dict[str, str]]:
     """Serves every service and the gateway; yields their base URLs by name ("gateway" too)."""
-    urls: dict[str, str] = {}
+    # Ports chosen up front: lessons asks enrollment for the teachers of its exports, and
+    # enrollment asks the others for their rosters (enrollment.reconcile).
+    ports = {name: free_port() for name in SERVICES}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    peers: dict[str, dict[str, str]] = {
+        "lessons": {"enrollment_url": urls["enrollment"]},
+        "enrollment": {f"{n}_url": urls[n] for n in ("learning", "credits", "lessons")},
+    }
     async with contextlib.AsyncExitStack() as stack:
         for name, (factory, settings_cls) in SERVICES.items():
-            # Lessons asks enrollment for the teachers of its exports.
-            extra = {"enrollment_url": urls["enrollment"]} if name == "lessons" else {}
+            extra = peers.get(name, {})
             settings = settings_for(settings_cls, provider_secret_key=PROVIDER_SECRET_KEY, **extra)
-            urls[name] = await stack.enter_async_context(served(factory(settings)))
+            await stack.enter_async_context(served(factory(settings), port=ports[name]))
         gateway = gateway_app(
             settings_for(
                 GatewaySettings,

@@ -471,7 +471,8 @@ def record_body(w: World, teacher: str = "T1", *, days: int = 1) -> dict[str, An
             "county_id": COUNTY_A,
             "school_id": w.schools["A1"],
         },
-        "training_name": "矩阵线下培训",
+        # One record per training and dates: each call is another training.
+        "training_name": f"矩阵线下培训-{uuid.uuid4().hex[:8]}",
         "category": "offline",
         "start_date": f"{year}-11-02",
         "end_date": f"{year}-11-04",

@@ -72,9 +72,9 @@ def test_certificate_pdf_carries_chinese_text_code_and_verify_url() -> None:
         "继续教育证书",
         "欧阳娜娜",
         "2023",
-        "公需课：30",
-        "专业课：42",
-        "个人选修课：18",
+        "公需科目：30",  # the Zhaoqing region's own category names
+        "专业科目：42",
+        "个人选修：18",
     ):
         assert expected in text
     assert cert.code in text and "verify/" in text

@@ -97,6 +97,33 @@ async def test_half_day_is_4_hours_and_day_is_8_hours(client: httpx.AsyncClient,
     assert r.status_code == 422 and r.json()["code"] == "record_no_hours"
 
 
+async def test_days_beyond_the_dates_and_categories_outside_the_region_are_refused(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    # 2023-05-08 … 05-10 holds three days; Zhaoqing counts in 公需, 专业 and 个人选修 only.
+    teacher = uuid.uuid4()
+    await know(client, teacher)
+    inst = auth("training_institution", [PROVINCE, CITY])
+    r = await client.post("/records", json=record_body(teacher, days=3, half_days=1), headers=inst)
+    assert (r.status_code, r.json()["code"]) == (422, "record_days_exceed_dates")
+    r = await client.post("/records", json=record_body(teacher, category="offline"), headers=inst)
+    assert (r.status_code, r.json()["code"]) == (422, "record_unknown_category")
+    assert r.json()["allowed"] == ["public", "professional", "elective"]
+    # A correction is held to the same rules.
+    rec = await enter(client, auth, teacher, days=3, half_days=0)
+    url = f"/records/{rec['id']}"
+    county = auth("county_admin", TEACHER_ORG[:3])
+    await client.post(
+        f"{url}/review", json={"decision": "reject", "reason": "类别"}, headers=county
+    )
+    r = await client.patch(url, json={"category": "offline"}, headers=inst)
+    assert (r.status_code, r.json()["code"]) == (422, "record_unknown_category")
+    r = await client.patch(url, json={"end_date": "2023-05-09"}, headers=inst)
+    assert (r.status_code, r.json()["code"]) == (422, "record_days_exceed_dates")
+    r = await client.patch(url, json={"category": "public"}, headers=inst)
+    assert r.status_code == 200 and r.json()["category"] == "public"
+
+
 async def test_batch_entry_creates_every_record(client: httpx.AsyncClient, auth: Any) -> None:
     teachers = [uuid.uuid4() for _ in range(3)]
     await know(client, *teachers)
@@ -369,3 +396,35 @@ async def test_a_late_zhaoqing_record_shows_the_next_year_it_was_credited_in(
     )
     assert r.json()["year"] == this_year - 2  # the training's year, as entered
     assert r.json()["credited_year"] == this_year  # 广东肇庆: late records count this year
+
+
+async def test_one_training_on_the_same_dates_is_entered_once_per_teacher(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    """Re-entering a training (a second batch, another institution's copy) would count its hours
+    twice: 409 naming the record already there, alone or inside a batch; a correction that
+    would make a record a copy of another is refused the same way."""
+    teacher = uuid.uuid4()
+    first = await enter(client, auth, teacher)
+    inst = auth("training_institution", [PROVINCE, CITY])
+    again = await client.post("/records", json=record_body(teacher, days=1), headers=inst)
+    assert (again.status_code, again.json()["code"]) == (409, "record_duplicate")
+    assert again.json()["record_id"] == first["id"]
+    batch = {"records": [record_body(teacher, training_name="另一培训")] * 2}
+    r = await client.post("/records/batch", json=batch, headers=inst)
+    assert (r.status_code, r.json()["code"]) == (409, "record_duplicate")
+    listed = await client.get("/records", params={"teacher_id": str(teacher)}, headers=inst)
+    assert [x["id"] for x in listed.json()["items"]] == [first["id"]]
+    # Another training the same days, or the same training on other days, is another record.
+    await enter(client, auth, teacher, training_name="另一培训")
+    other = await enter(client, auth, teacher, start_date="2023-06-08", end_date="2023-06-10")
+    county = auth("county_admin", [PROVINCE, CITY, COUNTY])
+    rejected = {"decision": "reject", "reason": "日期有误"}
+    r = await client.post(f"/records/{other['id']}/review", json=rejected, headers=county)
+    assert r.status_code == 200, r.text
+    r = await client.patch(
+        f"/records/{other['id']}",
+        json={"start_date": "2023-05-08", "end_date": "2023-05-10"},
+        headers=inst,
+    )
+    assert (r.status_code, r.json()["code"]) == (409, "record_duplicate")

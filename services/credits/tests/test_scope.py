@@ -267,7 +267,7 @@ async def test_an_institution_books_hours_only_for_known_teachers_inside_its_are
         r = await client.post("/records", json=body, headers=institution)
         assert (r.status_code, r.json()["code"]) == (404, "teacher_not_found")
         assert "王五" not in r.text
-    batch = {"records": [record(inside), record(elsewhere)]}
+    batch = {"records": [{**record(inside), "training_name": "第二次培训"}, record(elsewhere)]}
     r = await client.post("/records/batch", json=batch, headers=institution)
     assert r.status_code == 404 and r.json()["index"] == 1
     listed = (await client.get("/records", headers=institution)).json()["items"]

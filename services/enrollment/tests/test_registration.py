@@ -191,21 +191,26 @@ async def test_county_admin_cannot_read_a_teacher_of_another_county(
     assert (await client.get(f"/teachers/{teacher['id']}", headers=lixia)).status_code == 200
 
 
-async def test_only_the_province_opens_projects(
+async def test_only_the_province_or_the_owning_city_opens_projects(
     client: httpx.AsyncClient, token_for: Callable[..., str]
 ) -> None:
-    r = await client.post(
-        "/projects",
-        headers=auth(token_for("city_admin", ["370000", "370100"])),
-        json={
-            "year": 2030,
-            "stage": "primary",
-            "name": "x",
-            "registration_opens_on": "2030-08-11",
-            "registration_closes_on": "2030-09-15",
-        },
-    )
+    """A county cannot open a project; a city opens only its own (city-run) programme, not
+    one owned by its province (tests/test_regions.py covers owners in full)."""
+    body = {
+        "year": 2030,
+        "stage": "primary",
+        "name": "x",
+        "registration_opens_on": "2030-08-11",
+        "registration_closes_on": "2030-09-15",
+    }
+    county = auth(token_for("county_admin", LIXIA_SCHOOL[:3]))
+    r = await client.post("/projects", headers=county, json=body)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    city = auth(token_for("city_admin", ["370000", "370100"]))
+    r = await client.post("/projects", headers=city, json={**body, "owner_org_id": "370000"})
+    assert r.status_code == 403 and r.json()["code"] == "out_of_scope"
+    r = await client.post("/projects", headers=city, json=body)
+    assert r.status_code == 201 and r.json()["owner_org_id"] == "370100"
 
 
 async def test_bad_input_gets_problem_json_with_fields_and_writes_nothing(

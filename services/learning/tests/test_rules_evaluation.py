@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from learning.rules.catalogue import shipped
-from learning.rules.ruleset import Credited, RuleSet, evaluate
+from learning.rules.ruleset import Credited, RuleSet, Standing, evaluate
 
 H = Decimal
 
@@ -137,8 +137,15 @@ def test_shandong_2020_general_hours_capped_at_26() -> None:
 HF = shipped()["hefei-it2-2021"]
 
 
+# The teacher's tasks and 20 credits of ability points passed (test_it2_ability_points.py).
+HF_DONE = Standing(
+    passed_tasks=frozenset({"personal_plan", "lesson_case"}),
+    passed_points=frozenset({"A1", "A3", "B2", "C3"}),
+)
+
+
 def test_hefei_needs_30_online_and_30_school_based_hours() -> None:
-    online_only = evaluate(HF, [course("subject_elective", 40)])
+    online_only = evaluate(HF, [course("subject_elective", 40)], HF_DONE)
     assert not online_only.met and online_only.counted == {"online": H(30), "school_based": H(0)}
     both = evaluate(
         HF,
@@ -147,6 +154,7 @@ def test_hefei_needs_30_online_and_30_school_based_hours() -> None:
             course("general_elective", 10),
             course("school_based", 30),
         ],
+        HF_DONE,
     )
     assert both.met and both.total == 60
 

@@ -373,6 +373,7 @@ async def test_after_a_transfer_selections_are_checked_against_the_new_schools_t
 async def test_a_departed_teachers_plan_stays_at_the_school_they_left_until_taken_in(
     lx: LearningWorld,
 ) -> None:
+    """(Suspension while departed: test_records_follow_the_teacher.py.)"""
     await lx.seed_rules()
     t = await lx.seed_plan()
     await publish(
@@ -385,15 +386,22 @@ async def test_a_departed_teachers_plan_stays_at_the_school_they_left_until_take
             departed_at=datetime.now(UTC),
         ),
     )
-    marker = await lx.seed_plan()
-    await publish(lx, transferred(marker, SAME_COUNTY_SCHOOL))
 
-    async def marker_moved() -> bool:
-        return await plan_school(lx, marker) == SAME_COUNTY_SCHOOL[3]
+    async def suspended() -> bool:
+        async def read(session: AsyncSession) -> str:
+            plan = (
+                await session.scalars(select(Plan).where(Plan.teacher_id == t.teacher_id))
+            ).one()
+            return plan.status
 
-    await eventually(marker_moved)
+        return str(await lx.run(read)) == "departed"
+
+    await eventually(suspended)
     assert await plan_school(lx, t) == SCHOOL[3]
-    assert await teacher_reads(lx, lx.school_admin_token(), t) == [200, 200, 200, 200]
+    # The school they left no longer manages them; the county above keeps the history.
+    assert await teacher_reads(lx, lx.school_admin_token(), t) == [404, 404, 404, 404]
+    county = lx.token("county_admin", SCHOOL[:3])
+    assert await teacher_reads(lx, county, t) == [200, 200, 200, 200]
     await publish(lx, transferred(t, OTHER_SCHOOL, from_pool=True))
 
     async def taken_in() -> bool:
@@ -401,6 +409,7 @@ async def test_a_departed_teachers_plan_stays_at_the_school_they_left_until_take
 
     await eventually(taken_in)
     assert await teacher_reads(lx, lx.school_admin_token(), t) == [404, 404, 404, 404]
+    assert await teacher_reads(lx, county, t) == [404, 404, 404, 404]
 
 
 async def test_only_a_teacher_token_posts_heartbeats_and_assessments_for_itself(

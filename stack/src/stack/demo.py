@@ -1,10 +1,14 @@
-"""Demo dataset (演示数据): a province, two cities, counties, schools, teachers, a project with
-two registrations and its learning rules and courses, and one account per admin level.
+"""Demo dataset (演示数据): three regions, each with its schools, teachers, a training project
+naming its rule set with registrations, and one account per admin level —
+Shandong (Jinan and Weihai; the province's 2023 project), Zhaoqing in Guangdong (端州区; the
+city's own programme, 90 h a year) and Hefei in Anhui (蜀山区; the city's IT 2.0 programme).
 Passwords are generated, printed once and kept in the git-ignored data folder."""
 
 from __future__ import annotations
 
 import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,13 +22,15 @@ from enrollment.registration.schemas import ProjectCreate, RegistrationCreate
 from enrollment.teachers import service as teachers
 from enrollment.teachers.schemas import TeacherCreate
 from gateway.service import create_account
-from stack.demo_learning import load_learning_demo
+from stack.demo_learning import load_learning_demo, load_region_rules
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.db import make_engine, make_session_factory
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pii import PiiCipher
 
 PROVINCE = "370000"
+GUANGDONG, ZHAOQING, DUANZHOU = "440000", "441200", "441202"
+ANHUI, HEFEI, SHUSHAN = "340000", "340100", "340104"
 ORGS = [  # id, parent, level, name
     (PROVINCE, None, "province", "山东省"),
     ("370100", PROVINCE, "city", "济南市"),
@@ -34,12 +40,55 @@ ORGS = [  # id, parent, level, name
     ("371000", PROVINCE, "city", "威海市"),
     ("371082", "371000", "county", "荣成市"),
     ("371082-S001", "371082", "school", "荣成市第一实验小学"),
+    (GUANGDONG, None, "province", "广东省"),
+    (ZHAOQING, GUANGDONG, "city", "肇庆市"),
+    (DUANZHOU, ZHAOQING, "county", "端州区"),
+    (f"{DUANZHOU}-S001", DUANZHOU, "school", "肇庆市端州区第一小学"),
+    (ANHUI, None, "province", "安徽省"),
+    (HEFEI, ANHUI, "city", "合肥市"),
+    (SHUSHAN, HEFEI, "county", "蜀山区"),
+    (f"{SHUSHAN}-S001", SHUSHAN, "school", "合肥市蜀山区实验小学"),
 ]
-TEACHERS = [  # school, name, stage, subject, rural, ID number's first 17 digits (fictional)
-    ("370102-S001", "王芳", "primary", "语文", False, "37010219850312002"),
-    ("370102-S001", "李强", "primary", "数学", False, "37010219790708001"),
-    ("370102-S002", "张伟", "junior_high", "英语", False, "37010219900215003"),
-    ("371082-S001", "刘洋", "primary", "语文", True, "37108219881120004"),
+# school, name, stage, subject, rural, ID number's first 17 digits (fictional), with a login.
+# Each login costs an argon2 hash (~0.1–0.4 s): one teacher login per new region is enough.
+TEACHERS = [
+    ("370102-S001", "王芳", "primary", "语文", False, "37010219850312002", True),
+    ("370102-S001", "李强", "primary", "数学", False, "37010219790708001", True),
+    ("370102-S002", "张伟", "junior_high", "英语", False, "37010219900215003", True),
+    ("371082-S001", "刘洋", "primary", "语文", True, "37108219881120004", True),
+    (f"{DUANZHOU}-S001", "陈思敏", "primary", "语文", False, "44120219870521006", True),
+    (f"{DUANZHOU}-S001", "梁志强", "primary", "数学", True, "44120219820917005", False),
+    (f"{SHUSHAN}-S001", "汪雨婷", "primary", "语文", False, "34010419910203008", True),
+    (f"{SHUSHAN}-S001", "吴国栋", "primary", "数学", False, "34010419840611007", False),
+]
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    """A training project of one region: who runs it (its owner's org path), the rule set it
+    names, and the schools whose primary teachers are registered."""
+
+    owner: tuple[str, ...]
+    rule_set: str
+    name: str
+    registered_schools: tuple[str, ...]
+
+    @property
+    def province(self) -> Principal:
+        return _principal(Role.province_admin, self.owner[:1])
+
+
+PROJECTS = [
+    DemoProject((PROVINCE,), "shandong-2023", "互联网+教师专业发展 小学", ("370102-S001",)),
+    DemoProject(
+        (GUANGDONG, ZHAOQING), "zhaoqing", "肇庆市中小学教师全员培训 小学", (f"{DUANZHOU}-S001",)
+    ),
+    DemoProject(
+        (ANHUI, HEFEI),
+        "hefei-it2-2021",
+        "合肥市信息技术应用能力提升工程2.0 小学",
+        (f"{SHUSHAN}-S001",),
+    ),
 ]
 ACCOUNTS = [  # username, role, org path, name
     ("province_admin", Role.province_admin, [PROVINCE], "省项目办管理员"),
@@ -63,7 +112,38 @@ ACCOUNTS = [  # username, role, org path, name
     ),
     ("jinan_host", Role.workshop_host, [PROVINCE, "370100"], "济南市小学语文工作坊主持人"),
     ("province_expert", Role.expert, [PROVINCE], "省级指导专家"),
+    # Zhaoqing (Guangdong): its admins, and the institution that enters offline hours for the
+    # city (half a day = 4 h), reviewed by the county (初审) and approved by the city (审批).
+    ("guangdong_admin", Role.province_admin, [GUANGDONG], "广东省管理员"),
+    ("zhaoqing_admin", Role.city_admin, [GUANGDONG, ZHAOQING], "肇庆市管理员"),
+    ("duanzhou_admin", Role.county_admin, [GUANGDONG, ZHAOQING, DUANZHOU], "端州区管理员"),
+    (
+        "duanzhou_school_admin",
+        Role.school_admin,
+        [GUANGDONG, ZHAOQING, DUANZHOU, f"{DUANZHOU}-S001"],
+        "端州区第一小学管理员",
+    ),
+    (
+        "zhaoqing_institution",
+        Role.training_institution,
+        [GUANGDONG, ZHAOQING],
+        "肇庆市教师发展中心",
+    ),
+    # Hefei (Anhui): its admins.
+    ("anhui_admin", Role.province_admin, [ANHUI], "安徽省管理员"),
+    ("hefei_admin", Role.city_admin, [ANHUI, HEFEI], "合肥市管理员"),
+    ("shushan_admin", Role.county_admin, [ANHUI, HEFEI, SHUSHAN], "蜀山区管理员"),
+    (
+        "shushan_school_admin",
+        Role.school_admin,
+        [ANHUI, HEFEI, SHUSHAN, f"{SHUSHAN}-S001"],
+        "蜀山区实验小学管理员",
+    ),
 ]
+
+
+def _principal(role: Role, path: tuple[str, ...] | list[str]) -> Principal:
+    return Principal(user_id="demo-loader", role=role, org_path=tuple(path))
 
 
 def _org(oid: str, parent: str | None, level: str, name: str) -> Org:
@@ -83,47 +163,65 @@ def _org(oid: str, parent: str | None, level: str, name: str) -> Org:
     )
 
 
-async def _load(
-    session: AsyncSession, outbox: Outbox, pii: PiiCipher
-) -> list[tuple[str, str, str]]:
-    for row in ORGS:
-        await session.merge(_org(*row))  # the migrations ship the province, cities, counties
-        await session.flush()
-    province = Principal(user_id="demo-loader", role=Role.province_admin, org_path=(PROVINCE,))
-    today = date.today()
+def _path(school: str) -> list[str]:
+    org = _org(*next(o for o in ORGS if o[0] == school))
+    return [org.province_id, str(org.city_id), str(org.county_id), school]
+
+
+async def _open_project(
+    session: AsyncSession, outbox: Outbox, demo: DemoProject, today: date
+) -> uuid.UUID:
+    """The project, opened by the admin of its owner; its counties and schools opened."""
+    owner_role = Role.province_admin if len(demo.owner) == 1 else Role.city_admin
     project = await registration.open_project(
         session,
         outbox,
-        actor=province,
+        actor=_principal(owner_role, demo.owner),
         data=ProjectCreate(
             year=today.year,
             stage="primary",
-            name=f"{today.year}年互联网+教师专业发展 小学",
+            name=f"{today.year}年{demo.name}",
+            rule_set=demo.rule_set,
             registration_opens_on=today - timedelta(days=30),
             registration_closes_on=max(date(today.year, 12, 31), today + timedelta(days=30)),
         ),
     )
-    # The registration cascade: cities open counties, counties open schools.
-    for city, county in (("370100", "370102"), ("371000", "371082")):
-        city_admin = Principal(
-            user_id="demo-loader", role=Role.city_admin, org_path=(PROVINCE, city)
-        )
+    # The registration cascade inside the owner: cities open counties, counties open schools.
+    for row in ORGS:
+        county = _org(*row)
+        path = [county.province_id, str(county.city_id), county.id]
+        if county.level != "county" or path[: len(demo.owner)] != list(demo.owner):
+            continue
         await registration.open_counties(
-            session, actor=city_admin, project_id=project.id, org_ids=[county]
+            session,
+            actor=_principal(Role.city_admin, path[:2]),
+            project_id=project.id,
+            org_ids=[county.id],
         )
-        county_admin = Principal(
-            user_id="demo-loader", role=Role.county_admin, org_path=(PROVINCE, city, county)
-        )
-        schools = [o[0] for o in ORGS if o[1] == county]
         await registration.open_schools(
-            session, actor=county_admin, project_id=project.id, org_ids=schools
+            session,
+            actor=_principal(Role.county_admin, path),
+            project_id=project.id,
+            org_ids=[o[0] for o in ORGS if o[1] == county.id],
         )
+    return project.id
+
+
+async def _load(
+    session: AsyncSession, outbox: Outbox, pii: PiiCipher
+) -> list[tuple[str, str, str]]:
+    for row in ORGS:
+        await session.merge(_org(*row))  # the migrations ship provinces, cities, counties
+        await session.flush()
+    today = date.today()
+    projects = {demo: await _open_project(session, outbox, demo, today) for demo in PROJECTS}
     logins: list[tuple[str, str, str]] = []
-    for school, name, stage, subject, rural, id17 in TEACHERS:
+    for school, name, stage, subject, rural, id17, login in TEACHERS:
+        path = _path(school)
         teacher = await teachers.create_teacher(
             session,
             pii,
-            actor=province,
+            actor=_principal(Role.province_admin, path[:1]),
             data=TeacherCreate(
                 name=name,
                 school_id=school,
@@ -133,35 +231,43 @@ async def _load(
                 id_number=id17 + check_digit(id17),
             ),
         )
-        path = teacher.org_path
-        username = f"teacher_{len(logins) + 1}"
-        password = secrets.token_urlsafe(9)
-        await create_account(
-            session,
-            username=username,
-            password=password,
-            role=Role.teacher,
-            org_path=path,
-            name=name,
-            teacher_id=teacher.id,
-        )
-        logins.append((username, password, f"教师 {name} ({teacher.id})"))
-        county_admin = Principal(
-            user_id="demo-loader", role=Role.county_admin, org_path=tuple(path[:3])
-        )
-        await teachers.verify_teacher(session, pii, actor=county_admin, teacher_id=teacher.id)
-        if stage == "primary" and school == "370102-S001":
-            school_admin = Principal(
-                user_id="demo-loader", role=Role.school_admin, org_path=tuple(path)
-            )
-            await registration.register_teacher(
+        if login:
+            username = f"teacher_{len(logins) + 1}"
+            password = secrets.token_urlsafe(9)
+            await create_account(
                 session,
-                outbox,
-                actor=school_admin,
-                project_id=project.id,
-                data=RegistrationCreate(teacher_id=teacher.id, subject=subject),
+                username=username,
+                password=password,
+                role=Role.teacher,
+                org_path=path,
+                name=name,
+                teacher_id=teacher.id,
             )
-    await load_learning_demo(session, province=province, project_id=project.id, year=today.year)
+            logins.append((username, password, f"教师 {name} ({teacher.id})"))
+        await teachers.verify_teacher(
+            session, pii, actor=_principal(Role.county_admin, path[:3]), teacher_id=teacher.id
+        )
+        for demo, project_id in projects.items():
+            if stage == "primary" and school in demo.registered_schools:
+                await registration.register_teacher(
+                    session,
+                    outbox,
+                    actor=_principal(Role.school_admin, path),
+                    project_id=project_id,
+                    data=RegistrationCreate(teacher_id=teacher.id, subject=subject),
+                )
+    shandong = PROJECTS[0]
+    await load_learning_demo(
+        session, province=shandong.province, project_id=projects[shandong], year=today.year
+    )
+    for demo in PROJECTS[1:]:
+        await load_region_rules(
+            session,
+            province=demo.province,
+            project_id=projects[demo],
+            rule_set=demo.rule_set,
+            year=today.year,
+        )
     for username, role, path, name in ACCOUNTS:
         password = secrets.token_urlsafe(9)
         await create_account(
@@ -185,8 +291,8 @@ async def load_demo(database_url: str, data: Path, pii_key: str) -> None:
             logins = await _load(session, outbox, PiiCipher(pii_key))
     finally:
         await engine.dispose()
-    lines = [f"  {u:<20} {p:<14} {who}" for u, p, who in logins]
-    text = "\n".join(["  username             password       who", *lines])
+    lines = [f"  {u:<22} {p:<14} {who}" for u, p, who in logins]
+    text = "\n".join(["  username               password       who", *lines])
     saved.write_text(text + "\n")
     saved.chmod(0o600)
     print("\n  Demo accounts (also saved to .data/demo-accounts.txt):\n" + text)

@@ -1,6 +1,8 @@
-"""Learning demo data (演示数据): the demo project runs under the Shandong 2023 rule set, with
-its windows moved around today so a demo teacher can select and study at once, and a small
-catalogue: the ethics required course and a few electives, each with a short assessment."""
+"""Learning demo data (演示数据): the Shandong project runs under the Shandong 2023 rule set and
+Hefei's under its IT 2.0 rule set, with windows moved around today so a demo teacher can select
+and study at once, and a small catalogue: the ethics required course and a few electives, each
+with a short assessment. Zhaoqing's project names "zhaoqing", which learning does not ship as a
+learning rule set (Zhaoqing's rules are credits' caps): it runs without learning rules."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.catalog import service as catalog
 from learning.catalog.schemas import CourseCreate, Question
 from learning.rules import service as rules
+from learning.rules.catalogue import shipped
 from learning.rules.ruleset import DateWindow
 from learning.rules.schemas import ProjectRulesPut
 from yanxiu.kit.auth import Principal
@@ -40,23 +43,43 @@ COURSES = [  # code, title, kind, scope, topic, hours, subjects
 ]
 
 
-async def load_learning_demo(
-    session: AsyncSession, *, province: Principal, project_id: uuid.UUID, year: int
-) -> None:
+def _around_today() -> DateWindow:
     today = date.today()
-    around_today = DateWindow(
+    return DateWindow(
         opens=(today - timedelta(days=7)).isoformat(),
         closes=(today + timedelta(days=60)).isoformat(),
     )
+
+
+async def load_region_rules(
+    session: AsyncSession,
+    *,
+    province: Principal,
+    project_id: uuid.UUID,
+    rule_set: str,
+    year: int,
+) -> None:
+    """The project's named rule set, when learning ships it, with its windows around today."""
+    shipped_set = shipped().get(rule_set)
+    if shipped_set is None:
+        return
     await rules.assign(
         session,
         actor=province,
         project_id=project_id,
         body=ProjectRulesPut(
             year=year,
-            rule_set="shandong-2023",
-            windows={w: around_today for w in ("selection", "learning", "subject_required")},
+            rule_set=rule_set,
+            windows={w: _around_today() for w in shipped_set.windows},
         ),
+    )
+
+
+async def load_learning_demo(
+    session: AsyncSession, *, province: Principal, project_id: uuid.UUID, year: int
+) -> None:
+    await load_region_rules(
+        session, province=province, project_id=project_id, rule_set="shandong-2023", year=year
     )
     for code, title, kind, scope, topic, hours, subjects in COURSES:
         await catalog.create_course(

@@ -84,6 +84,11 @@ class Stack:
             "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "6000"),
             "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "1000"),
             **{f"GATEWAY_{s.upper()}_URL": f"http://{self.host}:{PORTS[s]}" for s in SERVICES},
+            # Enrollment's reconciliation (核对) reads the other services' rosters.
+            **{
+                f"ENROLLMENT_{s.upper()}_URL": f"http://{self.host}:{PORTS[s]}"
+                for s in ("learning", "credits", "lessons")
+            },
             # Links handed out (certificates) point at the gateway, wherever the offset puts it.
             "CREDITS_PUBLIC_BASE_URL": os.environ.get(
                 "CREDITS_PUBLIC_BASE_URL",

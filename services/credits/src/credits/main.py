@@ -8,6 +8,7 @@ from credits.ledger.api import router as ledger_router
 from credits.ledger.consumers import upstream_events
 from credits.models import metadata
 from credits.records.api import router as records_router
+from credits.roster.api import router as roster_router
 from yanxiu.contracts.credits import CREDITS_TOPIC
 from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.settings import KitSettings
@@ -16,7 +17,7 @@ SPEC = ServiceSpec(
     name="credits",
     title="Yanxiu credits 学分登记",
     metadata=metadata,
-    routers=[ledger_router, records_router, certificates_router],
+    routers=[ledger_router, records_router, certificates_router, roster_router],
     settings_factory=Settings,
     subscribers=[upstream_events],
     produces=[CREDITS_TOPIC],

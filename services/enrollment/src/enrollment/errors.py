@@ -70,8 +70,8 @@ class InvalidIdNumber(DomainError):
 
 class DuplicateIdNumber(Conflict):
     code = "duplicate_id_number"
-    title_zh = "该身份证号已登记（全省唯一）"
-    title_en = "This ID number is registered already (unique across the province)"
+    title_zh = "该身份证号已登记（全平台唯一）"
+    title_en = "This ID number is registered already (unique across the platform)"
 
 
 class UnknownSubject(DomainError):

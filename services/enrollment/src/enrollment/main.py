@@ -8,6 +8,7 @@ from enrollment.config import Settings
 from enrollment.imports.api import router as imports_router
 from enrollment.models import metadata
 from enrollment.orgs.api import router as orgs_router
+from enrollment.reconcile.api import router as reconcile_router
 from enrollment.registration.api import router as registration_router
 from enrollment.teachers.api import router as teachers_router
 from enrollment.workshops.api import router as workshops_router
@@ -34,7 +35,14 @@ SPEC = ServiceSpec(
     name="enrollment",
     title="Yanxiu enrollment 信息采集与报名",
     metadata=metadata,
-    routers=[imports_router, orgs_router, teachers_router, registration_router, workshops_router],
+    routers=[
+        imports_router,
+        orgs_router,
+        teachers_router,
+        registration_router,
+        workshops_router,
+        reconcile_router,
+    ],
     settings_factory=Settings,
     produces=[ENROLLMENT_TOPIC],
     on_startup=_startup,

@@ -110,8 +110,8 @@ class TeacherChange(Base):
 
 
 class Project(Base):
-    """培训项目: one yearly training project per stage, with the date window (Asia/Shanghai dates,
-    both ends inclusive) of each step of the registration cascade."""
+    """培训项目: one yearly training project per stage of the org that runs it, with the date
+    window (Asia/Shanghai dates, both ends inclusive) of each step of the registration cascade."""
 
     __tablename__ = "projects"
 
@@ -119,6 +119,15 @@ class Project(Base):
     year: Mapped[int]
     stage: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
+    # 项目归属: the province, or the city of a city-run programme (Zhaoqing's, Hefei's), that
+    # runs the project: admins at or above it manage it, teachers inside it register. Its place
+    # (province, and city when a city owns it) is kept beside it for listing by scope.
+    owner_org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    province_id: Mapped[str] = mapped_column(String(40))
+    city_id: Mapped[str | None] = mapped_column(String(40))
+    # The rule set the project names, e.g. "shandong-2023", "hefei-it2-2021", "zhaoqing":
+    # learning and credits read it from the events (unknown until one is named).
+    rule_set: Mapped[str | None] = mapped_column(String(40))
     # 1. 开放参训区域: the city admin opens participating counties.
     counties_open_from: Mapped[date] = mapped_column(Date)
     counties_open_until: Mapped[date] = mapped_column(Date)
@@ -133,7 +142,12 @@ class Project(Base):
     submission_closes_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __table_args__ = (UniqueConstraint("year", "stage"),)
+    __table_args__ = (UniqueConstraint("owner_org_id", "year", "stage"),)
+
+    @property
+    def owner_path(self) -> list[str]:
+        """The owner's org path: [province] or [province, city]."""
+        return [self.province_id, *([self.city_id] if self.city_id else [])]
 
 
 class Registration(Base):

@@ -93,6 +93,19 @@ class PlanWithdrawn(DomainError):
     title_en = "The teacher has withdrawn from this project; hours no longer count"
 
 
+class PlanDeparted(PlanWithdrawn):
+    """离职: the plan is suspended while the teacher is in the departed pool. A kind of
+    PlanWithdrawn, so what already refuses a withdrawn plan quietly (a review arriving from
+    the lessons service) refuses a departed one the same way, without a dead letter."""
+
+    code = "plan_departed"
+    title_zh = "该教师已离职，学习计划暂停，选课、学习和学时均不计入；调入新学校后恢复"
+    title_en = (
+        "The teacher has left (departed pool): the plan is suspended and no selection, "
+        "learning or hours count until a school takes the teacher in"
+    )
+
+
 class CompletionIncomplete(DomainError):
     status = 422
     code = "completion_incomplete"

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from learning.abilities.api import router as abilities_router
 from learning.api import router as plans_router
 from learning.attainment.api import router as attainment_router
 from learning.attainment.consumers import lessons_events
@@ -13,6 +14,7 @@ from learning.progress.api import heartbeat
 from learning.progress.api import router as progress_router
 from learning.progress.housekeeping import heartbeat_log_jobs
 from learning.providers.api import router as providers_router
+from learning.roster.api import router as roster_router
 from learning.rules.api import router as rules_router
 from learning.selection.api import router as selection_router
 from yanxiu.contracts.learning import LEARNING_TOPIC
@@ -31,6 +33,8 @@ SPEC = ServiceSpec(
         attainment_router,
         progress_router,
         providers_router,
+        abilities_router,
+        roster_router,
     ],
     settings_factory=Settings,
     subscribers=[enrollment_events, lessons_events],

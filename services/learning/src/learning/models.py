@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import DateTime, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import UUID
@@ -19,6 +20,11 @@ machinery = machinery_tables(metadata)
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+# active; withdrawn (退出项目: enrollment withdrew the registration); departed (离职: suspended
+# while the teacher is in the departed pool, active again when a school takes them in).
+PlanStatus = Literal["active", "withdrawn", "departed"]
 
 
 class Plan(Base):
@@ -54,6 +60,7 @@ class Plan(Base):
 
 # Each feature package declares its tables on the same metadata; importing them here lets
 # alembic and the app see the whole schema. (Placed last: they import Base from this module.)
+from learning.abilities import models as _abilities  # noqa: E402
 from learning.attainment import models as _attainment  # noqa: E402
 from learning.catalog import models as _catalog  # noqa: E402
 from learning.progress import models as _progress  # noqa: E402
@@ -65,6 +72,8 @@ from learning.selection import models as _selection  # noqa: E402
 __all__ = [
     "Base",
     "Plan",
+    "PlanStatus",
+    "_abilities",
     "_attainment",
     "_catalog",
     "_progress",

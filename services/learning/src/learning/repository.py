@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,8 +14,11 @@ from learning.models import Plan
 
 
 async def upsert_plans(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """One plan per teacher and project; a re-registration re-activates it. Rows must not
-    repeat a (teacher, project) pair. Executemany form: compiled once, batched by the driver."""
+    """One plan per teacher and project; a re-registration re-activates a withdrawn one, but
+    a departed plan stays departed (enrollment registers no departed teacher, so such a
+    registration is a re-sent one, e.g. by a resync: only a take-in resumes the plan). Rows
+    must not repeat a (teacher, project) pair. Executemany form: compiled once, batched by
+    the driver."""
     if not rows:
         return
     table = cast(Table, Plan.__table__)
@@ -22,6 +26,10 @@ async def upsert_plans(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
     keep: dict[str, Any] = {
         k: stmt.excluded[k] for k in rows[0] if k not in ("id", "teacher_id", "project_id")
     }
+    if "status" in keep:
+        keep["status"] = case(
+            (table.c.status == "departed", table.c.status), else_=stmt.excluded.status
+        )
     keep["updated_at"] = func.now()
     await session.execute(
         stmt.on_conflict_do_update(
@@ -59,3 +67,19 @@ async def plans_in(
     """The project's plans of these teachers, by teacher."""
     stmt = select(Plan).where(Plan.project_id == project_id, Plan.teacher_id.in_(teacher_ids))
     return {p.teacher_id: p for p in (await session.scalars(stmt)).all()}
+
+
+async def pairs_with_status(
+    session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]], *, status: str
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """The (teacher, project) pairs whose plan has this status (one statement, arrays)."""
+    rows = await session.execute(
+        text(
+            "SELECT p.teacher_id, p.project_id "
+            "FROM unnest(CAST(:t AS uuid[]), CAST(:p AS uuid[])) AS u(t, p) "
+            "JOIN learning.plans p ON p.teacher_id = u.t AND p.project_id = u.p "
+            "WHERE p.status = :status"
+        ),
+        {"t": [t for t, _ in pairs], "p": [p for _, p in pairs], "status": status},
+    )
+    return {(r.teacher_id, r.project_id) for r in rows}

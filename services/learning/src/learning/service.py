@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning import repository as repo
-from learning.errors import PlanNotFound
+from learning.errors import PlanDeparted, PlanNotFound, PlanWithdrawn
 from learning.models import Plan
 from yanxiu.contracts.enrollment import TeacherRegistered
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.scope import admin_covers, is_self
+
+ACTIVE, WITHDRAWN, DEPARTED = "active", "withdrawn", "departed"  # learning.models.PlanStatus
 
 
 async def open_plans(session: AsyncSession, *, registrations: list[TeacherRegistered]) -> None:
@@ -33,7 +36,7 @@ async def open_plans(session: AsyncSession, *, registrations: list[TeacherRegist
                 "city_id": r.org.city_id,
                 "county_id": r.org.county_id,
                 "school_id": r.org.school_id,
-                "status": "active",
+                "status": ACTIVE,
             }
             for r in latest.values()
         ],
@@ -44,20 +47,50 @@ async def close_plan(
     session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID
 ) -> None:
     await repo.set_plan_status(
-        session, teacher_id=teacher_id, project_id=project_id, status="withdrawn"
+        session, teacher_id=teacher_id, project_id=project_id, status=WITHDRAWN
     )
+
+
+def ensure_plan_counts(plan: Plan) -> None:
+    """Nothing new counts on a plan that is not active: no selection, heartbeat, assessment or
+    completion. Withdrawn (退出项目) is PlanWithdrawn; departed (离职, suspended until a school
+    takes the teacher in) is PlanDeparted. The one check for every path that adds to a plan."""
+    if plan.status == ACTIVE:
+        return
+    if plan.status == DEPARTED:
+        raise PlanDeparted()
+    raise PlanWithdrawn()
+
+
+async def departed_among(
+    session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Which of these (teacher, project) pairs have a departed plan: for paths that read only
+    active plans and must say why a teacher with a suspended one is refused."""
+    if not pairs:
+        return set()
+    return await repo.pairs_with_status(session, pairs, status=DEPARTED)
+
+
+def admin_reads(actor: Principal, plan: Plan) -> bool:
+    """An admin whose subtree holds the plan's stored school (a plan follows the teacher on a
+    transfer, so the old school's admin loses it). A departed teacher's plan is read only from
+    above the school: the school they left no longer manages them, while the county, city and
+    province keep the history."""
+    if not admin_covers(actor, plan.org_path):
+        return False
+    return plan.status != DEPARTED or len(actor.org_path) < len(plan.org_path)
 
 
 async def plans_for(
     session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID
 ) -> list[Plan]:
-    """A teacher sees their own plans; an admin those whose stored school lies in its subtree
-    (a plan follows the teacher on a transfer, so the old school's admin loses it). Anyone
-    else, a colleague or a staff role included, gets 404."""
+    """A teacher sees their own plans (departed or not); an admin those `admin_reads` allows.
+    Anyone else, a colleague or a staff role included, gets 404."""
     plans = await repo.plans_of(session, teacher_id)
     if is_self(actor, teacher_id):
         return plans
-    visible = [p for p in plans if admin_covers(actor, p.org_path)]
+    visible = [p for p in plans if admin_reads(actor, p)]
     if not visible:
         raise PlanNotFound()
     return visible

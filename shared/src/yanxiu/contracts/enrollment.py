@@ -34,6 +34,10 @@ class TeacherRegistered(TeacherEvent):
     is_rural: bool
     org: OrgPath
     registered_at: datetime
+    # Added in v1 (optional; None in older events: not known). The org that runs the project
+    # (a province, or a city for a city-run programme) and the rule set the project names.
+    project_owner_org_id: str | None = None
+    rule_set: str | None = None
 
 
 # type: enrollment.teacher_withdrawn  v1   key: teacher_id
@@ -49,7 +53,10 @@ class TeacherWithdrawn(TeacherEvent):
 
 
 # type: enrollment.project_opened  v1   key: project_id
-# A yearly training project (培训项目) was created with its windows.
+# A yearly training project (培训项目) was created with its windows, by the province or by the
+# city that runs it (`owner_org_id`, whose org path from the province down is `owner_org_path`),
+# naming the rule set it runs under (`rule_set`, e.g. "shandong-2023", "hefei-it2-2021"). The
+# three were added in v1 as optional fields: None in older events means not known.
 class ProjectOpened(Event):
     TYPE: ClassVar[str] = "enrollment.project_opened"
     TOPIC: ClassVar[str] = ENROLLMENT_TOPIC
@@ -61,6 +68,9 @@ class ProjectOpened(Event):
     name: str
     registration_opens_on: date
     registration_closes_on: date
+    owner_org_id: str | None = None
+    owner_org_path: list[str] | None = None
+    rule_set: str | None = None
 
 
 # type: enrollment.teacher_created  v1   key: teacher_id

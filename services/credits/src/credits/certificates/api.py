@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from credits.certificates import pdf, service
+from credits.certificates.categories import category_lines
 from credits.certificates.models import Certificate
-from credits.certificates.schemas import CertificateOut, IssueIn, VerifyOut
+from credits.certificates.schemas import CategoryHoursOut, CertificateOut, IssueIn, VerifyOut
 from credits.config import DEFAULT_PUBLIC_BASE_URL
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Role
@@ -41,8 +42,17 @@ def verify_url(request: Request, code: str) -> str:
     return f"{_public_base(request)}/certificates/verify/{code}"
 
 
+def categories(cert: Certificate) -> list[CategoryHoursOut]:
+    """The counted hours by category with the region's Chinese names (as on the PDF)."""
+    return [
+        CategoryHoursOut(code=line.code, category_name=line.category_name, hours=str(line.hours))
+        for line in category_lines(cert.region, cert.hours_by_category)
+    ]
+
+
 def _out(request: Request, cert: Certificate) -> CertificateOut:
     out = CertificateOut.model_validate(cert)
+    out.categories = categories(cert)
     out.pdf_url = f"{_public_base(request)}/certificates/{cert.code}.pdf"
     out.verify_url = verify_url(request, cert.code)
     return out
@@ -98,6 +108,7 @@ async def verify(code: Code, session: Session) -> VerifyOut:
         masked_name=mask_name(cert.teacher_name),
         year=cert.year,
         hours_by_category=cert.hours_by_category,
+        categories=categories(cert),
         total_hours=cert.total_hours,
         issued_at=cert.issued_at,
         revoked_at=cert.revoked_at,

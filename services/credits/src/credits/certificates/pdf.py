@@ -5,30 +5,18 @@ readers supply the Song face)."""
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
+from credits.certificates.categories import category_lines
 from credits.certificates.models import Certificate
 
 # reportlab ships no type stubs; its API here is four plain calls.
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
-# Labels of the rule sets' category keys; an unknown key prints as itself.
-CATEGORY_ZH = {
-    "public": "公需课",
-    "professional": "专业课",
-    "elective": "个人选修课",
-    "personal_elective": "个人选修课",
-}
-
-
-def category_label(key: str) -> str:
-    return CATEGORY_ZH.get(key, key)
 
 
 def render(cert: Certificate, *, verify_url: str) -> bytes:
@@ -46,8 +34,8 @@ def render(cert: Certificate, *, verify_url: str) -> bytes:
         f"{cert.teacher_name} 同志：",
         f"已完成 {cert.year} 年度中小学教师继续教育学时任务，共计 {cert.total_hours} 学时。",
     ]
-    for category, hours in cert.hours_by_category.items():
-        lines.append(f"    {category_label(category)}：{Decimal(hours)} 学时")
+    for category in category_lines(cert.region, cert.hours_by_category):
+        lines.append(f"    {category.category_name}：{category.hours} 学时")
     lines += [
         "",
         f"证书编号：{cert.code}",

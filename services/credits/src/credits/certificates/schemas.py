@@ -20,6 +20,15 @@ class IssueIn(BaseModel):
     teacher_id: uuid.UUID | None = None
 
 
+class CategoryHoursOut(BaseModel):
+    """One line of the certificate: a category's code, the region's Chinese name for it (as
+    printed on the PDF, e.g. 公需科目, 网络研修) and its counted hours."""
+
+    code: str
+    category_name: str
+    hours: str
+
+
 class CertificateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -30,6 +39,7 @@ class CertificateOut(BaseModel):
     year: int
     region: str
     hours_by_category: dict[str, Any]
+    categories: list[CategoryHoursOut] = Field(default_factory=list)
     total_hours: str
     status: str
     issued_at: datetime
@@ -48,6 +58,7 @@ class VerifyOut(BaseModel):
     masked_name: str
     year: int
     hours_by_category: dict[str, Any]
+    categories: list[CategoryHoursOut] = Field(default_factory=list)
     total_hours: str
     issued_at: datetime
     revoked_at: datetime | None = None

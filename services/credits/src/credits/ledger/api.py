@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -83,7 +84,8 @@ async def balance(
                 await service.year_status(session, teacher_id=teacher_id, year=y, as_of=as_of)
             ).counted_total
             for y in range(start, end + 1)
-        ]
+        ],
+        Decimal(0),
     )
     return BalanceRead(
         teacher_id=teacher_id,
@@ -95,8 +97,8 @@ async def balance(
         required_total=status.required_total,
         complete=status.complete,
         cycle=f"{start}-{end}",
-        cycle_counted_total=cycle_total,
-        cycle_required=region.cycle_required,
+        cycle_counted_total=service.as_hours(cycle_total),
+        cycle_required=service.as_hours(region.cycle_required),
     )
 
 

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from credits.ledger import service
-from credits.ledger.models import Teacher
+from credits.ledger import follow, service
 from credits.ledger.regions import region_for
 from credits.ledger.repository import upsert_teachers
-from credits.ledger.service import EntryIn
+from credits.ledger.service import EntryIn, shanghai_day
 from yanxiu.contracts.enrollment import (
     ENROLLMENT_TOPIC,
     TeacherCreated,
@@ -37,7 +36,9 @@ upstream_events = Subscriber(
 
 @upstream_events.handler
 async def on_course_completed(session: AsyncSession, events: list[CourseCompleted]) -> None:
-    """课程完成: per-course hours, where the teacher's region counts courses (e.g. Zhaoqing)."""
+    """课程完成: per-course hours, where the teacher's region counts courses (e.g. Zhaoqing);
+    a course once per teacher and project, whatever completion ids arrive (its identity as
+    learning sent it, or derived from an older event's fields)."""
     entries = [
         EntryIn(
             teacher_id=e.teacher_id,
@@ -48,6 +49,8 @@ async def on_course_completed(session: AsyncSession, events: list[CourseComplete
             occurred_at=e.completed_at,
             org=e.org,
             description=e.course_title,
+            project_id=e.project_id,
+            course_key=e.counted_course(),
         )
         for e in events
         if region_for(e.org).count_course_completions
@@ -168,8 +171,12 @@ async def on_teacher_updated(session: AsyncSession, events: list[TeacherUpdated]
 
 @upstream_events.handler
 async def on_teacher_transferred(session: AsyncSession, event: TeacherTransferred) -> None:
-    known = await session.get(Teacher, event.teacher_id)
-    if known is not None:
-        o = event.to_org
-        known.province_id, known.city_id = o.province_id, o.city_id
-        known.county_id, known.school_id = o.county_id, o.school_id
+    """调动, or a take-in from the departed pool: the teacher's place, this year's and later
+    years' totals and the certificates follow to the new school (`credits.ledger.follow`).
+    (A departure changes nothing in credits: see that module.)"""
+    await follow.follow_teacher(
+        session,
+        teacher_id=event.teacher_id,
+        org=event.to_org,
+        since_year=shanghai_day(event.transferred_at).year,
+    )

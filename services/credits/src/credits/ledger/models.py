@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    CheckConstraint,
     DateTime,
     Index,
     Integer,
@@ -26,7 +27,10 @@ from credits.models import Base
 class LedgerEntry(Base):
     """学分台账: one credited fact, never updated or deleted (a trigger refuses both).
     (teacher, source_kind, source_id) is unique: a fact counts once whatever is replayed; a
-    correction is an entry of kind "reversal" whose source_id is the reversed entry's id."""
+    correction is an entry of kind "reversal" whose source_id is the reversed entry's id.
+    A course completion also carries its project and course identity (`course_key`): at most
+    one live entry per (teacher, project, course), held in `course_slots` by a trigger
+    (migration 0009), whatever completion ids learning sends."""
 
     __tablename__ = "ledger_entries"
 
@@ -49,11 +53,28 @@ class LedgerEntry(Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    project_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    course_key: Mapped[str | None] = mapped_column(String(240), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("teacher_id", "source_kind", "source_id"),
         Index("ix_ledger_entries_teacher_recorded", "teacher_id", "recorded_at"),
+        CheckConstraint("course_key IS NULL OR project_id IS NOT NULL", name="course_in_project"),
     )
+
+
+class CourseSlot(Base):
+    """一门课程只计一次: the live ledger entry of a course per teacher and project. Kept by the
+    trigger `ledger_course_slot` (migration 0009), never by the service: an entry with a
+    course_key takes the slot (a second live one fails with unique_violation
+    `uq_ledger_one_live_course`), the reversal of that entry frees it."""
+
+    __tablename__ = "course_slots"
+
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_key: Mapped[str] = mapped_column(String(240), primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
 
 
 class LedgerTotal(Base):

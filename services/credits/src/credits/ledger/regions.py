@@ -1,6 +1,8 @@
 """Region rule sets (地区学分规则) as data: categories with annual caps, the yearly and 5-year
 cycle requirement, how upstream facts map to categories and whether they count, and how a
-year closes. Shipped in credits/data/regions/*.json; a new region is a new file."""
+year closes. Shipped in credits/data/regions/*.json (Shandong, Zhaoqing, Hefei); a new region
+is a new file. A teacher's region is the one naming their city, else their province, else the
+one file marked `fallback`."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ class Region(BaseModel):
 
     code: str
     name: str
+    source: str | None = None  # the notice the numbers come from
+    fallback: bool = False  # the region of a teacher whose city and province name none
     cities: list[str] = Field(default_factory=list)
     provinces: list[str] = Field(default_factory=list)
     categories: list[Category]
@@ -54,6 +58,12 @@ class Region(BaseModel):
 
     def cap(self, category: str) -> Decimal | None:
         return next((c.annual_cap for c in self.categories if c.code == category), None)
+
+    def counts(self, category: str) -> bool:
+        """Whether hours of `category` count toward the year's requirement: only the region's
+        own categories do (capped where they have a cap). Others, e.g. an upstream category
+        the region does not map, are recorded and shown, never counted."""
+        return any(c.code == category for c in self.categories)
 
     def deadline(self, year: int) -> date:
         """The last day (Asia/Shanghai) on which credits of `year` may be registered."""
@@ -80,12 +90,26 @@ def _deadline(year: int, month_day: str) -> date:
 @cache
 def regions() -> dict[str, Region]:
     found = [Region.model_validate(json.loads(p.read_text("utf-8"))) for p in _DIR.glob("*.json")]
-    return {r.code: r for r in found}
+    every = {r.code: r for r in found}
+    fallbacks = [r.code for r in found if r.fallback]
+    if len(fallbacks) != 1:
+        raise ValueError(f"exactly one region file is the fallback, found {fallbacks}")
+    cities = [c for r in found for c in r.cities]
+    provinces = [p for r in found for p in r.provinces]
+    if len(set(cities)) != len(cities) or len(set(provinces)) != len(provinces):
+        raise ValueError("a city or province is named by two region files")
+    return every
 
 
-def region_for(org: OrgPath, default: str = "shandong") -> Region:
-    """A teacher's region: a city rule set first, then a province's, then the default."""
-    return regions()[_region_code(org.city_id, org.province_id, default)]
+def fallback_region() -> Region:
+    """The region of teachers whose city and province no region file names."""
+    return next(r for r in regions().values() if r.fallback)
+
+
+def region_for(org: OrgPath, default: str | None = None) -> Region:
+    """A teacher's region: a city rule set first, then a province's, then `default` (the
+    fallback region unless named)."""
+    return regions()[_region_code(org.city_id, org.province_id, default or fallback_region().code)]
 
 
 @cache

@@ -23,7 +23,7 @@ from credits.ledger.schemas import (
     TranscriptRead,
     TranscriptYear,
 )
-from credits.ledger.service import YearStatus, year_status
+from credits.ledger.service import YearStatus, as_hours, year_status
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.spreadsheet import safe_row
@@ -33,25 +33,32 @@ _PARENT_COLUMN = {"city": "province_id", "county": "city_id", "school": "county_
 
 
 def categories_of(status: YearStatus) -> list[CategoryBalance]:
+    """Each recorded category, hours in one format (one decimal). A category that is not the
+    region's own is shown with what was recorded, and counts nothing."""
     region = regions()[status.region]
     names = {c.code: c.name for c in region.categories}
     rows = []
     for code, recorded in status.recorded_by_category.items():
-        counted = status.counted_by_category.get(code, Decimal(0))
-        above = max(recorded - counted, Decimal(0))
+        own = code in status.counted_by_category
+        counted = status.counted_by_category.get(code, as_hours(Decimal(0)))
+        above = as_hours(max(recorded - counted, Decimal(0))) if own else as_hours(Decimal(0))
+        cap = region.cap(code)
         rows.append(
             CategoryBalance(
                 category=code,
                 name=names.get(code, code),
                 recorded_hours=recorded,
                 counted_hours=counted,
-                annual_cap=region.cap(code),
+                annual_cap=as_hours(cap) if cap is not None else None,
                 above_cap_hours=above,
                 note=(
-                    f"超出年度上限 {above} 学时，已登记但不计入 "
+                    None
+                    if own and not above
+                    else f"超出年度上限 {above} 学时，已登记但不计入 "
                     f"({above} h above the annual cap are kept but not counted)"
-                    if above
-                    else None
+                    if own
+                    else f"不是{region.name}的学时类别，已登记但不计入年度学时 "
+                    f"(not a category of {region.code}: recorded, not counted)"
                 ),
             )
         )
@@ -146,7 +153,7 @@ def _row(org_id: str, teachers: int, with_credit: int, complete: int, hours: Dec
         teachers_with_credit=with_credit,
         complete=complete,
         completion_rate=round(complete / teachers, 4) if teachers else 0.0,
-        counted_hours=Decimal(hours),
+        counted_hours=as_hours(Decimal(hours)),
     )
 
 

@@ -24,13 +24,14 @@ _INSERT = text(
     """
     INSERT INTO credits.ledger_entries (id, teacher_id, year, region, category, hours,
         source_kind, source_id, description, reason, actor, province_id, city_id, county_id,
-        school_id, occurred_at)
+        school_id, occurred_at, project_id, course_key)
     SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:teacher_id AS uuid[]), CAST(:year AS int[]),
         CAST(:region AS text[]), CAST(:category AS text[]), CAST(:hours AS numeric[]),
         CAST(:source_kind AS text[]), CAST(:source_id AS text[]), CAST(:description AS text[]),
         CAST(:reason AS text[]), CAST(:actor AS text[]), CAST(:province_id AS text[]),
         CAST(:city_id AS text[]), CAST(:county_id AS text[]), CAST(:school_id AS text[]),
-        CAST(:occurred_at AS timestamptz[]))
+        CAST(:occurred_at AS timestamptz[]), CAST(:project_id AS uuid[]),
+        CAST(:course_key AS text[]))
     ON CONFLICT (teacher_id, source_kind, source_id) DO NOTHING
     RETURNING id
     """
@@ -45,9 +46,12 @@ _ADD_TOTALS = text(
     RETURNING lt.teacher_id, lt.year, lt.category, lt.hours
     """
 )
-# Each teacher-year adds the batch's recorded and counted hours and takes the latest place;
-# `complete` is written on insert and left as it was otherwise (RETURNING then gives the flag
-# before the batch; the service flips it where the new hours say so).
+# Each teacher-year adds the batch's recorded and counted hours. A new year is placed where the
+# batch booked it (the teacher's stored place); an existing one keeps its place, which only a
+# transfer moves (`follow.py`): an entry never drags a year back to where an event said the
+# teacher was. RETURNING gives that place, where the org totals move. `complete` is written on
+# insert and left as it was otherwise (RETURNING then gives the flag before the batch; the
+# service flips it where the new hours say so).
 _ADD_TO_YEARS = text(
     """
     INSERT INTO credits.teacher_years AS ty (teacher_id, year, region, province_id, city_id,
@@ -57,11 +61,10 @@ _ADD_TO_YEARS = text(
         CAST(:county_id AS text[]), CAST(:school_id AS text[]), CAST(:recorded AS numeric[]),
         CAST(:counted AS numeric[]), CAST(:complete AS boolean[]))
     ON CONFLICT (teacher_id, year) DO UPDATE SET region = EXCLUDED.region,
-        province_id = EXCLUDED.province_id, city_id = EXCLUDED.city_id,
-        county_id = EXCLUDED.county_id, school_id = EXCLUDED.school_id,
         recorded_hours = ty.recorded_hours + EXCLUDED.recorded_hours,
         counted_hours = ty.counted_hours + EXCLUDED.counted_hours, updated_at = now()
-    RETURNING ty.teacher_id, ty.year, (ty.xmax = 0) AS inserted, ty.counted_hours, ty.complete
+    RETURNING ty.teacher_id, ty.year, (ty.xmax = 0) AS inserted, ty.counted_hours, ty.complete,
+        ty.province_id, ty.city_id, ty.county_id, ty.school_id
     """
 )
 _SET_COMPLETE = text(
@@ -92,6 +95,23 @@ _ADD_ORG_TOTALS = text(
 )
 
 
+async def taken_courses(
+    session: AsyncSession, slots: list[tuple[uuid.UUID, uuid.UUID, str]]
+) -> set[tuple[uuid.UUID, uuid.UUID, str]]:
+    """Which (teacher, project, course_key) already have a live entry (`course_slots`)."""
+    if not slots:
+        return set()
+    rows = await session.execute(
+        text(
+            "SELECT s.teacher_id, s.project_id, s.course_key FROM credits.course_slots s "
+            "JOIN unnest(CAST(:t AS uuid[]), CAST(:p AS uuid[]), CAST(:k AS text[])) "
+            "AS u(t, p, k) ON s.teacher_id = u.t AND s.project_id = u.p AND s.course_key = u.k"
+        ),
+        {"t": [t for t, _, _ in slots], "p": [p for _, p, _ in slots], "k": [k for *_, k in slots]},
+    )
+    return {(r[0], r[1], r[2]) for r in rows.all()}
+
+
 async def insert_entries(session: AsyncSession, cols: dict[str, list[Any]]) -> list[uuid.UUID]:
     """The ids actually inserted (a source recorded before is skipped)."""
     return list((await session.execute(_INSERT, cols)).scalars().all())
@@ -103,7 +123,8 @@ async def add_totals(session: AsyncSession, cols: dict[str, list[Any]]) -> list[
 
 
 async def add_to_teacher_years(session: AsyncSession, cols: dict[str, list[Any]]) -> list[Any]:
-    """(teacher_id, year, inserted, counted_hours, complete before) of each teacher-year."""
+    """(teacher_id, year, inserted, counted_hours, complete before, province_id, city_id,
+    county_id, school_id: the year's place) of each teacher-year."""
     return list((await session.execute(_ADD_TO_YEARS, cols)).all())
 
 
@@ -221,6 +242,25 @@ async def teacher_years(session: AsyncSession, *, teacher_id: uuid.UUID) -> list
 
 async def teacher(session: AsyncSession, teacher_id: uuid.UUID) -> Teacher | None:
     return await session.get(Teacher, teacher_id)
+
+
+async def places(
+    session: AsyncSession, teacher_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str, str, str]]:
+    """The stored place (province, city, county, school) of each teacher the read model knows,
+    as the database has it now (columns, not objects a session may hold stale)."""
+    if not teacher_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Teacher.teacher_id,
+            Teacher.province_id,
+            Teacher.city_id,
+            Teacher.county_id,
+            Teacher.school_id,
+        ).where(Teacher.teacher_id.in_(teacher_ids))
+    )
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows.all()}
 
 
 async def teachers(session: AsyncSession, teacher_ids: list[uuid.UUID]) -> dict[uuid.UUID, Teacher]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from credits.ledger.errors import (
 from credits.ledger.models import LedgerEntry
 from credits.ledger.regions import Region, region_for, regions
 from credits.ledger.tally import Batch, org_moves
+from credits.ledger.tally import counted as counted_hours
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.bounds import in_range
@@ -47,12 +49,26 @@ class EntryIn:
     description: str = ""
     year: int | None = None
     region: str | None = None
+    # A course completion's project and course identity: one live entry per (teacher,
+    # project, course_key), whatever completion ids arrive (a slot the database keeps).
+    project_id: uuid.UUID | None = None
+    course_key: str | None = None
+
+
+HOURS = Decimal("0.1")  # hours are shown as the ledger keeps them: one decimal place
+
+
+def as_hours(value: Decimal) -> Decimal:
+    """Hours in the one format balances show (20.0, 18.0, never 20.0 beside 18)."""
+    return value.quantize(HOURS)
 
 
 @dataclass(frozen=True)
 class YearStatus:
-    """A teacher's year against the region's rule set: counted hours (after caps) by category,
-    whether the year's task is complete (完成年度学时), and the recorded hours above caps."""
+    """A teacher's year against the region's rule set: counted hours (after caps, in the
+    region's own categories only) by category, whether the year's task is complete
+    (完成年度学时), and the recorded hours above caps. Recorded hours of other categories are
+    in `recorded_by_category` but never in `counted_by_category`. Hours have one decimal."""
 
     teacher_id: uuid.UUID
     year: int
@@ -66,11 +82,19 @@ class YearStatus:
 
     @property
     def above_caps(self) -> dict[str, Decimal]:
+        """Recorded hours above a counted category's cap (not those of uncounted ones)."""
         return {
-            c: self.recorded_by_category[c] - self.counted_by_category.get(c, Decimal(0))
-            for c in self.recorded_by_category
-            if self.recorded_by_category[c] > self.counted_by_category.get(c, Decimal(0))
+            c: self.recorded_by_category[c] - counted
+            for c, counted in self.counted_by_category.items()
+            if self.recorded_by_category[c] > counted
         }
+
+
+def _at(place: Sequence[str]) -> OrgPath:
+    province_id, city_id, county_id, school_id = place
+    return OrgPath(
+        province_id=province_id, city_id=city_id, county_id=county_id, school_id=school_id
+    )
 
 
 def shanghai_day(at: datetime) -> date:
@@ -105,15 +129,25 @@ async def post_entries(
 ) -> int:
     """Append entries; a source already recorded is skipped. Returns how many were new.
     A closed year refuses (YearClosed when `strict`, else the entry is skipped) or moves the
-    entry to the next year, by the region's rule."""
+    entry to the next year, by the region's rule.
+
+    An entry is booked at the teacher's stored place (the read model, which transfers move)
+    when credits knows the teacher, else at the org its event carries: an event sent before
+    its producer saw a transfer names the old school, and must not book there."""
+    if not entries:
+        return 0
     today = shanghai_day(now or datetime.now(UTC))
+    # Under the teachers' locks, so that a transfer (`follow.py`) is wholly before or after.
+    await repo.lock_teachers(session, [e.teacher_id for e in entries])
+    stored = await repo.places(session, list({e.teacher_id for e in entries}))
     rows = []
     for e in entries:
-        region = regions().get(e.region or "") or region_for(e.org)
+        place = stored.get(e.teacher_id)
+        o = e.org if place is None else _at(place)
+        region = regions().get(e.region or "") or region_for(o)
         year = _year_of(e, region, today, strict=strict)
         if year is None:
             continue
-        o = e.org
         rows.append(
             (
                 uuid.uuid4(),
@@ -132,12 +166,14 @@ async def post_entries(
                 o.county_id,
                 o.school_id,
                 e.occurred_at,
+                e.project_id,
+                e.course_key,
             )
         )
     if not rows:
         return 0
     columns = [list(c) for c in zip(*rows, strict=True)]
-    return await _append(session, dict(zip(ENTRY_COLUMNS, columns, strict=True)))
+    return await _append(session, dict(zip(ENTRY_COLUMNS, columns, strict=True)), locked=True)
 
 
 ENTRY_COLUMNS = (
@@ -157,16 +193,23 @@ ENTRY_COLUMNS = (
     "county_id",
     "school_id",
     "occurred_at",
+    "project_id",
+    "course_key",
 )
 
 
-async def _append(session: AsyncSession, cols: dict[str, list[Any]]) -> int:
+async def _append(
+    session: AsyncSession, cols: dict[str, list[Any]], *, locked: bool = False
+) -> int:
     """Insert the entries, then move the sums they change: category totals, teacher-years
-    and org totals, a few set-based statements whatever the batch's size."""
+    and org totals, a few set-based statements whatever the batch's size. `locked`: the
+    caller holds the teachers' locks already."""
     if not cols:
         return 0
-    await repo.lock_teachers(session, cols["teacher_id"])
-    inserted = await repo.insert_entries(session, cols)
+    if not locked:
+        await repo.lock_teachers(session, cols["teacher_id"])
+    cols = await _once_per_course(session, cols)
+    inserted = await repo.insert_entries(session, cols) if cols["id"] else []
     if not inserted:
         return 0
     batch = Batch.of(cols, None if len(inserted) == len(cols["id"]) else set(inserted))
@@ -176,6 +219,36 @@ async def _append(session: AsyncSession, cols: dict[str, list[Any]]) -> int:
     await repo.set_complete(session, moves.flips)
     await repo.add_org_totals(session, moves.totals)
     return len(inserted)
+
+
+async def _once_per_course(
+    session: AsyncSession, cols: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """The entries without those whose course has a live entry already (another completion
+    of the same course, or this one replayed), nor a second one of a course in the batch.
+    Under the teachers' locks, so the database's slot constraint is never what refuses."""
+    wanted = [
+        (t, p, k)
+        for t, p, k in zip(cols["teacher_id"], cols["project_id"], cols["course_key"], strict=True)
+        if k is not None
+    ]
+    if not wanted:
+        return cols
+    taken = await repo.taken_courses(session, wanted)
+    keep = []
+    for i, slot in enumerate(
+        zip(cols["teacher_id"], cols["project_id"], cols["course_key"], strict=True)
+    ):
+        if slot[2] is None:
+            keep.append(i)
+        elif slot not in taken:
+            taken.add(slot)
+            keep.append(i)
+        else:
+            log.info("course credited already", extra={"source": cols["source_id"][i]})
+    if len(keep) == len(cols["id"]):
+        return cols
+    return {name: [values[i] for i in keep] for name, values in cols.items()}
 
 
 async def reverse(
@@ -209,6 +282,8 @@ async def reverse(
         "county_id": [entry.county_id],
         "school_id": [entry.school_id],
         "occurred_at": [now],
+        "project_id": [entry.project_id],
+        "course_key": [None],  # a reversal takes no course slot: it frees the entry's
     }
     done = await _append(session, cols) == 1
     if done:
@@ -298,23 +373,20 @@ async def year_status(
     region = (
         regions()[rows[0][1]]
         if rows
-        else region_for(
-            OrgPath(
-                province_id=known.province_id,
-                city_id=known.city_id,
-                county_id=known.county_id,
-                school_id=known.school_id,
-            )
-        )
+        else region_for(_at(known.org_path))
         if known
         else regions()["shandong"]
     )
-    recorded = {c: Decimal(h) for c, _, h in rows}
-    counted = {}
-    for c, h in recorded.items():
-        cap = region.cap(c)
-        counted[c] = max(min(h, cap) if cap is not None else h, Decimal(0))
-    total = sum(counted.values(), Decimal(0))
+    recorded = {c: as_hours(Decimal(h)) for c, _, h in rows}
+    # Only the region's own categories count toward its requirement (as `tally` counts them
+    # in teacher-years and org totals); a category without a cap counts in full only if it is
+    # the region's.
+    counted = {
+        c: as_hours(counted_hours(h, region.cap(c)))
+        for c, h in recorded.items()
+        if region.counts(c)
+    }
+    total = as_hours(sum(counted.values(), Decimal(0)))
     return YearStatus(
         teacher_id=teacher_id,
         year=year,
@@ -322,7 +394,7 @@ async def year_status(
         counted_by_category=counted,
         recorded_by_category=recorded,
         counted_total=total,
-        required_total=region.annual_required,
+        required_total=as_hours(region.annual_required),
         complete=bool(rows) and total >= region.annual_required,
     )
 

@@ -1,6 +1,7 @@
 """How a batch of new ledger entries moves the maintained sums, as arithmetic: the category
-totals it adds to, each teacher-year's recorded and counted (capped) hours, whether a year
-becomes complete, and the school's, county's and city's totals. The repository applies the
+totals it adds to, each teacher-year's recorded and counted hours (capped, and only in the
+region's own categories), whether a year becomes complete, and the school's, county's and
+city's totals. The repository applies the
 results; nothing here touches the database."""
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def counted(hours: Decimal, cap: Decimal | None) -> Decimal:
 @functools.cache
 def _cap(region: str, category: str) -> Decimal | None:
     return regions()[region].cap(category)
+
+
+@functools.cache
+def _counts(region: str, category: str) -> bool:
+    return regions()[region].counts(category)
 
 
 @functools.cache
@@ -84,8 +90,10 @@ class Batch:
         for teacher, year, category, hours in totals:
             added = self.sums[(teacher, year, category)]
             change = self.years[(teacher, year)]
-            cap = _cap(change.region, category)
             change.recorded += added
+            if not _counts(change.region, category):
+                continue  # not one of the region's categories: recorded, never counted
+            cap = _cap(change.region, category)
             change.counted += counted(hours, cap) - counted(hours - added, cap)
 
     def complete(self, key: YearKey, counted_hours: Decimal) -> bool:
@@ -146,16 +154,17 @@ class OrgMoves:
 
 def org_moves(batch: Batch, years: Iterable[Any]) -> OrgMoves:
     """From each teacher-year after the batch (teacher_id, year, inserted, counted_hours,
-    complete: the flag before this batch, or as inserted), what moves in its orgs."""
+    complete: the flag before this batch, or as inserted; then, if given, the year's place
+    province, city, county, school), what moves in its orgs: those of the year's place, else
+    of the batch's."""
     moves = OrgMoves()
-    for teacher, year, inserted, counted_hours, complete in years:
+    for teacher, year, inserted, counted_hours, complete, *place in years:
         key = (teacher, year)
         change = batch.years[key]
+        org = tuple(place) if place else change.org
         now_complete = batch.complete(key, counted_hours)
         was_complete = False if inserted else complete
         if not inserted and now_complete != complete:
             moves.flips.append((teacher, year, now_complete))
-        moves.add(
-            year, change.org, 1 if inserted else 0, now_complete - was_complete, change.counted
-        )
+        moves.add(year, org, 1 if inserted else 0, now_complete - was_complete, change.counted)
     return moves

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, RootModel
 
 from credits.records import repository as repo
 from credits.records import rules, service
@@ -20,8 +23,10 @@ from credits.records.schemas import (
     RecordOut,
 )
 from yanxiu.kit.audit_api import audited
+from yanxiu.kit.auth import Principal
 from yanxiu.kit.bounds import Cursor, OrgId, Year
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_uuid_cursor, next_cursor
 
 router = APIRouter(prefix="/records", tags=["records"])
@@ -33,16 +38,61 @@ def _out(record: OfflineRecord) -> RecordOut:
     return out
 
 
-@router.post("", openapi_extra=audited("record.submit"), status_code=201)
-async def create_record(body: RecordIn, session: Session, who: CurrentUser) -> RecordOut:
-    [record] = await service.create_records(session, who=who, items=[body])
-    return _out(record)
+@router.post("", openapi_extra=audited("record.submit"), response_model=RecordOut, status_code=201)
+async def create_record(
+    body: RecordIn,
+    request: Request,
+    session: Session,
+    who: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """录入学时. An institution's system that retries with the same Idempotency-Key gets the
+    first answer back, and the hours are entered once."""
+
+    async def run() -> RecordOut:
+        [record] = await service.create_records(session, who=who, items=[body])
+        return _out(record)
+
+    return await _once(request, session, who, idempotency_key, body, run)
 
 
-@router.post("/batch", openapi_extra=audited("record.submit"), status_code=201)
-async def create_batch(body: BatchIn, session: Session, who: CurrentUser) -> list[RecordOut]:
-    records = await service.create_records(session, who=who, items=body.records)
-    return [_out(r) for r in records]
+@router.post(
+    "/batch",
+    openapi_extra=audited("record.submit"),
+    response_model=list[RecordOut],
+    status_code=201,
+)
+async def create_batch(
+    body: BatchIn,
+    request: Request,
+    session: Session,
+    who: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> RootModel[list[RecordOut]]:
+        records = await service.create_records(session, who=who, items=body.records)
+        return RootModel[list[RecordOut]]([_out(r) for r in records])
+
+    return await _once(request, session, who, idempotency_key, body, run)
+
+
+async def _once(
+    request: Request,
+    session: Session,
+    who: Principal,
+    key: str | None,
+    body: BaseModel,
+    run: Callable[[], Awaitable[BaseModel]],
+) -> JSONResponse:
+    return await once(
+        session,
+        runtime(request).spec.table("idempotency_keys"),
+        key=key,
+        actor=who.user_id,
+        operation=f"POST {request.url.path}",
+        request=body,
+        run=run,
+    )
 
 
 @router.get("")

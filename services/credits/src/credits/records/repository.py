@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credits.records.models import OfflineRecord, RecordHistory
@@ -20,6 +21,32 @@ async def get(
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def same_training(
+    session: AsyncSession,
+    *,
+    teacher_id: uuid.UUID,
+    training_name: str,
+    start_date: date,
+    end_date: date,
+    other_than: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    """The record of this teacher at this training on these dates, if one exists. Takes the
+    teacher's transaction-level advisory lock first, so two concurrent entries of the same
+    training queue and the second one finds the first."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"records:{teacher_id}", 0)))
+    )
+    stmt = select(OfflineRecord.id).where(
+        OfflineRecord.teacher_id == teacher_id,
+        OfflineRecord.training_name == training_name,
+        OfflineRecord.start_date == start_date,
+        OfflineRecord.end_date == end_date,
+    )
+    if other_than is not None:
+        stmt = stmt.where(OfflineRecord.id != other_than)
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
 
 
 async def history(session: AsyncSession, record_id: uuid.UUID) -> Sequence[RecordHistory]:

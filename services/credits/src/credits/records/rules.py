@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 # Zhaoqing notice: 培训结束时培训单位按半天4学时、一天8学时给予学分.
@@ -28,3 +29,8 @@ STATUS_ZH = {
 
 def hours_for(*, half_days: int, days: int) -> Decimal:
     return HOURS_PER_HALF_DAY * half_days + HOURS_PER_DAY * days
+
+
+def days_fit(*, start: date, end: date, half_days: int, days: int) -> bool:
+    """The days and half days credited fit in the training's dates (first and last included)."""
+    return 2 * days + half_days <= 2 * ((end - start).days + 1)

@@ -4,24 +4,28 @@ Services never commit; every step writes a history row in the same transaction."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credits.audit import AUDIT
 from credits.ledger.errors import TeacherUnknown
+from credits.ledger.regions import region_for
 from credits.ledger.repository import entry_by_source, teachers
 from credits.ledger.service import EntryIn, post_entries
 from credits.records import repository as repo
 from credits.records import rules
 from credits.records.errors import (
     BadDates,
+    DaysExceedDates,
+    DuplicateTraining,
     InvalidTransition,
     NoHours,
     NotCorrectable,
     ReasonRequired,
     RecordNotFound,
+    UnknownCategory,
 )
 from credits.records.models import OfflineRecord, RecordHistory
 from credits.records.schemas import CorrectionIn, DecisionIn, RecordIn
@@ -87,6 +91,44 @@ def _check_amount(start: Any, end: Any, half_days: int, days: int) -> None:
         raise BadDates()
     if half_days + days <= 0:
         raise NoHours()
+    if not rules.days_fit(start=start, end=end, half_days=half_days, days=days):
+        raise DaysExceedDates(
+            f"{start} 至 {end} 不足 {days} 天又 {half_days} 个半天",
+            f"{start} to {end} does not hold {days} days and {half_days} half days",
+        )
+
+
+def _check_category(category: str, org: list[str], **where: Any) -> None:
+    """The category is one the teacher's region counts in (its caps apply to it): a name the
+    region does not know would be counted uncapped, or not at all."""
+    region = region_for(
+        OrgPath(province_id=org[0], city_id=org[1], county_id=org[2], school_id=org[3])
+    )
+    allowed = [c.code for c in region.categories]
+    if region.category(category) not in allowed:
+        raise UnknownCategory(category, region=region.name, allowed=allowed, **where)
+
+
+async def _check_not_entered(
+    session: AsyncSession,
+    teacher_id: uuid.UUID,
+    training_name: str,
+    start: date,
+    end: date,
+    *,
+    other_than: uuid.UUID | None = None,
+    **where: Any,
+) -> None:
+    earlier = await repo.same_training(
+        session,
+        teacher_id=teacher_id,
+        training_name=training_name,
+        start_date=start,
+        end_date=end,
+        other_than=other_than,
+    )
+    if earlier is not None:
+        raise DuplicateTraining(record_id=str(earlier), **where)
 
 
 async def create_records(
@@ -106,6 +148,15 @@ async def create_records(
             raise TeacherUnknown(teacher_id=str(item.teacher_id), index=index)
         name, org = teacher.name, teacher.org_path
         _check_amount(item.start_date, item.end_date, item.half_days, item.days)
+        _check_category(item.category, org, index=index)
+        await _check_not_entered(
+            session,
+            item.teacher_id,
+            item.training_name,
+            item.start_date,
+            item.end_date,
+            index=index,
+        )
         record = OfflineRecord(
             id=uuid.uuid4(),
             teacher_id=item.teacher_id,
@@ -258,6 +309,15 @@ async def correct(
         if value is not None:
             setattr(record, name, value)
     _check_amount(record.start_date, record.end_date, record.half_days, record.days)
+    _check_category(record.category, record.org_path())
+    await _check_not_entered(
+        session,
+        record.teacher_id,
+        record.training_name,
+        record.start_date,
+        record.end_date,
+        other_than=record.id,
+    )
     record.hours = rules.hours_for(half_days=record.half_days, days=record.days)
     record.year = record.end_date.year
     record.updated_at = datetime.now(UTC)

@@ -105,7 +105,7 @@ async def validate(
                     row.row,
                     parsing.ID_NUMBER,
                     mask_id_number(row.id_number.value),
-                    "该身份证号已登记（全省唯一）",
+                    "该身份证号已登记（全平台唯一）",
                     "This ID number is registered already",
                 )
             )

@@ -1,8 +1,10 @@
 """组织机构: the province → city → county → school tree and its admins.
 Use cases; nothing commits here.
 
-Province, cities and counties are official data (migration 0002, administrative division codes);
-schools are added by the county admin of their county, or by the city or province above it."""
+Provinces, cities and counties are official data (administrative division codes), loaded from
+`enrollment/data/*_orgs.json` by migrations 0002 and 0007 or imported by a platform operator
+(`yanxiu orgs import FILE`, `import_tree` here); schools are added by the county admin of their
+county, or by the city or province above it."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from enrollment.audit import AUDIT
 from enrollment.errors import NotACounty, OrgNotFound, SchoolNameTaken
 from enrollment.models import Org
 from enrollment.orgs import repository as repo
+from enrollment.orgs.importer import apply_tree
 from enrollment.orgs.schemas import OrgCreate, OrgRead
+from enrollment.orgs.tree import ImportReport, OrgTree
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.pagination import Page, decode_cursor, next_cursor
 
@@ -107,3 +111,22 @@ async def create_school(session: AsyncSession, *, actor: Principal, data: OrgCre
     )
     await session.flush()
     return school
+
+
+async def import_tree(session: AsyncSession, *, tree: OrgTree, operator: str) -> ImportReport:
+    """区划数据导入: a platform operator adds a region's province, cities and counties (a
+    checked file). Idempotent; never moves, renames or deletes an org (`OrgTreeConflict`, and
+    nothing is written). Recorded in the audit trail with the operator's name."""
+    report = await session.run_sync(lambda sync: apply_tree(sync.connection(), tree))
+    AUDIT.add(
+        session,
+        actor=None,
+        actor_id=operator,
+        action="org.import_tree",
+        target_type="org",
+        target_id=tree.province.id,
+        target_org=[tree.province.id],
+        after={"source": tree.source, "created": report.created, "unchanged": report.unchanged},
+    )
+    await session.flush()
+    return report

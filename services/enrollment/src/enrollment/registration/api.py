@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from enrollment.registration import repository as repo
 from enrollment.registration import service
 from enrollment.registration.schemas import (
     ProjectCreate,
@@ -50,7 +49,8 @@ async def open_project(
 async def list_projects(
     session: Session, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[ProjectRead]:
-    return [ProjectRead.model_validate(p) for p in await repo.list_projects(session, limit=limit)]
+    projects = await service.list_projects(session, actor=user, limit=limit)
+    return [ProjectRead.model_validate(p) for p in projects]
 
 
 @router.post(

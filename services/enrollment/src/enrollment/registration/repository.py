@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,12 +15,25 @@ async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project |
     return await session.get(Project, project_id)
 
 
-async def find_project(session: AsyncSession, *, year: int, stage: str) -> Project | None:
-    return await session.scalar(select(Project).where(Project.year == year, Project.stage == stage))
+async def find_project(
+    session: AsyncSession, *, owner_org_id: str, year: int, stage: str
+) -> Project | None:
+    return await session.scalar(
+        select(Project).where(
+            Project.owner_org_id == owner_org_id, Project.year == year, Project.stage == stage
+        )
+    )
 
 
-async def list_projects(session: AsyncSession, *, limit: int) -> list[Project]:
-    stmt = select(Project).order_by(Project.year.desc(), Project.stage).limit(limit)
+async def list_projects(
+    session: AsyncSession, *, province_id: str, city_id: str | None, limit: int
+) -> list[Project]:
+    """The projects of a province (all of them), or of a city (the province's and the city's
+    own): those in reach of a caller at that place or below it."""
+    stmt = select(Project).where(Project.province_id == province_id)
+    if city_id is not None:
+        stmt = stmt.where(or_(Project.city_id.is_(None), Project.city_id == city_id))
+    stmt = stmt.order_by(Project.year.desc(), Project.stage, Project.id).limit(limit)
     return list((await session.scalars(stmt)).all())
 
 

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.bounds import Day, OrgId
 
+RULE_SET_CODE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+"""A rule set's code: lower-case words joined by hyphens ("shandong-2023", "zhaoqing")."""
+
 # (step, opens field, closes field), in the order of the cascade.
 WINDOWS = (
     ("开放参训区域 open counties", "counties_open_from", "counties_open_until"),
@@ -26,6 +29,17 @@ class ProjectCreate(BaseModel):
     year: int = Field(ge=2000, le=2100)
     stage: Stage
     name: str = Field(min_length=1, max_length=200)
+    owner_org_id: OrgId | None = Field(
+        default=None,
+        description="项目归属: the province, or the city of a city-run programme, that runs the "
+        "project (default: the caller's own province or city)",
+    )
+    rule_set: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=RULE_SET_CODE,
+        description='The rule set the project names, e.g. "shandong-2023", "hefei-it2-2021"',
+    )
     counties_open_from: Day | None = None
     counties_open_until: Day | None = None
     schools_open_from: Day | None = None
@@ -63,6 +77,8 @@ class ProjectRead(BaseModel):
     year: int
     stage: str
     name: str
+    owner_org_id: str
+    rule_set: str | None
     counties_open_from: date
     counties_open_until: date
     schools_open_from: date

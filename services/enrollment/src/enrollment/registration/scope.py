@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.errors import StepOutsideWindow
-from enrollment.models import Org
+from enrollment.models import Org, Project
 from enrollment.registration import repository as repo
 from yanxiu.kit.auth import ADMIN_LEVEL, Principal
 from yanxiu.kit.errors import DomainError, OutOfScope
@@ -48,6 +48,14 @@ def org_path(org: Org) -> list[str]:
     path += [org.county_id] if org.county_id else []
     path += [org.id] if org.level == "school" else []
     return path
+
+
+def in_reach(actor: Principal, project: Project) -> bool:
+    """项目范围: a project concerns the callers inside its owner's subtree and those above the
+    owner (a province admin for a city-run programme of its province); nobody else sees it."""
+    owner, mine = project.owner_path, actor.org_path
+    n = min(len(owner), len(mine))
+    return n > 0 and tuple(owner[:n]) == tuple(mine[:n])
 
 
 async def scoped_filters(

@@ -18,6 +18,7 @@ from enrollment.errors import (
     CountyNotOpened,
     NotACountyOfYourCity,
     NotASchoolOfYourCounty,
+    OrgNotFound,
     ProjectExists,
     ProjectNotFound,
     RegistrationClosed,
@@ -31,8 +32,9 @@ from enrollment.errors import (
     UnitListLocked,
     UnknownSubject,
 )
-from enrollment.models import Project, ProjectUnit, Registration, Teacher, UnitSubmission
+from enrollment.models import Org, Project, ProjectUnit, Registration, Teacher, UnitSubmission
 from enrollment.registration import repository as repo
+from enrollment.registration.errors import OWNER_LEVELS, ProjectOwnerLevel
 from enrollment.registration.schemas import (
     ProjectCreate,
     RegistrationCreate,
@@ -43,6 +45,7 @@ from enrollment.registration.schemas import (
 from enrollment.registration.scope import (
     SHANGHAI,
     ensure_window,
+    in_reach,
     org_path,
     scoped_filters,
     str_after,
@@ -72,11 +75,26 @@ def teacher_org(teacher: Teacher) -> OrgPath:
     )
 
 
-async def _project(session: AsyncSession, project_id: uuid.UUID) -> Project:
+async def _project(session: AsyncSession, project_id: uuid.UUID, actor: Principal) -> Project:
+    """The project, if it is in the caller's reach (its owner's subtree, or above the owner);
+    any other project is as absent as one that does not exist."""
     project = await repo.get_project(session, project_id)
-    if project is None:
+    if project is None or not in_reach(actor, project):
         raise ProjectNotFound()
     return project
+
+
+async def _owner(session: AsyncSession, *, actor: Principal, owner_org_id: str | None) -> Org:
+    """项目归属: the org named to run a new project (default: the caller's own province or
+    city); a province or a city inside the caller's subtree."""
+    org = await repo.get_org(session, owner_org_id or actor.org_path[-1])
+    path = org_path(org) if org is not None else []
+    if org is None or not (actor.covers(path) or tuple(path) == actor.org_path[: len(path)]):
+        raise OrgNotFound()  # neither in the caller's subtree nor on its path above
+    if org.level not in OWNER_LEVELS:
+        raise ProjectOwnerLevel()
+    actor.ensure_covers(path)  # a city admin cannot open its province's project
+    return org
 
 
 async def _ensure_open_list(session: AsyncSession, *, project_id: uuid.UUID, unit: str) -> None:
@@ -91,21 +109,30 @@ async def _ensure_open_list(session: AsyncSession, *, project_id: uuid.UUID, uni
 async def open_project(
     session: AsyncSession, outbox: Outbox, *, actor: Principal, data: ProjectCreate
 ) -> Project:
-    """创建培训项目: the province opens a yearly project for one stage."""
-    actor.ensure_role(Role.province_admin)
-    if await repo.find_project(session, year=data.year, stage=data.stage):
+    """创建培训项目: the province opens a yearly project for one stage, for itself or for one
+    of its cities; a city opens its own programme (a city-run project such as Zhaoqing's or
+    Hefei's). The project names the rule set it runs under."""
+    actor.ensure_role(Role.province_admin, Role.city_admin)
+    owner = await _owner(session, actor=actor, owner_org_id=data.owner_org_id)
+    if await repo.find_project(session, owner_org_id=owner.id, year=data.year, stage=data.stage):
         raise ProjectExists()
-    project = Project(id=uuid.uuid4(), **data.model_dump())
+    project = Project(
+        id=uuid.uuid4(),
+        **data.model_dump(exclude={"owner_org_id"}),
+        owner_org_id=owner.id,
+        province_id=owner.province_id,
+        city_id=owner.city_id,
+    )
     session.add(project)
     await session.flush()
-    # A project belongs to no org below the province: listed under the opener's org.
     await AUDIT.record(
         session,
         actor=actor,
         action="project.open",
         target_type="project",
         target_id=str(project.id),
-        after=data.model_dump(),
+        target_org=project.owner_path,
+        after={**data.model_dump(), "owner_org_id": owner.id},
     )
     await outbox.add(
         session,
@@ -116,9 +143,22 @@ async def open_project(
             name=project.name,
             registration_opens_on=project.registration_opens_on,
             registration_closes_on=project.registration_closes_on,
+            owner_org_id=owner.id,
+            owner_org_path=project.owner_path,
+            rule_set=project.rule_set,
         ),
     )
     return project
+
+
+async def list_projects(session: AsyncSession, *, actor: Principal, limit: int) -> list[Project]:
+    """培训项目: the projects in the caller's reach — its province's, and its city's own."""
+    path = actor.org_path
+    if not path:
+        return []
+    return await repo.list_projects(
+        session, province_id=path[0], city_id=path[1] if len(path) > 1 else None, limit=limit
+    )
 
 
 async def open_counties(
@@ -131,7 +171,7 @@ async def open_counties(
 ) -> list[ProjectUnit]:
     """开放参训区域: the city admin opens counties of its city, in the counties window."""
     actor.ensure_role(Role.city_admin)
-    project = await _project(session, project_id)
+    project = await _project(session, project_id, actor)
     ensure_window(
         "开放参训区域",
         "Opening counties",
@@ -166,7 +206,7 @@ async def open_schools(
 ) -> list[ProjectUnit]:
     """开放参训单位: the county admin opens schools of its county, once its city opened it."""
     actor.ensure_role(Role.county_admin)
-    project = await _project(session, project_id)
+    project = await _project(session, project_id, actor)
     ensure_window(
         "开放参训单位",
         "Opening schools",
@@ -250,7 +290,7 @@ async def list_units(
     limit: int,
 ) -> Page[UnitRead]:
     """Opened counties or schools of a project, inside the caller's subtree."""
-    project = await _project(session, project_id)
+    project = await _project(session, project_id, actor)
     f = await scoped_filters(
         session, actor=actor, requested={"city_id": city_id, "county_id": county_id}
     )
@@ -280,7 +320,7 @@ async def register_teacher(
     """项目报名: the school admin registers one of its verified teachers for one subject of the
     stage's catalogue, once its county opened the school and before the county submits."""
     actor.ensure_role(Role.school_admin)
-    project = await _project(session, project_id)
+    project = await _project(session, project_id, actor)
     teacher = await teacher_repo.get_teacher(session, data.teacher_id)
     if teacher is None or not actor.covers(teacher.org_path):
         raise TeacherNotFound()
@@ -347,6 +387,8 @@ def registered(reg: Registration, *, teacher: Teacher, project: Project) -> Teac
         is_rural=teacher.is_rural,
         org=teacher_org(teacher),
         registered_at=reg.registered_at,
+        project_owner_org_id=project.owner_org_id,
+        rule_set=project.rule_set,
     )
 
 
@@ -411,7 +453,7 @@ async def list_registrations(
     limit: int,
 ) -> Page[RegistrationListItem]:
     """报名名单: one keyset page of a project's registrations inside the caller's subtree."""
-    project = await _project(session, project_id)
+    project = await _project(session, project_id, actor)
     f = await scoped_filters(
         session,
         actor=actor,
@@ -459,7 +501,7 @@ async def submit(
     """提交培训报名管理任务: a county admin submits its county's list; a city admin submits its
     city once every county it opened has submitted. The unit's list is locked from then on."""
     actor.ensure_role(Role.county_admin, Role.city_admin)
-    project = await _project(session, project_id)
+    project = await _project(session, project_id, actor)
     ensure_window(
         "提交培训报名管理任务",
         "Submission",
@@ -533,7 +575,7 @@ async def list_submissions(
     """Submitted counties and cities: the province sees all, a city its own, a county its own."""
     if actor.role not in ADMIN_LEVEL:
         raise Forbidden()
-    project = await _project(session, project_id)
+    project = await _project(session, project_id, actor)
     path = actor.org_path
     rows = await repo.page_submissions(
         session,

@@ -13,6 +13,7 @@ sit in one transaction, and a resync stopped half-way has sent what it committed
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,9 +40,13 @@ async def resend_teachers(
     after: uuid.UUID | None,
     since: datetime | None,
     limit: int,
+    teacher_ids: Sequence[uuid.UUID] | None = None,
 ) -> tuple[uuid.UUID | None, int]:
-    """One page; returns the last teacher id sent (None when none was left) and the count."""
-    teachers = await repo.teachers_page(session, after=after, since=since, limit=limit)
+    """One page; returns the last teacher id sent (None when none was left) and the count.
+    With `teacher_ids`: only those teachers (a reconciliation's repair)."""
+    teachers = await repo.teachers_page(
+        session, after=after, since=since, limit=limit, teacher_ids=teacher_ids
+    )
     await outbox.add(session, *(updated(t, []) for t in teachers))
     return (teachers[-1].id if teachers else None), len(teachers)
 
@@ -53,8 +58,17 @@ async def resend_registrations(
     after: uuid.UUID | None,
     since: datetime | None,
     limit: int,
+    teacher_ids: Sequence[uuid.UUID] | None = None,
+    project_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID | None, int]:
-    rows = await repo.registrations_page(session, after=after, since=since, limit=limit)
+    rows = await repo.registrations_page(
+        session,
+        after=after,
+        since=since,
+        limit=limit,
+        teacher_ids=teacher_ids,
+        project_id=project_id,
+    )
     await outbox.add(session, *(registered(r, teacher=t, project=p) for r, t, p in rows))
     return (rows[-1][0].id if rows else None), len(rows)
 

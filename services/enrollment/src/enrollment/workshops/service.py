@@ -32,7 +32,7 @@ from enrollment.errors import (
 )
 from enrollment.models import Workshop, WorkshopCase, WorkshopHost, WorkshopMember
 from enrollment.registration import repository as registration_repo
-from enrollment.registration.scope import SHANGHAI, uuid_after
+from enrollment.registration.scope import SHANGHAI, in_reach, uuid_after
 from enrollment.registration.service import teacher_org
 from enrollment.teachers import repository as teacher_repo
 from enrollment.workshops import repository as repo
@@ -91,7 +91,7 @@ async def create_workshop(
     if data.kind == "topic" and actor.role != Role.province_admin:
         raise WorkshopKindNotAllowed()
     project = await registration_repo.get_project(session, data.project_id)
-    if project is None:
+    if project is None or not in_reach(actor, project):
         raise ProjectNotFound()
     if data.kind == "subject" and not catalog.is_subject_of(project.stage, data.subject or ""):
         raise UnknownSubject()

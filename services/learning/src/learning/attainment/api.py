@@ -1,13 +1,22 @@
-"""Routes of attainment: a teacher's hours and requirement status."""
+"""Routes of attainment: a teacher's hours and requirement status, school-based hours, and
+admins' decisions on held completions."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from learning.attainment import queries, school_based
-from learning.attainment.schemas import ProgressRead, SchoolBasedHours, SchoolBasedResult
+from learning.attainment import held, queries, school_based
+from learning.attainment.schemas import (
+    HeldCompletionRead,
+    HeldDecision,
+    HeldPage,
+    ProgressRead,
+    SchoolBasedHours,
+    SchoolBasedResult,
+)
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 
@@ -42,3 +51,34 @@ async def school_based_hours(
     return await school_based.record_school_based(
         session, actor=user, teacher_id=teacher_id, body=body
     )
+
+
+@router.get(
+    "/completions/held",
+    response_model=HeldPage,
+    tags=["completions"],
+    summary="待审完成记录 late completions held for a decision (admins, own subtree)",
+)
+async def held_completions(
+    session: Session,
+    user: CurrentUser,
+    project_id: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> HeldPage:
+    return await held.list_held(
+        session, actor=user, project_id=project_id, cursor=cursor, limit=limit
+    )
+
+
+@router.post(
+    "/completions/held/{attempt_id}/decision",
+    openapi_extra=audited("completion.decide_held"),
+    response_model=HeldCompletionRead,
+    tags=["completions"],
+    summary="审核待审完成记录 accept (counts, once per course) or reject a held completion",
+)
+async def decide_held(
+    attempt_id: uuid.UUID, body: HeldDecision, session: Session, user: CurrentUser
+) -> HeldCompletionRead:
+    return await held.decide(session, actor=user, attempt_id=attempt_id, body=body)

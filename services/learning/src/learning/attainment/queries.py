@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning import service as plans
+from learning.abilities.standing import standing_of
 from learning.attainment import repository as repo
 from learning.attainment.schemas import BucketStatus, PlanProgress, ProgressRead
 from learning.rules.ruleset import evaluate
@@ -49,7 +50,8 @@ async def progress_of(
             )
             continue
         rules = found[0]
-        ev = evaluate(rules, credits)
+        ev = evaluate(rules, credits, await standing_of(session, plan=plan, rules=rules))
+        shown = rules.for_role(rules.role(ev.role))  # IT 2.0: the teacher's role's buckets
         items.append(
             PlanProgress(
                 project_id=plan.project_id,
@@ -57,7 +59,7 @@ async def progress_of(
                 rule_set=rules.code,
                 met=ev.met,
                 total_hours=ev.total,
-                total_min_hours=rules.total_min_hours,
+                total_min_hours=shown.total_min_hours,
                 buckets=[
                     BucketStatus(
                         code=b.code,
@@ -68,7 +70,7 @@ async def progress_of(
                         max_hours=b.max_hours,
                         met=ev.counted[b.code] >= b.min_hours,
                     )
-                    for b in rules.buckets
+                    for b in shown.buckets
                 ],
                 missing=ev.missing,
                 uncounted_hours=ev.uncounted_hours,

@@ -1,28 +1,179 @@
-"""SQL of attainment: completions (exactly once) and the stored evaluation state."""
+"""SQL of attainment: completions (exactly once per fact, once per course), attempts and held
+completions, and the stored evaluation state."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from learning.attainment.models import Attainment, Completion
+from learning.attainment.models import Attainment, Completion, CompletionAttempt
+from learning.models import Plan
 from learning.rules.ruleset import Credited
 
 
 async def insert_completion(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """True when inserted; False when (source, source_ref) was already recorded."""
-    stmt = (
-        insert(Completion)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Completion.source, Completion.source_ref])
-        .returning(Completion.id)
-    )
+    """True when inserted; False when (source, source_ref) was already recorded or the course
+    already has a live completion for the teacher in the project (the partial unique index):
+    no conflict target, so either constraint makes it a no-op, and a concurrent insert of the
+    same course waits for the other transaction and then finds its row."""
+    stmt = insert(Completion).values(**values).on_conflict_do_nothing().returning(Completion.id)
     return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def completion_by_source(
+    session: AsyncSession, *, source: str, source_ref: str
+) -> Completion | None:
+    stmt = select(Completion).where(
+        Completion.source == source, Completion.source_ref == source_ref
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def attempt_by_source(
+    session: AsyncSession, *, source: str, source_ref: str
+) -> CompletionAttempt | None:
+    stmt = select(CompletionAttempt).where(
+        CompletionAttempt.source == source, CompletionAttempt.source_ref == source_ref
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def live_completion(
+    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID, course_key: str
+) -> Completion | None:
+    """The completion counting for the course, locked (its best score may be raised)."""
+    stmt = (
+        select(Completion)
+        .where(
+            Completion.teacher_id == teacher_id,
+            Completion.project_id == project_id,
+            Completion.course_key == course_key,
+            Completion.revoked_at.is_(None),
+        )
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_attempt(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
+    """The attempt's id; None when (source, source_ref) was recorded as an attempt already."""
+    stmt = (
+        insert(CompletionAttempt)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[CompletionAttempt.source, CompletionAttempt.source_ref]
+        )
+        .returning(CompletionAttempt.id)
+    )
+    found: uuid.UUID | None = (await session.execute(stmt)).scalar_one_or_none()
+    return found
+
+
+async def next_attempt(
+    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID, course_key: str
+) -> CompletionAttempt | None:
+    """The earliest live attempt at the course (the one that counts when the counted
+    completion is revoked), locked."""
+    stmt = (
+        select(CompletionAttempt)
+        .where(
+            CompletionAttempt.teacher_id == teacher_id,
+            CompletionAttempt.project_id == project_id,
+            CompletionAttempt.course_key == course_key,
+            CompletionAttempt.status == "attempt",
+        )
+        .order_by(
+            CompletionAttempt.completed_at, CompletionAttempt.created_at, CompletionAttempt.id
+        )
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def best_attempt_score(
+    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID, course_key: str
+) -> Decimal | None:
+    """The best score among the live attempts at the course."""
+    stmt = select(func.max(CompletionAttempt.score)).where(
+        CompletionAttempt.teacher_id == teacher_id,
+        CompletionAttempt.project_id == project_id,
+        CompletionAttempt.course_key == course_key,
+        CompletionAttempt.status == "attempt",
+    )
+    best: Decimal | None = (await session.execute(stmt)).scalar_one_or_none()
+    return best
+
+
+async def withdraw_attempt(
+    session: AsyncSession, *, source: str, source_ref: str, reason: str
+) -> CompletionAttempt | None:
+    """An attempt or held completion its sender retracted or voided: it will never count."""
+    stmt = (
+        update(CompletionAttempt)
+        .where(
+            CompletionAttempt.source == source,
+            CompletionAttempt.source_ref == source_ref,
+            CompletionAttempt.status.in_(("attempt", "held")),
+        )
+        .values(status="withdrawn", reason=reason[:300], decided_at=datetime.now(UTC))
+        .returning(CompletionAttempt)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def attempt_for_update(
+    session: AsyncSession, attempt_id: uuid.UUID
+) -> CompletionAttempt | None:
+    stmt = select(CompletionAttempt).where(CompletionAttempt.id == attempt_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _in_scope(org_path: Sequence[str]) -> Any:
+    """Plans whose stored school lies in the subtree `org_path` names."""
+    columns = (Plan.province_id, Plan.city_id, Plan.county_id, Plan.school_id)
+    return and_(*(c == v for c, v in zip(columns, org_path, strict=False)))
+
+
+async def held_in_scope(
+    session: AsyncSession,
+    *,
+    org_path: Sequence[str],
+    project_id: uuid.UUID | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[CompletionAttempt, Plan]]:
+    """Held completions of teachers whose plan lies in the subtree, oldest first."""
+    stmt = (
+        select(CompletionAttempt, Plan)
+        .join(
+            Plan,
+            and_(
+                Plan.teacher_id == CompletionAttempt.teacher_id,
+                Plan.project_id == CompletionAttempt.project_id,
+            ),
+        )
+        .where(CompletionAttempt.status == "held", _in_scope(org_path))
+    )
+    if project_id is not None:
+        stmt = stmt.where(CompletionAttempt.project_id == project_id)
+    if after is not None:
+        at, last = after
+        stmt = stmt.where(
+            or_(
+                CompletionAttempt.created_at > at,
+                and_(CompletionAttempt.created_at == at, CompletionAttempt.id > last),
+            )
+        )
+    stmt = stmt.order_by(CompletionAttempt.created_at, CompletionAttempt.id).limit(limit)
+    return [(a, p) for a, p in (await session.execute(stmt)).all()]
 
 
 async def revoke(

@@ -4,7 +4,8 @@ subject-required hours, once per assignment; a revoked review stops counting.
 Window rule (decided from the notices): 学科必修 learning is open only in the project's
 subject-required window (2023: 10-18 … 12-31; 2020: 12-01 … 12-31), and the reviews *are*
 that course, so a review submitted (Asia/Shanghai date) outside that window earns nothing;
-it is not recorded. A project without rules, or without that window, takes every review."""
+it is not recorded. A project without rules, or without that window, takes every review
+inside its learning window, or its year where it has none (attainment.windows)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.attainment.errors import CompletedInFuture, CompletionOutsideWindow
 from learning.attainment.service import record_completion, revoke_completion
 from learning.errors import PlanWithdrawn
 from learning.rules.service import SHANGHAI, ruleset_for, window_error
@@ -49,6 +51,11 @@ async def credit_review(session: AsyncSession, event: ReviewSubmitted) -> bool:
         )
     except PlanWithdrawn:
         log.info("review %s by a teacher who has withdrawn", event.assignment_id)
+        return False
+    except (CompletionOutsideWindow, CompletedInFuture) as exc:
+        # Outside the project's year (no window), or a clock far ahead: it earns nothing,
+        # like a review outside the window; never a dead letter.
+        log.info("review %s not credited: %s", event.assignment_id, exc)
         return False
     return done is not None
 

@@ -1,8 +1,10 @@
-"""Response models of attainment: a teacher's hours against the project's rules."""
+"""Request and response models of attainment: a teacher's hours against the project's rules,
+school-based hours, held completions."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -57,4 +59,41 @@ class SchoolBasedHours(BaseModel):
 class SchoolBasedResult(BaseModel):
     record_id: str
     completion_id: uuid.UUID | None
-    status: Literal["recorded", "already_recorded"]
+    # held: dated after the learning window closed, waiting for an admin (rule set says hold).
+    status: Literal["recorded", "already_recorded", "held"]
+
+
+class HeldCompletionRead(BaseModel):
+    """待审完成记录: a completion dated after its window closed, held for an admin (rule set
+    `late_completions: hold`); it counts nothing until accepted."""
+
+    id: uuid.UUID
+    teacher_id: uuid.UUID
+    teacher_name: str
+    project_id: uuid.UUID
+    school_id: str
+    source: str
+    course_title: str
+    category: str
+    hours: Decimal
+    completed_at: datetime
+    reason: str | None
+    status: str
+    completion_id: uuid.UUID | None
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+
+
+class HeldPage(BaseModel):
+    items: list[HeldCompletionRead]
+    next_cursor: str | None = None
+
+
+class HeldDecision(BaseModel):
+    """accept: the completion counts (once per course, like any other); reject: it never does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accept", "reject"]
+    reason: str = Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$")

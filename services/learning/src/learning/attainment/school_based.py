@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning import repository as plans_repo
 from learning.attainment.schemas import SchoolBasedHours, SchoolBasedResult
-from learning.attainment.service import record_completion
+from learning.attainment.service import count_completion
 from learning.audit import AUDIT
 from learning.errors import PlanNotFound
 from yanxiu.kit.auth import Principal, Role
@@ -23,7 +23,7 @@ async def record_school_based(
     plan = await plans_repo.plan_of(session, teacher_id=teacher_id, project_id=body.project_id)
     if plan is None or not actor.covers(plan.org_path):
         raise PlanNotFound()
-    completion_id = await record_completion(
+    done = await count_completion(
         session,
         teacher_id=teacher_id,
         project_id=body.project_id,
@@ -34,6 +34,7 @@ async def record_school_based(
         category="school_based",
         hours=body.hours,
     )
+    completion_id = done.completion_id if done.status == "counted" else None
     if completion_id:
         await AUDIT.record(
             session,
@@ -54,5 +55,9 @@ async def record_school_based(
     return SchoolBasedResult(
         record_id=body.record_id,
         completion_id=completion_id,
-        status="recorded" if completion_id else "already_recorded",
+        status="recorded"
+        if completion_id
+        else "held"
+        if done.status == "held"
+        else "already_recorded",
     )

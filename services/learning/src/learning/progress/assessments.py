@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from learning.errors import CourseNotFound, NotRegistered
+from learning.errors import CourseNotFound, NotRegistered, PlanDeparted
 from learning.progress import repository as repo
 from learning.progress.errors import AnswersInvalid, NoAssessment
 from learning.progress.models import AssessmentAttempt
@@ -16,6 +16,7 @@ from learning.progress.schemas import AssessmentIn, AssessmentResult
 from learning.progress.service import complete
 from learning.progress.verification import score
 from learning.rules.service import require_window
+from learning.service import departed_among
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
 
@@ -40,6 +41,8 @@ async def submit(
     plans = await repo.active_plans(session, [(teacher_id, data.project_id)])
     org = plans.get((teacher_id, data.project_id))
     if org is None:
+        if await departed_among(session, [(teacher_id, data.project_id)]):
+            raise PlanDeparted()
         raise NotRegistered()
     await require_window(session, project_id=data.project_id, window=course.window)  # type: ignore[arg-type]
     if not course.has_assessment:
@@ -88,6 +91,7 @@ async def submit(
             project_id=data.project_id,
             course=course,
             at=now,
+            score=points if passed else None,
         )
     return AssessmentResult(
         attempt_id=attempt.id,

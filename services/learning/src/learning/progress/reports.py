@@ -12,10 +12,11 @@ from learning import repository as plans_repo
 from learning.progress import queries as repo
 from learning.progress.errors import ProgressNotFound
 from learning.progress.schemas import ProgressRead, RefusalReport, SchoolRefusals
+from learning.service import admin_reads
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import Page, decode_cursor, decode_uuid_cursor, next_cursor
-from yanxiu.kit.scope import admin_covers, is_self
+from yanxiu.kit.scope import is_self
 
 
 async def progress_for(
@@ -26,12 +27,13 @@ async def progress_for(
     cursor: str | None,
     limit: int,
 ) -> Page[ProgressRead]:
-    """The teacher sees their own; an admin the progress under the plans it may read (their
-    stored school in its subtree: progress follows the plan to a new school); anyone else 404."""
+    """The teacher sees their own; an admin the progress under the plans it may read
+    (`learning.service.admin_reads`: progress follows the plan to a new school, and a departed
+    teacher's is read from above the school only); anyone else 404."""
     projects: set[uuid.UUID] | None = None  # None: every project (the teacher themself)
     if not is_self(actor, teacher_id):
         plans = await plans_repo.plans_of(session, teacher_id)
-        projects = {p.project_id for p in plans if admin_covers(actor, p.org_path)}
+        projects = {p.project_id for p in plans if admin_reads(actor, p)}
         if not projects:
             raise ProgressNotFound()
     rows = await repo.progress_of(

@@ -5,17 +5,20 @@ the request boundary do."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.attainment.errors import CompletedInFuture, CompletionOutsideWindow
 from learning.attainment.service import record_completion
-from learning.errors import CourseNotFound, NotRegistered
+from learning.errors import CourseNotFound, NotRegistered, PlanDeparted
 from learning.progress import repository as repo
 from learning.progress.repository import CourseInfo, Key, Org, ProgressRow
 from learning.progress.verification import (
@@ -27,9 +30,11 @@ from learning.progress.verification import (
 )
 from learning.rules.ruleset import RuleSet
 from learning.rules.service import ruleset_at, window_error
+from learning.service import departed_among
 from yanxiu.kit.errors import DomainError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ async def _admissible(session: AsyncSession, beats: Sequence[Beat], policy: Poli
         list({b.course_id for b in beats}),
     )
     courses, plans = opened.courses, opened.plans
+    # Only active plans come back; a suspended (离职) one is refused with its own reason.
+    missing = {(b.teacher_id, b.project_id) for b in beats} - plans.keys()
+    departed = await departed_among(session, sorted(missing))
     rule_sets: dict[uuid.UUID, tuple[RuleSet, int] | None] = {}
     for p in {b.project_id for b in beats}:
         version = opened.rule_versions.get(p)
@@ -110,6 +118,9 @@ async def _admissible(session: AsyncSession, beats: Sequence[Beat], policy: Poli
         course = courses.get(b.course_id)
         if course is None:
             errors[i] = CourseNotFound()
+            continue
+        if (b.teacher_id, b.project_id) in departed:
+            errors[i] = PlanDeparted()
             continue
         if (b.teacher_id, b.project_id) not in plans:
             errors[i] = NotRegistered(
@@ -227,14 +238,23 @@ async def complete(
     project_id: uuid.UUID,
     course: CourseInfo,
     at: datetime,
+    score: int | None = None,
 ) -> None:
-    """课程完成: watched enough and assessment passed; counted once (keyed by the row id)."""
-    await record_completion(
-        session,
-        teacher_id=teacher_id,
-        project_id=project_id,
-        source="video",
-        source_ref=str(row.id),
-        completed_at=at,
-        course_id=course.id,
-    )
+    """课程完成: watched enough and assessment passed; recorded once (keyed by the row id) and
+    counted once per course (a provider may have reported it already: then it is an attempt
+    that may raise the best score). A completion the project's windows refuse is logged, not
+    raised: it must not undo the heartbeat batch it came in (the heartbeat itself was checked
+    against the window when it arrived, so this is the rare day between the two checks)."""
+    try:
+        await record_completion(
+            session,
+            teacher_id=teacher_id,
+            project_id=project_id,
+            source="video",
+            source_ref=str(row.id),
+            completed_at=at,
+            course_id=course.id,
+            score=None if score is None else Decimal(score),
+        )
+    except (CompletionOutsideWindow, CompletedInFuture) as exc:
+        log.warning("completion of course %s not counted: %s", course.id, exc)

@@ -114,7 +114,12 @@ def _own(caller_provider_id: uuid.UUID, provider_id: uuid.UUID) -> None:
     description=SIGNING_DOC
     + " Idempotent by `event_id`: the same event again gets 200 with the first result; the "
     "same event id with a different body 409 `event_id_reused`. The teacher needs an active "
-    "plan in the project (422 `learner_not_registered`).",
+    "plan in the project (422 `learner_not_registered`). A course counts once per teacher and "
+    "project whatever channel or event id reports it: a repeat is 201 with status "
+    "`already_counted` and the counting completion's id (no hours added; `score` may raise "
+    "`best_score`). Dated in the future: 422 `completed_in_future`; outside the project's "
+    "year or learning window: 422 `completion_outside_window`, or status `held` for an "
+    "admin's decision where the rule set holds late completions.",
 )
 async def post_completion(
     provider_id: uuid.UUID,

@@ -2,14 +2,15 @@
 
 The event row is claimed first (INSERT … ON CONFLICT DO NOTHING on its primary key), so a
 concurrent duplicate waits on the row lock and then reads the first answer; the completion
-itself is unique per ("provider", "<provider id>:<event id>") in attainment."""
+itself is unique per ("provider", "<provider id>:<event id>") in attainment, and counts once
+per course: the same course under a new event id is answered `already_counted`."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi.encoders import jsonable_encoder
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.attainment import service as attainment
+from learning.attainment.facts import Status
 from learning.providers.errors import CompletionEventNotFound, EventIdReused
 from learning.providers.learners import active_plan, ensure_not_future, resolve_course
 from learning.providers.models import Provider, ProviderEvent
@@ -33,6 +35,11 @@ def body_hash(data: CompletionIn) -> str:
     canonical["completed_at"] = data.completed_at.timestamp()
     hours = data.course.hours
     canonical["course"]["hours"] = None if hours is None else str(hours.normalize())
+    # Added later: an event without a score hashes as it did before the field existed.
+    if data.score is None:
+        del canonical["score"]
+    else:
+        canonical["score"] = str(data.score.normalize())
     return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -78,7 +85,7 @@ async def record(
         category=data.course.category,
         hours=data.course.hours,
     )
-    completion_id = await attainment.record_completion(
+    done = await attainment.count_completion(
         session,
         teacher_id=plan.teacher_id,
         project_id=plan.project_id,
@@ -90,22 +97,35 @@ async def record(
         category=course.category,
         hours=course.hours,
         provider_id=str(provider.id),
+        course_code=data.course.code,
+        score=data.score,
     )
     result = CompletionResult(
         event_id=data.event_id,
-        status="recorded" if completion_id is not None else "already_recorded",
-        completion_id=completion_id,
+        status=ANSWER[done.status],
+        completion_id=done.completion_id,
         course_id=course.course_id,
         course_title=course.title,
         category=course.category,
         hours=Decimal(course.hours),
+        attempt_id=done.attempt_id,
+        best_score=done.best_score,
     )
     await session.execute(
         update(ProviderEvent)
         .where(ProviderEvent.provider_id == provider.id, ProviderEvent.event_id == data.event_id)
-        .values(completion_id=completion_id, result=jsonable_encoder(result))
+        .values(completion_id=done.completion_id, result=jsonable_encoder(result))
     )
     return result, False
+
+
+# What attainment made of the event, as the provider's answer says it.
+ANSWER: dict[Status, Literal["recorded", "already_recorded", "already_counted", "held"]] = {
+    "counted": "recorded",
+    "already_recorded": "already_recorded",
+    "already_counted": "already_counted",
+    "held": "held",
+}
 
 
 async def retract(session: AsyncSession, *, provider: Provider, event_id: str) -> None:
@@ -124,13 +144,14 @@ async def retract(session: AsyncSession, *, provider: Provider, event_id: str) -
         return
     event.retracted_at = datetime.now(UTC)
     await session.flush()
-    if event.completion_id is not None:
-        await attainment.revoke_completion(
-            session,
-            source="provider",
-            source_ref=source_ref(provider, event_id),
-            reason="retracted by provider",
-        )
+    # The counted completion is revoked (an attempt at the same course counts instead), or
+    # the attempt or held completion this event became is withdrawn.
+    await attainment.revoke_completion(
+        session,
+        source="provider",
+        source_ref=source_ref(provider, event_id),
+        reason="retracted by provider",
+    )
 
 
 async def list_events(

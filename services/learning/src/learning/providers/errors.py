@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Defined by attainment, which refuses a future completion on every channel.
+from learning.attainment.errors import CompletedInFuture as CompletedInFuture
 from yanxiu.kit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 
 
@@ -110,13 +112,6 @@ class CourseUnresolvable(DomainError):
     code = "course_unresolvable"
     title_zh = "无法识别课程：请给出目录课程编号/代码，或标题、类别与学时"
     title_en = "Unknown course: give a catalogue id/code, or a title, category and hours"
-
-
-class CompletedInFuture(DomainError):
-    status = 422
-    code = "completed_in_future"
-    title_zh = "完成时间晚于当前时间"
-    title_en = "The completion time is in the future"
 
 
 class UnknownCategory(DomainError):

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# The same check attainment makes on every channel; here before the plan is looked up.
+from learning.attainment.windows import FUTURE_TOLERANCE as FUTURE_TOLERANCE
+from learning.attainment.windows import ensure_not_future as ensure_not_future
 from learning.catalog.models import Course
 from learning.models import Plan
 from learning.providers.errors import (
-    CompletedInFuture,
     CourseUnresolvable,
     LearnerNotRegistered,
     UnknownCategory,
@@ -29,15 +30,6 @@ class ResolvedCourse:
     title: str
     category: str
     hours: Decimal
-
-
-# Clocks differ a little; a completion later than this is a mistake, not a clock skew.
-FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-def ensure_not_future(completed_at: datetime) -> None:
-    if completed_at > datetime.now(UTC) + FUTURE_TOLERANCE:
-        raise CompletedInFuture(completed_at=completed_at.isoformat())
 
 
 async def active_plan(

@@ -95,6 +95,9 @@ class CompletionIn(BaseModel):
     project_id: uuid.UUID
     course: CourseRef
     completed_at: AwareMoment
+    # The learner's score (0–100), if the provider grades: a repeat of a course that counts
+    # already adds no hours but may raise the best score.
+    score: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=1)
 
 
 class CompletionBatchIn(BaseModel):
@@ -104,14 +107,23 @@ class CompletionBatchIn(BaseModel):
 
 
 class CompletionResult(BaseModel):
+    """recorded: the course counts now (`completion_id`). already_counted: the teacher's
+    completion of this course counts already (`completion_id` is that one, perhaps from another
+    channel): this event is kept as an attempt (`attempt_id`), adds no hours, and its score may
+    raise `best_score`. held: dated after the project's learning window closed, kept for an
+    admin's decision (`attempt_id`), counting nothing until accepted. already_recorded: the
+    fact was recorded before."""
+
     event_id: str
-    status: Literal["recorded", "already_recorded"]
+    status: Literal["recorded", "already_recorded", "already_counted", "held"]
     completion_id: uuid.UUID | None
     course_id: uuid.UUID | None
     course_title: str
     category: str
     hours: Decimal
     retracted_at: datetime | None = None
+    attempt_id: uuid.UUID | None = None
+    best_score: Decimal | None = None
 
 
 class BatchItemResult(BaseModel):

@@ -34,6 +34,17 @@ from yanxiu.kit.deps import Session, runtime
 from yanxiu.kit.pagination import decode_int_cursor, encode_cursor
 
 VERSION_HEADER = "X-Experience-API-Version"
+# What became of each completion statement (xAPI answers only ids): see COMPLETIONS_DOC.
+COMPLETIONS_HEADER = "X-Yanxiu-Completions"
+COMPLETIONS_DOC = (
+    " The X-Yanxiu-Completions header says what became of each completion statement: "
+    '"<statement id> <status> <counted completion id>", comma-separated; status recorded '
+    "(the course counts now), already_counted (the teacher's completion of this course counts "
+    "already, whatever channel or statement reported it: no hours are added, a higher "
+    "result.score raises the best score), held (dated after the learning window closed, kept "
+    "for an admin's decision) or already_recorded. A completion dated outside the project's "
+    "year or learning window is refused (422 completion_outside_window)."
+)
 VERSION = "1.0.3"
 GET_PARAMS = frozenset(
     {"statementId", "voidedStatementId", "verb", "since", "until", "limit", "cursor", "format"}
@@ -114,16 +125,17 @@ def _home_page(request: Request) -> str:
     description="Stores a statement or an array (all or nothing) and returns the array of ids."
     " Same id and same statement: no-op; same id, different statement: 409."
     + xapi_statements.MAPPING_DOC
+    + COMPLETIONS_DOC
     + AUTH_DOC,
     openapi_extra=BODY_DOC,
     response_model=list[uuid.UUID],
 )
 async def post_statements(request: Request, session: Session, caller: LrsClient) -> JSONResponse:
     statements = xapi_service.as_batch(_json(caller.body))
-    ids = await xapi_service.store_batch(
+    stored = await xapi_service.store_batch(
         session, provider=caller.provider, statements=statements, home_page=_home_page(request)
     )
-    return JSONResponse([str(i) for i in ids])
+    return JSONResponse([str(s.statement_id) for s in stored], headers=_completions(stored))
 
 
 @router.put(
@@ -132,6 +144,7 @@ async def post_statements(request: Request, session: Session, caller: LrsClient)
     summary="xAPI 语句 store one by id",
     description="Stores the statement under `statementId` (204)."
     + xapi_statements.MAPPING_DOC
+    + COMPLETIONS_DOC
     + AUTH_DOC,
     openapi_extra=BODY_DOC,
 )
@@ -147,10 +160,15 @@ async def put_statement(
             "语句 id 与 statementId 不一致", "The statement's id differs from statementId"
         )
     statement = {**statement, "id": str(statement_id)}
-    await xapi_service.store(
+    stored = await xapi_service.store(
         session, provider=caller.provider, statement=statement, home_page=_home_page(request)
     )
-    return Response(status_code=204)
+    return Response(status_code=204, headers=_completions([stored]))
+
+
+def _completions(stored: list[xapi_service.Stored]) -> dict[str, str]:
+    value = xapi_service.completion_header(stored)
+    return {COMPLETIONS_HEADER: value} if value else {}
 
 
 @router.get(

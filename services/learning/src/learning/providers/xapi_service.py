@@ -1,9 +1,12 @@
 """The xAPI statements resource (学习记录): store, compare, void, read; completion statements
-become completions in attainment. Every statement belongs to the provider that sent it."""
+become completions in attainment, counted once per course: a new statement (a new attempt, in
+xAPI's terms) at a course that counts already adds no hours. Every statement belongs to the
+provider that sent it."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.attainment import service as attainment
+from learning.attainment.facts import Recorded
 from learning.providers import xapi_statements as xs
 from learning.providers.errors import (
     XapiCannotVoidVoiding,
@@ -54,9 +58,36 @@ def as_batch(body: Any) -> list[dict[str, Any]]:
     return checked
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A statement stored, and for a completion statement what attainment made of it."""
+
+    statement_id: uuid.UUID
+    completion: Recorded | None = None
+
+
+def completion_header(stored: list[Stored]) -> str:
+    """`X-Yanxiu-Completions`: "<statement id> <status> <counting completion id or ->" per
+    completion statement, comma-separated; status is recorded, already_counted (the course
+    counts already: no hours added), held or already_recorded."""
+    return ", ".join(
+        f"{s.statement_id} {ANSWER[s.completion.status]} {s.completion.completion_id or '-'}"
+        for s in stored
+        if s.completion is not None
+    )
+
+
+ANSWER = {
+    "counted": "recorded",
+    "already_recorded": "already_recorded",
+    "already_counted": "already_counted",
+    "held": "held",
+}
+
+
 async def store_batch(
     session: AsyncSession, *, provider: Provider, statements: list[dict[str, Any]], home_page: str
-) -> list[uuid.UUID]:
+) -> list[Stored]:
     """All or nothing: a refusal anywhere rolls the whole request back (the boundary)."""
     return [
         await store(session, provider=provider, statement=s, home_page=home_page)
@@ -66,7 +97,7 @@ async def store_batch(
 
 async def store(
     session: AsyncSession, *, provider: Provider, statement: dict[str, Any], home_page: str
-) -> uuid.UUID:
+) -> Stored:
     now = datetime.now(UTC)
     statement_id = uuid.UUID(statement["id"]) if "id" in statement else uuid.uuid4()
     stored = {
@@ -93,14 +124,15 @@ async def store(
     )
     if inserted.first() is None:
         await _same_or_conflict(session, provider=provider, statement_id=statement_id, new=stored)
-        return statement_id
+        return Stored(statement_id)
     if target is not None:
         await _void(session, provider=provider, target_id=target, by=statement_id)
     elif await _voided_beforehand(session, provider=provider, statement_id=statement_id):
         await _mark_voided(session, statement_id)
     elif xs.is_completion(stored):
-        await _complete(session, provider=provider, statement=stored, home_page=home_page)
-    return statement_id
+        done = await _complete(session, provider=provider, statement=stored, home_page=home_page)
+        return Stored(statement_id, done)
+    return Stored(statement_id)
 
 
 async def _same_or_conflict(
@@ -131,7 +163,9 @@ async def _void(
         return
     target.voided = True
     await session.flush()
-    if target.completion_id is not None:
+    if xs.is_completion(target.statement):
+        # Its counted completion is revoked (an attempt at the same course counts instead),
+        # or the attempt or held completion it became is withdrawn.
         await attainment.revoke_completion(
             session, source="xapi", source_ref=str(target.id), reason=f"xapi voided by {by}"
         )
@@ -156,7 +190,7 @@ async def _mark_voided(session: AsyncSession, statement_id: uuid.UUID) -> None:
 
 async def _complete(
     session: AsyncSession, *, provider: Provider, statement: dict[str, Any], home_page: str
-) -> None:
+) -> Recorded:
     facts = xs.completion_facts(
         statement,
         home_page=home_page,
@@ -174,7 +208,7 @@ async def _complete(
         category=facts.category,
         hours=facts.hours,
     )
-    completion_id = await attainment.record_completion(
+    done = await attainment.count_completion(
         session,
         teacher_id=plan.teacher_id,
         project_id=plan.project_id,
@@ -186,12 +220,15 @@ async def _complete(
         category=course.category,
         hours=course.hours,
         provider_id=str(provider.id),
+        course_code=facts.course_key[:60],
+        score=facts.score,
     )
     await session.execute(
         update(XapiStatement)
         .where(XapiStatement.id == uuid.UUID(statement["id"]))
-        .values(completion_id=completion_id)
+        .values(completion_id=done.completion_id)
     )
+    return done
 
 
 def _maybe_uuid(value: str) -> uuid.UUID | None:

@@ -224,6 +224,7 @@ class CompletionFacts:
     category: str | None
     hours: Decimal | None
     completed_at: datetime
+    score: Decimal | None = None
 
 
 def _teacher(statement: dict[str, Any], home_page: str) -> uuid.UUID:
@@ -257,6 +258,37 @@ def _title(definition: dict[str, Any]) -> str | None:
     return str(next(iter(names.values())))[:200]
 
 
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def score_of(statement: dict[str, Any]) -> Decimal | None:
+    """`result.score` as a percentage (0–100, one decimal): `scaled` × 100, else `raw` within
+    `min`…`max` (default 0…100). None when there is no usable score."""
+    result = statement.get("result")
+    score = result.get("score") if isinstance(result, dict) else None
+    if not isinstance(score, dict):
+        return None
+    scaled = _number(score.get("scaled"))
+    if scaled is not None:
+        percent = scaled * 100
+    else:
+        raw = _number(score.get("raw"))
+        low = _number(score.get("min")) or Decimal(0)
+        high = _number(score.get("max"))
+        high = Decimal(100) if high is None else high
+        if raw is None or high <= low:
+            return None
+        percent = (raw - low) / (high - low) * 100
+    return min(max(percent, Decimal(0)), Decimal(100)).quantize(Decimal("0.1"))
+
+
 def completion_facts(
     statement: dict[str, Any], *, home_page: str, completed_at: datetime
 ) -> CompletionFacts:
@@ -273,6 +305,7 @@ def completion_facts(
         raise _bad("statement.object.definition.extensions", "hours: a number with one decimal")
     category = extensions.get(CATEGORY_EXT)
     return CompletionFacts(
+        score=score_of(statement),
         teacher_id=_teacher(statement, home_page),
         project_id=_project(statement),
         course_key=str(obj["id"]).rstrip("/").rsplit("/", 1)[-1],

@@ -1,4 +1,5 @@
-"""Routes of rules: a project's rule set (PUT by the province) and the shipped sets."""
+"""Routes of rules: a project's rule set (PUT by its owning province or city) and the shipped
+sets."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ async def rule_set(code: Annotated[str, Path(max_length=60)], user: CurrentUser)
     "/projects/{project_id}/rules",
     openapi_extra=audited("rules.assign"),
     response_model=ProjectRulesRead,
-    summary="设置项目学习规则 assign a project's rule set (province admin)",
+    summary="设置项目学习规则 assign a project's rule set (the owning province or city)",
 )
 async def put_rules(
     project_id: uuid.UUID, body: ProjectRulesPut, session: Session, user: CurrentUser

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from learning.rules.models import ProjectRules
+from learning.rules.models import Project, ProjectRules
 
 
 async def get(session: AsyncSession, project_id: uuid.UUID) -> ProjectRules | None:
@@ -49,3 +49,43 @@ async def put(
     row = await session.get(ProjectRules, project_id, populate_existing=True)
     assert row is not None
     return row
+
+
+async def learn_project(
+    session: AsyncSession,
+    *,
+    project_id: uuid.UUID,
+    year: int,
+    stage: str,
+    owner_org_id: str | None,
+    owner_org_path: list[str] | None,
+    rule_set: str | None,
+) -> None:
+    """Stores or refreshes the project; an event that names no owner (or rule set) keeps the
+    one learning already knows, so a replayed older event never unsets it."""
+    stmt = insert(Project).values(
+        project_id=project_id,
+        year=year,
+        stage=stage,
+        owner_org_id=owner_org_id,
+        owner_org_path=owner_org_path,
+        rule_set=rule_set,
+    )
+    new = stmt.excluded
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Project.project_id],
+            set_={
+                "year": new.year,
+                "stage": new.stage,
+                "owner_org_id": func.coalesce(new.owner_org_id, Project.owner_org_id),
+                "owner_org_path": func.coalesce(new.owner_org_path, Project.owner_org_path),
+                "rule_set": func.coalesce(new.rule_set, Project.rule_set),
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project | None:
+    return await session.get(Project, project_id, populate_existing=True)

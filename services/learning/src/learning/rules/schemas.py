@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field, model_validator
 
-from learning.rules.ruleset import DateWindow, RuleSet, WindowName
+from learning.rules.ruleset import DateWindow, LateCompletions, RuleSet, WindowName
 
 
 class ProjectRulesPut(BaseModel):
@@ -19,6 +19,8 @@ class ProjectRulesPut(BaseModel):
     rule_set: str | None = Field(default=None, max_length=60)
     document: RuleSet | None = None
     windows: dict[WindowName, DateWindow] | None = Field(default=None, max_length=3)
+    # With a shipped rule set: refuse (default) or hold late completions for an admin.
+    late_completions: LateCompletions | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> ProjectRulesPut:

@@ -20,12 +20,13 @@ from learning.errors import (
     SubjectRequiredWindowClosed,
     WindowClosed,
 )
+from learning.rules import owners
 from learning.rules import repository as repo
 from learning.rules.catalogue import shipped
 from learning.rules.models import ProjectRules
 from learning.rules.ruleset import WINDOW_NAMES_ZH, RuleSet
 from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, WindowRead
-from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.auth import Principal
 
 Window = Literal["selection", "learning", "subject_required"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,10 +52,13 @@ def resolve(body: ProjectRulesPut) -> RuleSet:
             f"没有学习规则 {body.rule_set}（可选：{known}）",
             f"No rule set {body.rule_set} (known: {known})",
         )
-    if not body.windows:
+    if not body.windows and body.late_completions is None:
         return base
     doc = base.model_dump(mode="json")
-    doc["windows"] = {**doc["windows"], **{k: w.model_dump() for k, w in body.windows.items()}}
+    windows = body.windows or {}
+    doc["windows"] = {**doc["windows"], **{k: w.model_dump() for k, w in windows.items()}}
+    if body.late_completions is not None:
+        doc["late_completions"] = body.late_completions
     try:
         return RuleSet.model_validate(doc)
     except ValidationError as exc:  # pragma: no cover - windows are validated on the way in
@@ -64,9 +68,10 @@ def resolve(body: ProjectRulesPut) -> RuleSet:
 async def assign(
     session: AsyncSession, *, actor: Principal, project_id: uuid.UUID, body: ProjectRulesPut
 ) -> ProjectRulesRead:
-    """The province's project office sets (or replaces) a project's rule set; teachers with
-    hours in the project are re-evaluated against it."""
-    actor.ensure_role(Role.province_admin)
+    """The project's owner (its province's project office, or the city that runs it) sets or
+    replaces its rule set (`owners.ensure_may_assign`); teachers with hours in the project are
+    re-evaluated against it."""
+    await owners.ensure_may_assign(session, actor=actor, project_id=project_id)
     rules = resolve(body)
     old = await repo.get(session, project_id)
     before = {"rule_set": old.ruleset_code, "year": old.year} if old is not None else None
@@ -98,7 +103,9 @@ async def assign(
 async def project_rules(
     session: AsyncSession, *, actor: Principal, project_id: uuid.UUID
 ) -> ProjectRulesRead:
-    """Any signed-in user may read a project's rules (they are the published notice)."""
+    """Any signed-in user may read a project's rules (they are the published notice), except
+    an admin outside the project's owner (`owners.ensure_may_read`: 404)."""
+    await owners.ensure_may_read(session, actor=actor, project_id=project_id)
     row = await repo.get(session, project_id)
     if row is None:
         raise ProjectRulesMissing()

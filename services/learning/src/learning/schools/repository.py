@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.models import Plan
-from learning.progress.models import CourseProgress
 from learning.schools.models import School
 from yanxiu.contracts.envelope import OrgPath
 
@@ -60,22 +59,55 @@ async def has_plan_at(session: AsyncSession, *, teacher_id: uuid.UUID, school_id
     return (await session.scalar(stmt.limit(1))) is not None
 
 
-async def move_teacher(session: AsyncSession, *, teacher_id: uuid.UUID, org: OrgPath) -> int:
-    """Place every plan of the teacher, and the per-course progress under them, at `org`.
-    Returns how many plans moved (0 when they were there already: a replayed event)."""
-    place = {
-        "province_id": org.province_id,
-        "city_id": org.city_id,
-        "county_id": org.county_id,
-        "school_id": org.school_id,
+# A teacher's standing as enrollment last told it: (teacher, org path, still employed). Every
+# plan of the teacher is placed at the org, and its status follows employment: an active plan
+# of a departed teacher is suspended ("departed"), a departed plan of an employed teacher
+# resumes ("active"); a withdrawn plan stays withdrawn. Only rows that change are written, so
+# a replayed or unchanged fact writes nothing.
+_FOLLOW_PLANS = text(
+    "WITH u AS (SELECT * FROM unnest(CAST(:t AS uuid[]), CAST(:province AS text[]), "
+    "CAST(:city AS text[]), CAST(:county AS text[]), CAST(:school AS text[]), "
+    "CAST(:employed AS boolean[])) AS u(t, province_id, city_id, county_id, school_id, employed)) "
+    "UPDATE learning.plans p SET province_id = u.province_id, city_id = u.city_id, "
+    "county_id = u.county_id, school_id = u.school_id, status = CASE "
+    "WHEN p.status = 'active' AND NOT u.employed THEN 'departed' "
+    "WHEN p.status = 'departed' AND u.employed THEN 'active' ELSE p.status END, "
+    "updated_at = now() FROM u WHERE p.teacher_id = u.t AND ("
+    "(p.province_id, p.city_id, p.county_id, p.school_id) "
+    "IS DISTINCT FROM (u.province_id, u.city_id, u.county_id, u.school_id) "
+    "OR (p.status = 'active' AND NOT u.employed) OR (p.status = 'departed' AND u.employed)) "
+    "RETURNING p.teacher_id"
+)
+# The per-course progress under the plans carries the same place (the refusal counters and
+# completion events read the plan's place when they are written, so they follow by themselves).
+_FOLLOW_PROGRESS = text(
+    "WITH u AS (SELECT * FROM unnest(CAST(:t AS uuid[]), CAST(:province AS text[]), "
+    "CAST(:city AS text[]), CAST(:county AS text[]), CAST(:school AS text[])) "
+    "AS u(t, province_id, city_id, county_id, school_id)) "
+    "UPDATE learning.course_progress c SET province_id = u.province_id, city_id = u.city_id, "
+    "county_id = u.county_id, school_id = u.school_id FROM u WHERE c.teacher_id = u.t AND "
+    "(c.province_id, c.city_id, c.county_id, c.school_id) "
+    "IS DISTINCT FROM (u.province_id, u.city_id, u.county_id, u.school_id)"
+)
+
+
+async def follow_teachers(
+    session: AsyncSession, standings: Sequence[tuple[uuid.UUID, OrgPath, bool]]
+) -> int:
+    """Place every plan of each teacher, and the course progress under them, at the teacher's
+    org, with the plan status employment says (see `_FOLLOW_PLANS`). Teachers must not repeat.
+    Two statements whatever the batch; returns how many plans changed (0 for a replay)."""
+    if not standings:
+        return 0
+    cols = {
+        "t": [t for t, _, _ in standings],
+        "province": [o.province_id for _, o, _ in standings],
+        "city": [o.city_id for _, o, _ in standings],
+        "county": [o.county_id for _, o, _ in standings],
+        "school": [o.school_id for _, o, _ in standings],
     }
-    elsewhere = Plan.school_id != org.school_id
-    moved = await session.execute(
-        update(Plan).where(Plan.teacher_id == teacher_id, elsewhere).values(**place)
+    changed = await session.execute(
+        _FOLLOW_PLANS, {**cols, "employed": [e for _, _, e in standings]}
     )
-    await session.execute(
-        update(CourseProgress)
-        .where(CourseProgress.teacher_id == teacher_id, CourseProgress.school_id != org.school_id)
-        .values(**place)
-    )
-    return int(getattr(moved, "rowcount", 0) or 0)
+    await session.execute(_FOLLOW_PROGRESS, cols)
+    return len(changed.all())

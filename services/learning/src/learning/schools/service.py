@@ -9,12 +9,20 @@ Rules (issue #12 point 1, issue #14 point 2):
   anyone else gets 404, whatever the school id.
 - It is changed only by the admin of that very school (403 for other roles, 404 for admins of
   any other org).
-- Records follow the teacher: a transfer (调动, also a take-in from the departed pool) places
-  all the teacher's plans and course progress at the new school, so the old school's admin no
-  longer reads them and new selections are checked against the new school's topics. Selections
-  made before stay (they were valid when made). A departure (离职) leaves the plans at the
-  school the teacher left, as enrollment keeps the departed record there, until another school
-  takes the teacher in."""
+- Records follow the teacher (调动): a transfer, also a take-in from the departed pool,
+  places all the teacher's plans and course progress at the new school, so the old school's
+  admin no longer reads them and new selections are checked against the new school's topics.
+  Refusal counters and completion events take the plan's place when written, so theirs
+  follow from then on; what was counted before stays where it was counted.
+- Selections made before a transfer stay, also general electives outside the new school's
+  topics: they were valid when made, the hours of the completed ones count, and an
+  unfinished one may be finished (a teacher moved after the selection window could otherwise
+  neither keep nor replace it). Reads flag them (`outside_school_topics`).
+- A departure (离职) leaves the plans at the school the teacher left (enrollment keeps the
+  record there) and suspends them ("departed"): nothing new counts, and only admins above the
+  school read them (`learning.service`). A take-in resumes them at the new school, hours
+  intact. Every TeacherUpdated carries the teacher's current place and status too, so a
+  re-sent one (a resync) repairs a plan that missed a transfer or departure."""
 
 from __future__ import annotations
 
@@ -36,10 +44,18 @@ async def place_schools(session: AsyncSession, orgs: Iterable[OrgPath]) -> None:
     await repo.upsert_schools(session, orgs)
 
 
-async def follow_teacher(session: AsyncSession, *, teacher_id: uuid.UUID, org: OrgPath) -> int:
-    """The teacher is at `org` now: place the school and move the teacher's records there."""
-    await repo.upsert_schools(session, [org])
-    return await repo.move_teacher(session, teacher_id=teacher_id, org=org)
+Standing = tuple[uuid.UUID, OrgPath, bool]  # teacher, where enrollment places them, employed
+
+
+async def follow_teachers(session: AsyncSession, standings: Iterable[Standing]) -> int:
+    """Each teacher is at their org now, employed (在职) or departed (离职): place the schools
+    and move the teachers' records there, suspending or resuming their plans. The last
+    standing of a teacher in the batch wins. Returns how many plans changed."""
+    latest = {s[0]: s for s in standings}
+    if not latest:
+        return 0
+    await repo.upsert_schools(session, (org for _, org, _ in latest.values()))
+    return await repo.follow_teachers(session, list(latest.values()))
 
 
 async def readable_school(session: AsyncSession, *, actor: Principal, school_id: str) -> School:

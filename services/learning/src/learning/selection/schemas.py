@@ -40,6 +40,11 @@ class SelectionRead(BaseModel):
     project_id: uuid.UUID
     course: CourseRead
     created_at: datetime
+    outside_school_topics: bool = Field(
+        default=False,
+        description="A general elective outside the topics of the teacher's school now "
+        "(selected before a transfer): kept, and its hours count once completed",
+    )
 
 
 class SelectionsRead(BaseModel):

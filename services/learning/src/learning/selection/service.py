@@ -41,6 +41,7 @@ from learning.selection.schemas import (
     SelectionRead,
     SelectionsRead,
 )
+from learning.service import WITHDRAWN, ensure_plan_counts
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
 
@@ -122,15 +123,21 @@ def fits_teacher(course: Course, plan: Plan) -> bool:
     return course.scope != "subject" or not course.subjects or plan.subject in course.subjects
 
 
-async def _teacher_plan(session: AsyncSession, actor: Principal, project_id: uuid.UUID) -> Plan:
+async def _teacher_plan(
+    session: AsyncSession, actor: Principal, project_id: uuid.UUID, *, changing: bool = True
+) -> Plan:
+    """The caller's own plan, locked. A withdrawn plan is not theirs any more (not registered);
+    a departed (suspended) one is read but not changed (plan_departed)."""
     actor.ensure_role(Role.teacher)
     if actor.teacher_id is None:
         raise Forbidden()
     plan = await repo.lock_plan(
         session, teacher_id=uuid.UUID(actor.teacher_id), project_id=project_id
     )
-    if plan is None or plan.status != "active":
+    if plan is None or plan.status == WITHDRAWN:
         raise NotRegistered()
+    if changing:
+        ensure_plan_counts(plan)
     return plan
 
 
@@ -153,7 +160,7 @@ async def select_course(
         offered = await repo.school_topic_ids(
             session, project_id=project_id, school_id=plan.school_id
         )
-        if course.topic_id not in offered | set(rules.mandatory_topics):
+        if not _offered(course, offered | set(rules.mandatory_topics)):
             raise TopicNotChosenBySchool()
     current = await repo.selected(session, teacher_id=plan.teacher_id, project_id=project_id)
     if any(c.id == course.id for _, c in current):
@@ -186,22 +193,30 @@ async def selections_of(
     session: AsyncSession, *, actor: Principal, project_id: uuid.UUID
 ) -> SelectionsRead:
     """The caller's own selections in a project (a teacher has a few dozen at most: one page)."""
-    plan = await _teacher_plan(session, actor, project_id)
+    plan = await _teacher_plan(session, actor, project_id, changing=False)
     rules = await _rules(session, project_id)
     current = await repo.selected(session, teacher_id=plan.teacher_id, project_id=project_id)
+    offered = await repo.school_topic_ids(session, project_id=project_id, school_id=plan.school_id)
+    offered |= set(rules.mandatory_topics)
     return SelectionsRead(
-        items=[_read(s, c) for s, c in current],
+        items=[_read(s, c, outside=not _offered(c, offered)) for s, c in current],
         selected_hours=sum((c.hours for _, c in current), Decimal(0)),
         elective_min_hours=rules.elective_min_hours,
         elective_max_hours=rules.elective_max_hours,
     )
 
 
-def _read(row: Selection, course: Course) -> SelectionRead:
+def _offered(course: Course, topics: set[str]) -> bool:
+    """A general elective is offered inside the school's topics; other courses always."""
+    return course.category != "general_elective" or course.topic_id in topics
+
+
+def _read(row: Selection, course: Course, *, outside: bool = False) -> SelectionRead:
     return SelectionRead(
         id=row.id,
         teacher_id=row.teacher_id,
         project_id=row.project_id,
         course=catalog.read(course),
         created_at=row.created_at,
+        outside_school_topics=outside,
     )

@@ -30,6 +30,27 @@ class AlreadyReviewed(Conflict):
     title_en = "This assignment has been reviewed already"
 
 
+class ReviewerDeparted(Conflict):
+    """离职: a teacher in the departed pool neither reviews nor flags, not even the lessons
+    assigned before they left, until a school takes them in (what they did before stands)."""
+
+    code = "reviewer_departed"
+    title_zh = "你已离职（在离职教师库中），不能提交评课或标记课例；调入新学校后恢复"
+    title_en = (
+        "You have left your school (departed pool): no review or flag counts until a school "
+        "takes you in"
+    )
+
+
+class ReviewerNotFound(NotFound):
+    """A departed reviewer is no longer the business of the school they left (as learning's
+    plans): its admin is answered as for a teacher it never had."""
+
+    code = "reviewer_not_found"
+    title_zh = "该教师不在你的管理范围内"
+    title_en = "No such reviewer in your scope"
+
+
 class RubricInvalid(DomainError):
     status = 422
     code = "rubric_invalid"

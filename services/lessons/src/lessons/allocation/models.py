@@ -13,6 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lessons.models import Base
 
+DEPARTED = "departed"
+
 
 class Reviewer(Base):
     """A teacher registered in a project: a member of the (stage, subject) review pool."""
@@ -20,7 +22,9 @@ class Reviewer(Base):
     __tablename__ = "reviewers"
 
     project_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # Indexed alone too (migration 0008): transfers and departures find a teacher's
+    # memberships across projects, and reads of a teacher's assignments check them.
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, index=True)
     year: Mapped[int] = mapped_column(Integer)
     teacher_name: Mapped[str] = mapped_column(String(50))
     stage: Mapped[str] = mapped_column(String(20))
@@ -29,11 +33,17 @@ class Reviewer(Base):
     city_id: Mapped[str] = mapped_column(String(40))
     county_id: Mapped[str] = mapped_column(String(40))
     school_id: Mapped[str] = mapped_column(String(40))
+    # active; withdrawn (退出项目); departed (离职: out of the pools, no review or flag, read
+    # only from above the school it left, until a school takes the teacher in).
     status: Mapped[str] = mapped_column(String(20), default="active")
 
     @property
     def org_path(self) -> list[str]:
         return [self.province_id, self.city_id, self.county_id, self.school_id]
+
+    @property
+    def departed(self) -> bool:
+        return self.status == DEPARTED
 
 
 class AllocationRun(Base):

@@ -109,10 +109,14 @@ async def assignments_of(
     return list((await session.execute(stmt)).all())
 
 
-async def reviewer(
-    session: AsyncSession, *, project_id: uuid.UUID, teacher_id: uuid.UUID
-) -> Reviewer | None:
-    return await session.get(Reviewer, (project_id, teacher_id))
+async def memberships(
+    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID | None
+) -> list[Reviewer]:
+    """The teacher's pool memberships (one per project), by the teacher_id index."""
+    stmt = select(Reviewer).where(Reviewer.teacher_id == teacher_id)
+    if project_id is not None:
+        stmt = stmt.where(Reviewer.project_id == project_id)
+    return list((await session.scalars(stmt)).all())
 
 
 async def lock_project(session: AsyncSession, project_id: uuid.UUID) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.allocation import repository as repo
-from lessons.allocation.errors import NoReviewers, RunNotFound
-from lessons.allocation.models import AllocationRun
+from lessons.allocation.errors import NoReviewers, ReviewerNotFound, RunNotFound
+from lessons.allocation.models import AllocationRun, Reviewer
 from lessons.allocation.planning import plan_project
 from lessons.audit import AUDIT
 from yanxiu.kit.auth import Principal, Role
@@ -97,20 +97,32 @@ async def get_run(session: AsyncSession, *, actor: Principal, run_id: uuid.UUID)
     return found
 
 
+def admin_reads(actor: Principal, member: Reviewer) -> bool:
+    """An admin whose subtree holds the member's stored place (it follows transfers, so the
+    old school's admin loses it). A departed reviewer is read only from above the school, as
+    learning reads plans: the school they left no longer manages them, while the county, city
+    and province keep the history."""
+    if not admin_covers(actor, member.org_path):
+        return False
+    return not member.departed or len(actor.org_path) < len(member.org_path)
+
+
 async def assignments(
     session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID | None
 ) -> list[Any]:
-    """A teacher sees their own assignments; an admin those of reviewers whose stored place
-    (the review pool, following transfers) lies in its subtree; anyone else, a colleague or a
-    staff role with a teacher id on its token included, an empty list."""
+    """A teacher sees their own assignments; an admin those of the projects whose membership
+    `admin_reads` allows; anyone else, a colleague or a staff role with a teacher id on its
+    token included, an empty list. The admin of the school a departed reviewer left gets 404
+    (ReviewerNotFound), as for the plan in learning."""
     if is_self(actor, teacher_id):
         return await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
     if not actor.is_admin:
         return []
+    members = await repo.memberships(session, teacher_id=teacher_id, project_id=project_id)
+    readable = {m.project_id for m in members if admin_reads(actor, m)}
+    if not readable:
+        if any(admin_covers(actor, m.org_path) for m in members):
+            raise ReviewerNotFound()
+        return []
     rows = await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
-    keep = []
-    for row in rows:
-        who = await repo.reviewer(session, project_id=row[0].project_id, teacher_id=teacher_id)
-        if who is not None and admin_covers(actor, who.org_path):
-            keep.append(row)
-    return keep
+    return [row for row in rows if row[0].project_id in readable]

@@ -1,6 +1,7 @@
 """评课 use cases: a reviewer submits a rubric review of an assigned lesson (once), admins
 revoke invalid ones, reviewers flag staged lessons. Each submitted or revoked review is an
-event (through the outbox) that learning turns into subject hours."""
+event (through the outbox) that learning turns into subject hours. A departed reviewer (离职)
+neither reviews nor flags until a school takes them in: nothing of theirs enters the scores."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from lessons.allocation.errors import (
     AlreadyReviewed,
     AssignmentNotFound,
     NotAssignedLesson,
+    ReviewerDeparted,
     ReviewNotFound,
     ReviewRevokedAlready,
     RubricInvalid,
 )
-from lessons.allocation.models import Assignment, Reviewer
+from lessons.allocation.models import DEPARTED, Assignment, Reviewer
 from lessons.audit import AUDIT
 from lessons.models import Lesson
 from lessons.reviews.models import LessonFlag, Review
@@ -72,12 +74,18 @@ async def submit(
     assignment = await session.get(Assignment, assignment_id, with_for_update=True)
     if assignment is None or not is_self(actor, assignment.reviewer_id):
         raise AssignmentNotFound()
+    # FOR SHARE: a departure handled meanwhile waits for this review, or this sees it.
+    reviewer = await session.get(
+        Reviewer, (assignment.project_id, assignment.reviewer_id), with_for_update={"read": True}
+    )
+    assert reviewer is not None
+    if reviewer.departed:
+        raise ReviewerDeparted()
     total = check_rubric(scores)
     if await session.scalar(select(Review.id).where(Review.assignment_id == assignment_id)):
         raise AlreadyReviewed()
-    reviewer = await session.get(Reviewer, (assignment.project_id, assignment.reviewer_id))
     lesson = await session.get(Lesson, assignment.lesson_id)
-    assert reviewer is not None and lesson is not None
+    assert lesson is not None
     review = Review(
         id=uuid.uuid4(),
         assignment_id=assignment.id,
@@ -160,11 +168,22 @@ async def flag(
     me = own_teacher_id(actor)
     if me is None:
         raise NotAssignedLesson()
-    assigned = await session.scalar(
-        select(Assignment.id).where(Assignment.lesson_id == lesson_id, Assignment.reviewer_id == me)
+    # The membership of each project the lesson was assigned in (FOR SHARE, as in `submit`).
+    statuses = await session.scalars(
+        select(Reviewer.status)
+        .join(
+            Assignment,
+            (Assignment.project_id == Reviewer.project_id)
+            & (Assignment.reviewer_id == Reviewer.teacher_id),
+        )
+        .where(Assignment.lesson_id == lesson_id, Assignment.reviewer_id == me)
+        .with_for_update(read=True, of=Reviewer)
     )
-    if assigned is None:
+    found = statuses.all()
+    if not found:
         raise NotAssignedLesson()
+    if DEPARTED in found:  # a departure is the teacher's, in every project
+        raise ReviewerDeparted()
     stmt = (
         insert(LessonFlag)
         .values(id=uuid.uuid4(), lesson_id=lesson_id, reviewer_id=me, reason=reason)
