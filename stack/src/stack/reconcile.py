@@ -6,21 +6,21 @@ one org's subtree. `--repair` re-sends enrollment's events for the drifted teach
 (enrollment.reconcile.repair, the resync's events), committed and audited chunk by chunk; the
 running relay publishes them and the consumers apply them (README, "Operations").
 
-Each consumer's roster is read by that service's own repository (learning.roster,
-lessons.roster, credits.roster), in its own schema, as `yanxiu resync` uses enrollment's."""
+Each consumer's roster is read in its own schema through the columns that service declares
+(learning.roster, lessons.roster, credits.roster), as `yanxiu resync` uses enrollment's."""
 
 from __future__ import annotations
 
 import getpass
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from credits.roster import repository as credits_roster
+from credits.roster.repository import TEACHERS
 from enrollment.audit import AUDIT
 from enrollment.orgs.service import org_path
 from enrollment.reconcile import repair as repairs
@@ -29,11 +29,11 @@ from enrollment.reconcile.schemas import ReconciliationRead, RepairRead
 from enrollment.reconcile.service import report
 from enrollment.reconcile.streams import Consumers, Roster, Stream, checks
 from enrollment.teachers.history import ENROLLMENT_OUTBOX
-from learning.roster import repository as learning_roster
-from lessons.roster import repository as lessons_roster
+from learning.roster.repository import PLANS
+from lessons.roster.repository import REVIEWERS
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.db import make_engine, make_session_factory
-from yanxiu.kit.roster import Digest, RosterEntry
+from yanxiu.kit.roster import Digest, RosterColumns, RosterEntry, read_digests, read_page
 
 ITEMS = 50
 """Drifted teachers the console lists per project (`--json` has the same first page)."""
@@ -41,15 +41,14 @@ ITEMS = 50
 
 @dataclass
 class DbRoster:
-    """A consumer's roster read by its own repository, bound to a project and scope."""
+    """A consumer's roster read from its own schema (its columns), bound to a project and scope."""
 
     session: AsyncSession
-    digests_of: Callable[..., Awaitable[list[Digest]]]
-    page_of: Callable[..., Awaitable[list[RosterEntry]]]
+    columns: RosterColumns
     bound: dict[str, Any] = field(default_factory=dict)
 
     async def digests(self, *, prefix: int) -> list[Digest]:
-        return await self.digests_of(self.session, **self.bound, prefix=prefix)
+        return await read_digests(self.session, self.columns, **self.bound, prefix=prefix)
 
     async def page(
         self,
@@ -59,8 +58,14 @@ class DbRoster:
         after: uuid.UUID | None,
         limit: int,
     ) -> list[RosterEntry]:
-        return await self.page_of(
-            self.session, **self.bound, id_from=id_from, id_to=id_to, after=after, limit=limit
+        return await read_page(
+            self.session,
+            self.columns,
+            **self.bound,
+            id_from=id_from,
+            id_to=id_to,
+            after=after,
+            limit=limit,
         )
 
 
@@ -71,10 +76,10 @@ def consumers_from_db(
 
     def roster(stream: Stream) -> Roster:
         if stream.service == "learning":
-            return DbRoster(session, learning_roster.digests, learning_roster.page, in_project)
+            return DbRoster(session, PLANS, in_project)
         if stream.service == "lessons":
-            return DbRoster(session, lessons_roster.digests, lessons_roster.page, in_project)
-        return DbRoster(session, credits_roster.digests, credits_roster.page, {"scope": scope})
+            return DbRoster(session, REVIEWERS, in_project)
+        return DbRoster(session, TEACHERS, {"scope": scope})
 
     return roster
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from yanxiu.kit.auth import Principal, Role
@@ -267,3 +268,80 @@ def page_of(items: list[RosterEntry], limit: int) -> RosterPage:
 def after_of(cursor: str | None) -> uuid.UUID | None:
     """A roster's cursor is the last teacher id of the page before."""
     return decode_uuid_cursor(cursor)
+
+
+async def read_digests(
+    session: AsyncSession,
+    c: RosterColumns,
+    *,
+    scope: Sequence[str],
+    prefix: int,
+    project_id: uuid.UUID | None = None,
+) -> list[Digest]:
+    """The digests of a service's roster (its own columns, its own session)."""
+    stmt = digests_query(c, project_id=project_id, scope=scope, prefix=prefix)
+    return digests_of((await session.execute(stmt)).all(), prefix)
+
+
+async def read_page(
+    session: AsyncSession,
+    c: RosterColumns,
+    *,
+    scope: Sequence[str],
+    id_from: uuid.UUID | None,
+    id_to: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+    project_id: uuid.UUID | None = None,
+) -> list[RosterEntry]:
+    """Up to `limit` roster rows after teacher `after`, in teacher-id order."""
+    stmt = page_query(
+        c,
+        project_id=project_id,
+        scope=scope,
+        id_from=id_from,
+        id_to=id_to,
+        after=after,
+        limit=limit,
+    )
+    return entries((await session.execute(stmt)).all())
+
+
+async def digests_for(
+    session: AsyncSession,
+    c: RosterColumns,
+    *,
+    actor: Principal,
+    prefix: int,
+    project_id: uuid.UUID | None = None,
+) -> Digests:
+    """The caller's subtree of the roster as digests (county, city and province admins)."""
+    scope = ensure_reader(actor)
+    items = await read_digests(session, c, scope=scope, prefix=prefix, project_id=project_id)
+    return Digests(prefix=prefix, items=items)
+
+
+async def page_for(
+    session: AsyncSession,
+    c: RosterColumns,
+    *,
+    actor: Principal,
+    id_from: uuid.UUID | None,
+    id_to: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+    project_id: uuid.UUID | None = None,
+) -> RosterPage:
+    """A page of the caller's subtree of the roster (county, city and province admins)."""
+    scope = ensure_reader(actor)
+    rows = await read_page(
+        session,
+        c,
+        scope=scope,
+        id_from=id_from,
+        id_to=id_to,
+        after=after_of(cursor),
+        limit=limit + 1,
+        project_id=project_id,
+    )
+    return page_of(rows, limit)

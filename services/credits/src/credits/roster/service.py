@@ -7,14 +7,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from credits.roster import repository as repo
+from credits.roster.repository import TEACHERS
 from yanxiu.kit.auth import Principal
-from yanxiu.kit.roster import Digests, RosterPage, after_of, ensure_reader, page_of
+from yanxiu.kit.roster import Digests, RosterPage, digests_for, page_for
 
 
 async def digests(session: AsyncSession, *, actor: Principal, prefix: int) -> Digests:
-    scope = ensure_reader(actor)
-    return Digests(prefix=prefix, items=await repo.digests(session, scope=scope, prefix=prefix))
+    return await digests_for(session, TEACHERS, actor=actor, prefix=prefix)
 
 
 async def page(
@@ -26,13 +25,6 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> RosterPage:
-    scope = ensure_reader(actor)
-    rows = await repo.page(
-        session,
-        scope=scope,
-        id_from=id_from,
-        id_to=id_to,
-        after=after_of(cursor),
-        limit=limit + 1,
+    return await page_for(
+        session, TEACHERS, actor=actor, id_from=id_from, id_to=id_to, cursor=cursor, limit=limit
     )
-    return page_of(rows, limit)
