@@ -19,6 +19,7 @@ from yanxiu.contracts.enrollment import (
     TeacherRegistered,
     TeacherTransferred,
     TeacherUpdated,
+    TeacherWithdrawn,
 )
 from yanxiu.contracts.envelope import Event, OrgPath
 from yanxiu.testing import eventually
@@ -315,3 +316,30 @@ async def test_a_resent_teacher_record_repairs_a_member_that_missed_a_move_and_a
     await until_member(client, project, teacher, LIXIA_SCHOOL_2, "departed")
     await publish(client, teacher_record(teacher, LIXIA_SCHOOL, "active"))
     await until_member(client, project, teacher, LIXIA_SCHOOL, "active")
+
+
+async def test_a_withdrawn_reviewer_neither_reviews_nor_flags_in_that_project(
+    client: httpx.AsyncClient, tokens: Tokens, seed_lesson: SeedLesson
+) -> None:
+    """退出项目: learning would never credit the review; the lesson's scores must not take it."""
+    project, teacher, (first, second, _) = await reviewer_with_assignments(
+        client, tokens, seed_lesson
+    )
+    own = tokens.teacher(RONGCHENG_SCHOOL, teacher)
+    withdrawn = TeacherWithdrawn(
+        registration_id=uuid.uuid4(),
+        project_id=project,
+        teacher_id=teacher,
+        org=org(RONGCHENG_SCHOOL),
+        withdrawn_at=datetime.now(UTC),
+    )
+    await publish(client, withdrawn)
+    await until_member(client, project, teacher, RONGCHENG_SCHOOL, "withdrawn")
+    body = {"assignment_id": first["id"], "scores": SCORES, "comment": "目标清晰。"}
+    r = await client.post("/reviews", json=body, headers=own)
+    assert (r.status_code, r.json()["code"]) == (409, "reviewer_withdrawn")
+    r = await client.post(
+        f"/lessons/{second['lesson_id']}/flags", json={"reason": "疑似摆拍"}, headers=own
+    )
+    assert (r.status_code, r.json()["code"]) == (409, "reviewer_withdrawn")
+    assert (await review_counts(client, tokens))[first["lesson_id"]] == 0

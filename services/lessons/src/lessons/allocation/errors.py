@@ -42,6 +42,15 @@ class ReviewerDeparted(Conflict):
     )
 
 
+class ReviewerWithdrawn(Conflict):
+    """退出项目: a teacher whose registration was withdrawn reviews nothing more in that
+    project; a review would count in the lesson's scores but never in the teacher's hours."""
+
+    code = "reviewer_withdrawn"
+    title_zh = "你已退出该培训项目，不能再提交评课或标记课例"
+    title_en = "Your registration in this project was withdrawn: no more reviews or flags"
+
+
 class ReviewerNotFound(NotFound):
     """A departed reviewer is no longer the business of the school they left (as learning's
     plans): its admin is answered as for a teacher it never had."""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lessons.models import Base
 
 DEPARTED = "departed"
+WITHDRAWN = "withdrawn"  # the registration was withdrawn (退出项目)
 
 
 class Reviewer(Base):

@@ -20,11 +20,12 @@ from lessons.allocation.errors import (
     AssignmentNotFound,
     NotAssignedLesson,
     ReviewerDeparted,
+    ReviewerWithdrawn,
     ReviewNotFound,
     ReviewRevokedAlready,
     RubricInvalid,
 )
-from lessons.allocation.models import DEPARTED, Assignment, Reviewer
+from lessons.allocation.models import DEPARTED, WITHDRAWN, Assignment, Reviewer
 from lessons.audit import AUDIT
 from lessons.models import Lesson
 from lessons.reviews.models import LessonFlag, Review
@@ -81,6 +82,8 @@ async def submit(
     assert reviewer is not None
     if reviewer.departed:
         raise ReviewerDeparted()
+    if reviewer.status == WITHDRAWN:
+        raise ReviewerWithdrawn()
     total = check_rubric(scores)
     if await session.scalar(select(Review.id).where(Review.assignment_id == assignment_id)):
         raise AlreadyReviewed()
@@ -184,6 +187,8 @@ async def flag(
         raise NotAssignedLesson()
     if DEPARTED in found:  # a departure is the teacher's, in every project
         raise ReviewerDeparted()
+    if set(found) == {WITHDRAWN}:  # withdrawn from every project that assigned it
+        raise ReviewerWithdrawn()
     stmt = (
         insert(LessonFlag)
         .values(id=uuid.uuid4(), lesson_id=lesson_id, reviewer_id=me, reason=reason)
