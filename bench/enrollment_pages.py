@@ -31,6 +31,8 @@ from enrollment.registration import service as registration
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.db import make_engine, make_session_factory
 
+PROVINCE = "370000"  # Shandong: the teachers and the project are its own
+
 SUBJECTS = ["语文", "数学", "英语", "科学", "音乐", "体育", "美术"]
 TEACHER_COLUMNS = (
     "id",
@@ -90,7 +92,8 @@ async def load(url: str, teachers: int, project_id: uuid.UUID) -> tuple[str, int
     try:
         schools = await conn.fetch(
             "SELECT id, province_id, city_id, county_id FROM enrollment.orgs "
-            "WHERE level = 'school' ORDER BY id"
+            "WHERE level = 'school' AND province_id = $1 ORDER BY id",
+            PROVINCE,
         )
         cipher = os.urandom(45)  # the size of a real ciphertext; never decrypted here
         born = date(1980, 1, 1)
@@ -183,6 +186,10 @@ async def bench(teachers: int, limit: int = 100) -> dict[str, Any]:
                         registration_closes_on=today,
                         submission_opens_on=today,
                         submission_closes_on=today,
+                        owner_org_id=PROVINCE,  # the province's programme
+                        province_id=PROVINCE,
+                        city_id=None,
+                        rule_set="shandong-2023",
                     )
                 )
             t0 = time.perf_counter()
