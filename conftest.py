@@ -103,7 +103,7 @@ def settings_for(
             "kafka_topic_prefix": topic_prefix,
             "jwt_public_key": keypair[1],
             "log_json": False,
-            "db_pool_size": 5,
+            "db_pool_size": 8,
             "pii_key": PII_KEY,
             "kafka_session_timeout_ms": 2000,
             "kafka_fetch_max_wait_ms": 10,

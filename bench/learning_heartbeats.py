@@ -1,17 +1,23 @@
 """Heartbeat benchmark (学习心跳): single heartbeats from many simulated teachers through the real
-gateway (`POST /api/v1/learning/progress`), side by side in the same run with the floor — an
-endpoint that does nothing but one INSERT per request (`POST /api/v1/learning/progress/_floor`,
-on only with LEARNING_BENCH_FLOOR=true) — then a fixed-rate run at 1,000 heartbeats/s.
+gateway (`POST /api/v1/learning/progress`) and directly on learning, side by side in the same run
+with the write floor — `POST /heartbeat` of the shared floor app (/work/shared/floor/floor_app.py:
+bare FastAPI + asyncpg, one INSERT per request, no gateway) — then a fixed rate of 1,000
+heartbeats/s through the gateway and, for reference, the same rate against the floor.
 
-The learning service and the gateway run as real uvicorn processes on a fresh, migrated
-database (embedded Tansu broker); every simulated teacher has an active plan and its own token.
-Each teacher plays one 4-hour video at real speed: a heartbeat claims the time since its
-previous one, so heartbeats are accepted. After the runs, every 2xx is checked against the rows
-in the database (an answered heartbeat is durable).
+The floor is the brief's own app, not a route of the platform, so that it cannot drift with the
+platform's code: a platform route is judged by its ratio to it in one run (same machine, same
+moment, same load generator, same number of connections). The learning service, the gateway and
+the floor app run as real uvicorn processes (one each), learning on a fresh, migrated database
+(embedded Tansu broker), the floor on a fresh database of its own on the same PostgreSQL server.
+Every simulated teacher has an active plan and its own token and plays one 4-hour video at real
+speed: a heartbeat claims the time since its previous one, so heartbeats are accepted. After the
+runs every 2xx heartbeat is checked against the `accepted` rows of `learning.heartbeats`, and
+every 2xx of the floor against the rows its table gained (an answered write is durable).
 
     .venv/bin/python -m bench.learning_heartbeats --seconds 15 --concurrency 64
 
-Prints requests/s and p50/p99 ms for both endpoints, the ratio, and p99 at the fixed rate.
+Prints requests/s and p50/p99 ms for the heartbeat (through the gateway and direct) and the
+write floor, both ratios to the floor, and p99 at the fixed rate for the gateway and the floor.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -51,6 +58,9 @@ from yanxiu.kit.db import asyncpg_url, make_engine, make_session_factory, plain_
 
 SCHOOL = ("370000", "370100", "370102", "370102-B001")
 VIDEO_SECONDS = 4 * 3600
+# The brief's floor app, next to the repository: /work/main/bench/.. -> /work/shared/floor.
+DEFAULT_FLOOR_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "floor"
+FLOOR_TABLE = "floor_heartbeat"  # created by floor_app.py's lifespan
 
 
 def free_port() -> int:
@@ -80,7 +90,7 @@ class Connection:
 
     async def post(self, path: str, token: str, body: bytes) -> tuple[int, bytes]:
         await self.connect()
-        assert self.reader is not None
+        assert self.reader is not None and self.writer is not None
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
@@ -120,15 +130,20 @@ class Connection:
 class Teacher:
     id: uuid.UUID
     token: str
+    number: int  # the floor's bigint teacher_id
     session: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:12]}")
     position: float = 0.0
     last: float | None = None
 
-    def heartbeat(self, course_id: uuid.UUID, project_id: uuid.UUID, *, floor: bool) -> bytes:
-        """The next heartbeat at real speed: it claims the time since the previous one. The
-        floor gets the same body but never sees the playhead, so it does not move it."""
-        if floor:
-            return self._body(course_id, project_id, [])
+    def floor_write(self) -> bytes:
+        """The floor's body ({teacher_id, course_id, position}, integers, as floor_app.py reads
+        it); the floor never sees the playhead, so it does not move it."""
+        return json.dumps(
+            {"teacher_id": self.number, "course_id": 1, "position": int(self.position)}
+        ).encode()
+
+    def heartbeat(self, course_id: uuid.UUID, project_id: uuid.UUID) -> bytes:
+        """The next heartbeat at real speed: it claims the time since the previous one."""
         now = time.monotonic()
         segments: list[list[float]] = []
         if self.last is not None:
@@ -161,7 +176,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
-    warmup_ok: int = 0  # 200s of the uncounted warm-up (still checked for durability)
+    warmup_ok: int = 0  # 2xx of the uncounted warm-up (still checked for durability)
     rounds: list[float] = field(default_factory=list)  # requests/s of each round
 
     def add(self, status: int, ms: float) -> None:
@@ -174,7 +189,8 @@ class Tally:
 
     @property
     def ok(self) -> int:
-        return self.statuses.get(200, 0) + self.warmup_ok
+        """Answered 2xx (the heartbeat answers 200, the floor 204), warm-up included."""
+        return sum(n for s, n in self.statuses.items() if 200 <= s < 300) + self.warmup_ok
 
     def absorb(self, other: Tally) -> None:
         """Adds one round: latencies pooled, requests/s kept per round (the median is quoted)."""
@@ -203,10 +219,12 @@ class Target:
     path: str
     course_id: uuid.UUID
     project_id: uuid.UUID
+    floor: bool = False  # the floor app's POST /heartbeat rather than the platform's
 
-    @property
-    def floor(self) -> bool:
-        return self.path.endswith("/_floor")
+    def body(self, teacher: Teacher) -> bytes:
+        if self.floor:
+            return teacher.floor_write()
+        return teacher.heartbeat(self.course_id, self.project_id)
 
 
 async def closed_loop(
@@ -224,7 +242,7 @@ async def closed_loop(
             while time.perf_counter() < stop_at:
                 teacher = mine[i % len(mine)]
                 i += 1
-                body = teacher.heartbeat(target.course_id, target.project_id, floor=target.floor)
+                body = target.body(teacher)
                 t = time.perf_counter()
                 status, _ = await conn.post(target.path, teacher.token, body)
                 tally.add(status, (time.perf_counter() - t) * 1000)
@@ -245,7 +263,7 @@ async def warm_tokens(target: Target, teachers: list[Teacher], *, concurrency: i
         conn = Connection(target.host, target.port)
         try:
             for teacher in mine:
-                body = teacher.heartbeat(target.course_id, target.project_id, floor=target.floor)
+                body = target.body(teacher)
                 await conn.post(target.path, teacher.token, body)
         finally:
             conn.close()
@@ -285,11 +303,11 @@ async def fixed_rate(
         teacher = teachers[k % len(teachers)]
         conn = await pool.get()
         try:
-            body = teacher.heartbeat(target.course_id, target.project_id, floor=target.floor)
+            body = target.body(teacher)
             status, _ = await conn.post(target.path, teacher.token, body)
             if k >= first:
                 tally.add(status, (time.perf_counter() - due) * 1000)
-            elif status == 200:
+            elif 200 <= status < 300:
                 tally.warmup_ok += 1
         finally:
             pool.put_nowait(conn)
@@ -383,47 +401,24 @@ async def open_learning_window(session: Any, project_id: uuid.UUID) -> None:
 
 
 @contextlib.contextmanager
-def processes(
-    env: dict[str, str],
-    *,
-    learning_port: int,
-    gateway_port: int,
-    workers: int,
-    gateway_workers: int,
-) -> Iterator[None]:
+def servers(commands: list[tuple[str, list[str]]], env: dict[str, str]) -> Iterator[None]:
+    """Runs `python -m uvicorn <args>` per (name, args), logging to the data dir's
+    logs/bench-<name>.log; stops them (and only them) on the way out."""
     logs = data_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     procs = []
-    for name, port, n in (
-        ("learning", learning_port, workers),
-        ("gateway", gateway_port, gateway_workers),
-    ):
-        out = open(logs / f"bench-{name}.log", "ab")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    f"{name}.main:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                    "--workers",
-                    str(n),
-                    "--log-level",
-                    "warning",
-                ],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
     try:
+        for name, args in commands:
+            with open(logs / f"bench-{name}.log", "ab") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "uvicorn", *args],
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
         yield
     finally:
         for p in procs:
@@ -433,6 +428,41 @@ def processes(
                 p.wait(15)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+@contextlib.contextmanager
+def processes(
+    env: dict[str, str],
+    *,
+    learning_port: int,
+    gateway_port: int,
+    workers: int,
+    gateway_workers: int,
+) -> Iterator[None]:
+    commands = [
+        (
+            name,
+            [
+                f"{name}.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--workers",
+                str(n),
+                "--log-level",
+                "warning",
+            ],
+        )
+        for name, port, n in (
+            ("learning", learning_port, workers),
+            ("gateway", gateway_port, gateway_workers),
+        )
+    ]
+    with servers(commands, env):
+        yield
 
 
 async def wait_ready(url: str, timeout: float = 60) -> None:
@@ -464,6 +494,7 @@ async def platform(
         roster = [
             Teacher(
                 id=t,
+                number=i + 1,
                 token=issue_token(
                     Principal(
                         user_id=f"u-{t.hex[:12]}",
@@ -475,7 +506,7 @@ async def platform(
                     private_key_pem=private,
                 ),
             )
-            for t in teacher_ids
+            for i, t in enumerate(teacher_ids)
         ]
         bootstrap = broker.start()
         learning_port, gateway_port = free_port(), free_port()
@@ -488,7 +519,6 @@ async def platform(
             "GATEWAY_LEARNING_URL": f"http://127.0.0.1:{learning_port}",
             "GATEWAY_RATE_LIMIT_PER_SECOND": "100000",
             "GATEWAY_RATE_LIMIT_BURST": "100000",
-            "LEARNING_BENCH_FLOOR": "true",
             "LEARNING_PROGRESS_BATCH_WINDOW_MS": str(window_ms),
             "LOG_LEVEL": "WARNING",
             "DB_POOL_SIZE": str(pool_size),
@@ -507,14 +537,8 @@ async def platform(
                 "heartbeat": Target(
                     "127.0.0.1", gateway_port, f"{base}/progress", course_id, project_id
                 ),
-                "floor": Target(
-                    "127.0.0.1", gateway_port, f"{base}/progress/_floor", course_id, project_id
-                ),
                 "heartbeat_direct": Target(
                     "127.0.0.1", learning_port, "/progress", course_id, project_id
-                ),
-                "floor_direct": Target(
-                    "127.0.0.1", learning_port, "/progress/_floor", course_id, project_id
                 ),
             }
             yield targets, roster, url
@@ -532,6 +556,60 @@ async def durable_rows(url: str) -> dict[str, int]:
     return {r["outcome"]: int(r["n"]) for r in rows}
 
 
+# --- the write floor: the brief's floor app, as its README starts it --------------------------
+
+
+@contextlib.asynccontextmanager
+async def floor_app(floor_dir: Path) -> AsyncIterator[tuple[Target, str]]:
+    """floor_app.py as one uvicorn process (uvloop, httptools, log level warning, as the floor's
+    README runs it) on a fresh database of its own on the platform's PostgreSQL server, dropped
+    afterwards; yields its `POST /heartbeat` target and the database's URL."""
+    if not (floor_dir / "floor_app.py").is_file():
+        raise FileNotFoundError(f"no floor_app.py in {floor_dir} (see --floor-dir)")
+    server, _how = await ensure_server(data_dir())
+    name = f"yanxiu_bench_floor_{uuid.uuid4().hex[:6]}"
+    dsn = plain_url(await create_database(server, name))
+    port = free_port()
+    args = [
+        "--app-dir",
+        str(floor_dir),
+        "floor_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+    ]
+    try:
+        with servers([("floor", args)], {**os.environ, "FLOOR_DSN": dsn}):
+            # Ready once its lifespan has created the table and its first row.
+            await wait_ready(f"http://127.0.0.1:{port}/heartbeat/1")
+            # The course and project are the platform's; the floor's body does not carry them.
+            unused = uuid.UUID(int=0)
+            yield Target("127.0.0.1", port, "/heartbeat", unused, unused, floor=True), dsn
+    finally:
+        await drop_database(server, name)
+
+
+async def floor_rows(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {FLOOR_TABLE}"))
+    finally:
+        await conn.close()
+
+
+def _ratios(top: Tally, floor: Tally) -> tuple[float, list[float]]:
+    """The median rounds' ratio, and each round's."""
+    overall = top.summary()["rps"] / max(floor.summary()["rps"], 1e-9)
+    return overall, [h / max(f, 1e-9) for h, f in zip(top.rounds, floor.rounds, strict=True)]
+
+
 async def bench(
     *,
     teachers: int = 2000,
@@ -545,69 +623,116 @@ async def bench(
     gateway_workers: int = 1,
     window_ms: float = 2.0,
     pool_size: int = 40,
+    floor_dir: Path = DEFAULT_FLOOR_DIR,
 ) -> dict[str, Any]:
-    async with platform(
-        teachers,
-        workers=workers,
-        gateway_workers=gateway_workers,
-        window_ms=window_ms,
-        pool_size=pool_size,
-    ) as (targets, roster, url):
-        hb, fl = targets["heartbeat"], targets["floor"]
-        # Warm up both paths (connections, compiled statements, every teacher's token seen
+    async with (
+        platform(
+            teachers,
+            workers=workers,
+            gateway_workers=gateway_workers,
+            window_ms=window_ms,
+            pool_size=pool_size,
+        ) as (targets, roster, url),
+        floor_app(floor_dir) as (floor_target, floor_dsn),
+    ):
+        hb = targets["heartbeat"]
+        # Warm up every side (connections, compiled statements, every teacher's token seen
         # once, as after sign-in), then measure.
-        await closed_loop(fl, roster, concurrency=min(concurrency, 8), seconds=1)
+        await closed_loop(floor_target, roster, concurrency=min(concurrency, 8), seconds=1)
         await warm_tokens(hb, roster, concurrency=concurrency)
         await warm_tokens(targets["heartbeat_direct"], roster, concurrency=concurrency)
-        before = await durable_rows(url)
-        # Side by side: the endpoints take turns, round after round, so a slow spell of the
-        # shared machine falls on all of them; the median round is quoted.
-        keys = ("floor", "heartbeat", "floor_direct", "heartbeat_direct")
-        tallies = {key: Tally() for key in keys}
+        before, floor_before = await durable_rows(url), await floor_rows(floor_dsn)
+        # Side by side, with the same client and connections: the sides take turns, round after
+        # round, so a slow spell of the shared machine falls on all of them; the median round
+        # is quoted.
+        sides = {
+            "floor": floor_target,
+            "heartbeat": hb,
+            "heartbeat_direct": targets["heartbeat_direct"],
+        }
+        tallies = {key: Tally() for key in sides}
         for _ in range(rounds):
-            for key in keys:
+            for key, target in sides.items():
                 tallies[key].absorb(
                     await closed_loop(
-                        targets[key], roster, concurrency=concurrency, seconds=seconds / rounds
+                        target, roster, concurrency=concurrency, seconds=seconds / rounds
                     )
                 )
         steady = await fixed_rate(
             hb, roster, rate=rate, seconds=rate_seconds, connections=rate_connections
         )
-        steady_direct = await fixed_rate(
-            targets["heartbeat_direct"],
-            roster,
-            rate=rate,
-            seconds=rate_seconds,
-            connections=rate_connections,
+        steady_floor = await fixed_rate(
+            floor_target, roster, rate=rate, seconds=rate_seconds, connections=rate_connections
         )
-        after = await durable_rows(url)
-    heart, floor = tallies["heartbeat"], tallies["floor"]
-    direct = tallies["heartbeat_direct"], tallies["floor_direct"]
-    answered_ok = sum(t.ok for t in (heart, steady, direct[0], steady_direct))
+        after, floor_after = await durable_rows(url), await floor_rows(floor_dsn)
+    heart, direct, floor = tallies["heartbeat"], tallies["heartbeat_direct"], tallies["floor"]
+    ratio, round_ratios = _ratios(heart, floor)
+    ratio_direct, round_ratios_direct = _ratios(direct, floor)
+    answered_ok = heart.ok + direct.ok + steady.ok
     stored_ok = after.get("accepted", 0) - before.get("accepted", 0)
-    floor_ok = floor.ok + direct[1].ok
-    stored_floor = after.get("floor", 0) - before.get("floor", 0)
+    floor_ok = floor.ok + steady_floor.ok
+    stored_floor = floor_after - floor_before
     return {
         "teachers": teachers,
         "concurrency": concurrency,
         "workers": workers,
         "gateway_workers": gateway_workers,
+        "floor_app": str(floor_dir / "floor_app.py"),
         "floor": floor.summary(),
         "heartbeat": heart.summary(),
-        "heartbeat_direct": direct[0].summary(),
-        "floor_direct": direct[1].summary(),
+        "heartbeat_direct": direct.summary(),
         "fixed_rate": {**steady.summary(), "target_rps": rate},
-        "fixed_rate_direct": {**steady_direct.summary(), "target_rps": rate},
-        "ratio": heart.summary()["rps"] / max(floor.summary()["rps"], 1e-9),
-        "round_ratios": [h / max(f, 1e-9) for h, f in zip(heart.rounds, floor.rounds, strict=True)],
-        "ratio_direct": direct[0].summary()["rps"] / max(direct[1].summary()["rps"], 1e-9),
+        "fixed_rate_floor": {**steady_floor.summary(), "target_rps": rate},
+        "ratio": ratio,
+        "round_ratios": round_ratios,
+        "ratio_direct": ratio_direct,
+        "round_ratios_direct": round_ratios_direct,
         "accepted_answered": answered_ok,
         "accepted_stored": stored_ok,
         "floor_answered": floor_ok,
         "floor_stored": stored_floor,
         "durable": stored_ok >= answered_ok and stored_floor >= floor_ok,
     }
+
+
+def report(r: dict[str, Any]) -> list[str]:
+    """The printed summary, one line per string."""
+    lines = [
+        f"heartbeats: {r['teachers']:,} teachers, {r['concurrency']} connections, "
+        f"learning ×{r['workers']}, gateway ×{r['gateway_workers']}; "
+        f"write floor: {r['floor_app']} ×1",
+        f"  {'endpoint':<42}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses",
+    ]
+    f, ff = r["fixed_rate"], r["fixed_rate_floor"]
+    for label, s in (
+        ("write floor: POST /heartbeat (1 INSERT)", r["floor"]),
+        ("gateway: POST /progress", r["heartbeat"]),
+        ("direct on learning: POST /progress", r["heartbeat_direct"]),
+        (f"gateway: POST /progress at {int(f['target_rps'])}/s", f),
+        (f"write floor: POST /heartbeat at {int(ff['target_rps'])}/s", ff),
+    ):
+        figures = f"{s['rps']:>9.0f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}"
+        lines.append(f"  {label:<42}{figures}  {s['statuses']}")
+
+    def each(ratios: list[float]) -> str:
+        return ", ".join(f"{x:.2f}×" for x in ratios)
+
+    def verdict(ok: bool) -> str:
+        return "OK" if ok else "BELOW TARGET"
+
+    lines += [
+        f"  heartbeat via gateway / write floor: {r['ratio']:.2f}× (target ≥ 1.5×, "
+        f"{verdict(r['ratio'] >= 1.5)}; median rounds, each round {each(r['round_ratios'])})",
+        f"  heartbeat direct on learning / write floor: {r['ratio_direct']:.2f}× "
+        f"(each round {each(r['round_ratios_direct'])})",
+        f"  p99 at {int(f['target_rps'])}/s through the gateway: {f['p99_ms']:.1f} ms "
+        f"(target < 100 ms, {verdict(f['p99_ms'] < 100)}); write floor at the same rate: "
+        f"{ff['p99_ms']:.1f} ms",
+        f"  durable: {r['accepted_stored']:,} accepted rows for {r['accepted_answered']:,} 2xx "
+        f"heartbeats; {r['floor_stored']:,} new floor rows for {r['floor_answered']:,} 2xx floor "
+        f"writes {'OK' if r['durable'] else 'MISSING ROWS'}",
+    ]
+    return lines
 
 
 def main() -> None:
@@ -624,13 +749,21 @@ def main() -> None:
         "--rate-connections",
         type=int,
         default=256,
-        help="connections of the fixed-rate run (many apps, each with its own)",
+        help="connections of the fixed-rate runs (many apps, each with its own)",
     )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of learning")
     parser.add_argument("--gateway-workers", type=int, default=1)
     parser.add_argument("--window-ms", type=float, default=2.0)
     parser.add_argument("--pool-size", type=int, default=40, help="DB pool of each process")
+    parser.add_argument(
+        "--floor-dir",
+        type=Path,
+        default=DEFAULT_FLOOR_DIR,
+        help="directory of the shared floor app (floor_app.py)",
+    )
     args = parser.parse_args()
+    if not (args.floor_dir / "floor_app.py").is_file():
+        parser.error(f"no floor_app.py in {args.floor_dir}")
     r = uvloop.run(
         bench(
             teachers=args.teachers,
@@ -644,43 +777,10 @@ def main() -> None:
             gateway_workers=args.gateway_workers,
             window_ms=args.window_ms,
             pool_size=args.pool_size,
+            floor_dir=args.floor_dir.resolve(),
         )
     )
-    print(
-        f"heartbeats through the gateway: {r['teachers']:,} teachers, "
-        f"{r['concurrency']} connections, learning ×{r['workers']}, gateway ×{r['gateway_workers']}"
-    )
-    print(f"  {'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
-    for label, key in (
-        ("gateway: floor (1 INSERT/request)", "floor"),
-        ("gateway: POST /progress", "heartbeat"),
-        ("direct: floor (1 INSERT/request)", "floor_direct"),
-        ("direct: POST /progress", "heartbeat_direct"),
-    ):
-        s = r[key]
-        print(
-            f"  {label:<34}{s['rps']:>9.0f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}  {s['statuses']}"
-        )
-    for where, key in (("gateway", "fixed_rate"), ("direct", "fixed_rate_direct")):
-        f = r[key]
-        label = f"{where}: POST /progress at {int(f['target_rps'])}/s"
-        figures = f"{f['rps']:>9.0f}{f['p50_ms']:>9.1f}{f['p99_ms']:>9.1f}"
-        print(f"  {label:<34}{figures}  {f['statuses']}")
-    rounds = ", ".join(f"{x:.2f}×" for x in r["round_ratios"])
-    print(
-        f"  heartbeat / floor: {r['ratio']:.2f}× through the gateway (target ≥ 2×; medians of "
-        f"the rounds, each round {rounds}), {r['ratio_direct']:.2f}× direct"
-    )
-    f, fd = r["fixed_rate"], r["fixed_rate_direct"]
-    print(
-        f"  p99 at {int(f['target_rps'])}/s: {f['p99_ms']:.1f} ms through the gateway, "
-        f"{fd['p99_ms']:.1f} ms direct  (target < 100 ms)"
-    )
-    print(
-        f"  durable: {r['accepted_stored']:,} accepted rows for {r['accepted_answered']:,} 200s; "
-        f"{r['floor_stored']:,} floor rows for {r['floor_answered']:,} 200s "
-        f"{'OK' if r['durable'] else 'MISSING ROWS'}"
-    )
+    print("\n".join(report(r)))
 
 
 if __name__ == "__main__":

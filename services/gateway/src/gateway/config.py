@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -37,6 +39,13 @@ class GatewaySettings(KitSettings):
     upstream_timeout_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     upstream_max_connections: int = Field(default=200, ge=1)
+    # Admission control (yanxiu.kit.admission), GATEWAY_MAX_INFLIGHT_REQUESTS: twice a
+    # service's 64, as the gateway's own work per request is small (a token check, a forward)
+    # and a request in flight here is mostly one in flight behind it, spread over four services
+    # that each refuse their own excess (those 503s pass through, with their Retry-After).
+    max_inflight_requests: int = Field(default=128, ge=1)
+    # The gateway's access log has every request (the services behind it log errors only).
+    access_log: Literal["all", "errors"] = "all"
     # /readyz and the merged OpenAPI ask every service; a slow one must not hold them up.
     probe_timeout_seconds: float = Field(default=2.0, gt=0)
     openapi_cache_seconds: float = Field(default=30.0, ge=0)

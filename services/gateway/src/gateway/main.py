@@ -22,6 +22,7 @@ from gateway.runtime import GatewayRuntime, build_runtime, close_runtime, start_
 from gateway.sessions.api import jwks, sessions
 from yanxiu.kit.app import (
     check_database,
+    install_admission_control,
     install_probes,
     install_request_context,
     settle_heap,
@@ -65,13 +66,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    # Each add wraps the ones before: request id → rate limit → body limit → proxy → the app's
-    # routes, so proxied requests, 429s and 413s carry X-Request-ID, and proxied requests are
-    # rate limited and their bodies bounded.
+    # Each add wraps the ones before: admission control → request id → rate limit → body
+    # limit → proxy → the app's routes, so proxied requests, 429s and 413s carry X-Request-ID,
+    # proxied requests are rate limited and their bodies bounded, and a request past the
+    # in-flight limit is refused (503) before any of them.
     app.add_middleware(ProxyMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RateLimitMiddleware)
     install_request_context(app, "gateway")
+    install_admission_control(app, "gateway")
 
     async def ready() -> dict[str, Any]:
         rt: GatewayRuntime = app.state.runtime

@@ -23,7 +23,7 @@ from gateway.signin import SignIn
 from gateway.throttle import SignInThrottle
 from gateway.tokens import TokenIssuer
 from gateway.upstream import Pools
-from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.db import make_engine, make_read_session_factory, make_session_factory
 from yanxiu.kit.housekeeping import start_housekeeping
 
 
@@ -34,6 +34,7 @@ class GatewayRuntime:
     settings: GatewaySettings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    read_session_factory: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     pools: Pools
     issuer: TokenIssuer
@@ -71,6 +72,7 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
         settings=settings,
         engine=engine,
         session_factory=session_factory,
+        read_session_factory=make_read_session_factory(engine),
         http=make_client(settings),
         pools=make_pools(settings),
         issuer=issuer,

@@ -26,8 +26,6 @@ class Settings(KitSettings):
     progress_batch_concurrency: int = Field(default=2, ge=1)
     # The heartbeat log (one row per heartbeat) is kept this long (learning.progress.housekeeping).
     progress_log_retention_days: float = Field(default=30.0, gt=0)
-    # Benchmarks only: POST /progress/_floor (one INSERT per request, the reference figure).
-    bench_floor: bool = False
 
     # --- providers (第三方平台): signed completions and xAPI --------------------------------
     # base64 of 32 random bytes: encrypts providers' signing secrets at rest (yanxiu.kit.pii);

@@ -1,5 +1,6 @@
 """Builds a service's FastAPI app: lifespan (engine, producer, relay, consumers), middleware
-(request id, access log, metrics), problem+json errors, /healthz, /readyz and /metrics."""
+(admission control, request id, access log, metrics), problem+json errors, /healthz, /readyz
+and /metrics."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yanxiu.kit.admission import AdmissionControl
 from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.auth import TokenVerifier
 from yanxiu.kit.broker import broker_reachable, ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
 from yanxiu.kit.context import new_trace_id, trace_id_var
-from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.db import make_engine, make_read_session_factory, make_session_factory
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.hotpath import Endpoint, HotRoutes
 from yanxiu.kit.housekeeping import Job, start_housekeeping
@@ -73,6 +75,7 @@ class Runtime:
     settings: KitSettings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    read_session_factory: async_sessionmaker[AsyncSession]
     producer: AIOKafkaProducer
     verifier: TokenVerifier
     outbox: Outbox
@@ -127,6 +130,7 @@ def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
+        read_session_factory=make_read_session_factory(engine),
         producer=make_producer(settings),
         verifier=TokenVerifier(
             settings.public_key_pem(), issuer=settings.jwt_issuer, jwks_url=settings.jwt_jwks_url
@@ -199,7 +203,10 @@ class RequestContextMiddleware:
     """Request id (X-Request-ID, kept from the caller or made here) as the trace id of
     everything the request does, plus the access log and request counter. Plain ASGI rather
     than `@app.middleware("http")`: that wrapper runs each request in an extra task and
-    re-streams the body, which costs a large share of a small request's time."""
+    re-streams the body, which costs a large share of a small request's time.
+
+    The access log follows the settings (`access_log`, `access_log_slow_ms`), read from the
+    runtime the lifespan put on the app: every request, or errors and slow ones only."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -233,21 +240,46 @@ class RequestContextMiddleware:
             trace_id_var.reset(token)
             method, path = scope["method"], scope["path"]
             HTTP_REQUESTS.labels(self.service, method, str(status)).inc()
-            if path not in ("/healthz", "/metrics"):
+            ms = (time.perf_counter() - started) * 1000
+            if path not in ("/healthz", "/metrics") and self.logs(scope, status, ms):
                 self.access.info(
                     "request",
                     extra={
                         "method": method,
                         "path": path,
                         "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "ms": round(ms, 2),
                         "trace_id": rid,
                     },
                 )
 
+    @staticmethod
+    def logs(scope: Scope, status: int, ms: float) -> bool:
+        rt = getattr(scope["app"].state, "runtime", None) if "app" in scope else None
+        if rt is None:
+            return True
+        settings = rt.settings
+        return bool(
+            settings.access_log == "all" or status >= 400 or ms >= settings.access_log_slow_ms
+        )
+
 
 def install_request_context(app: FastAPI, service: str) -> None:
     app.add_middleware(RequestContextMiddleware, service=service)
+
+
+def install_admission_control(app: FastAPI, service: str) -> None:
+    """Added last, so outermost (Starlette wraps the middlewares added before it): a request
+    refused for overload reaches none of them. The limit is read from the settings the lifespan
+    put on `app.state.runtime`, as they are not known before it runs (an app driven without its
+    lifespan, as some tests do, gets the default)."""
+    default = int(KitSettings.model_fields["max_inflight_requests"].default)
+
+    def limit() -> int:
+        rt = getattr(app.state, "runtime", None)
+        return default if rt is None else int(rt.settings.max_inflight_requests)
+
+    app.add_middleware(AdmissionControl, service=service, limit=limit)
 
 
 def install_probes(
@@ -328,6 +360,7 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
     if spec.hot_routes:
         app.add_middleware(HotRoutes, routes=spec.hot_routes)
     install_request_context(app, spec.name)
+    install_admission_control(app, spec.name)
 
     async def ready() -> dict[str, Any]:
         rt: Runtime = app.state.runtime

@@ -20,9 +20,25 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
+# Safe methods read: their session runs in autocommit (kit.db.make_read_session_factory).
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
     """The request boundary is the only place that commits; services only flush."""
-    async with runtime(request).session_factory() as session:
+    rt = runtime(request)
+    if request.method in SAFE_METHODS:
+        # A read has nothing to commit unless it recorded something (an audit entry); its
+        # connection is in autocommit, so closing the session is all the clean-up there is.
+        session = rt.read_session_factory()
+        try:
+            yield session
+            if session.new or session.dirty or session.deleted:
+                await session.commit()
+        finally:
+            await session.close()
+        return
+    async with rt.session_factory() as session:
         try:
             yield session
             await session.commit()

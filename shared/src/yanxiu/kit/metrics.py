@@ -52,3 +52,13 @@ CONSUMER_WAITING = Gauge(
 HTTP_REQUESTS = Counter(
     "yanxiu_http_requests_total", "HTTP requests", ["service", "method", "status"]
 )
+# Admission control (yanxiu.kit.admission): requests refused at once with 503 because the
+# process already had its limit in flight, and how many it is working on now (probes excluded).
+HTTP_REJECTED = Counter(
+    "yanxiu_http_rejected_total",
+    "HTTP requests refused before reaching the app",
+    ["service", "reason"],
+)
+HTTP_INFLIGHT = Gauge(
+    "yanxiu_http_inflight_requests", "HTTP requests in flight (probes excluded)", ["service"]
+)

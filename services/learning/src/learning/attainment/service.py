@@ -53,6 +53,7 @@ async def record_completion(
     provider_id: str | None = None,
     course_code: str | None = None,
     score: Decimal | None = None,
+    now: datetime | None = None,
 ) -> uuid.UUID | None:
     """`count_completion`, answering only the id of a completion that counts now (None: the
     fact was recorded before, repeats a course that counts already, or is held)."""
@@ -70,6 +71,7 @@ async def record_completion(
         provider_id=provider_id,
         course_code=course_code,
         score=score,
+        now=now,
     )
     return done.completion_id if done.status == "counted" else None
 
@@ -89,6 +91,7 @@ async def count_completion(
     provider_id: str | None = None,
     course_code: str | None = None,
     score: Decimal | None = None,
+    now: datetime | None = None,
 ) -> Recorded:
     """Record one completion, exactly once per (source, source_ref), and count it once per
     course. With `course_id`, title, category and hours come from the catalogue; otherwise
@@ -112,7 +115,9 @@ async def count_completion(
     earlier = await _earlier(session, fact)
     if earlier is not None:
         return earlier
-    windows.ensure_not_future(completed_at)
+    # `now`: the clock the completion was read by (the heartbeat path's receipt clock), so a
+    # completion is never "in the future" of the clock that stamped it.
+    windows.ensure_not_future(completed_at, now)
     found = await ruleset_for(session, project_id)
     rules, year = found if found is not None else (None, None)
     window = windows.window_for(rules, year, plan.project_year, fact.category)

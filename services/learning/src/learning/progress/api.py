@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from learning.config import Settings
 from learning.progress import assessments, reports
-from learning.progress import repository as repo
 from learning.progress.assessments import learner
 from learning.progress.batcher import BatcherClosed
-from learning.progress.errors import REFUSALS, BenchFloorDisabled
+from learning.progress.errors import REFUSALS
 from learning.progress.schemas import (
     AssessmentIn,
     AssessmentResult,
@@ -140,29 +138,6 @@ async def heartbeat_batch(body: HeartbeatBatchIn, request: Request, user: Curren
     results = await _submit(request, beats)
     payload = {"results": [_result(b.course_id, r) for b, r in zip(beats, results, strict=True)]}
     return Response(orjson.dumps(payload), media_type="application/json")
-
-
-@router.post("/progress/_floor", include_in_schema=False)
-async def floor(
-    body: HeartbeatIn, request: Request, session: Session, user: CurrentUser
-) -> Response:
-    """Benchmarks only (LEARNING_BENCH_FLOOR=true): one INSERT per request, the floor figure."""
-    if not cast(Settings, runtime(request).settings).bench_floor:
-        raise BenchFloorDisabled()
-    await repo.insert_floor_row(
-        session,
-        {
-            "teacher_id": learner(user),
-            "project_id": body.project_id,
-            "course_id": body.course_id,
-            "session_id": body.device_session_id,
-            "position": body.position,
-            "segments": orjson.dumps(body.segments).decode(),
-            "client_at": body.client_at,
-            "received_at": datetime.now(UTC),
-        },
-    )
-    return Response(b'{"ok":true}', media_type="application/json")
 
 
 @router.post(

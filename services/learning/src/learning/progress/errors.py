@@ -41,10 +41,6 @@ class AnswersInvalid(DomainError):
     title_en = "The answers do not match the assessment's questions"
 
 
-class BenchFloorDisabled(NotFound):
-    code = "not_found"
-
-
 REFUSALS: dict[str, type[DomainError]] = {
     DeviceSessionSuperseded.code: DeviceSessionSuperseded,
     PlaybackTooFast.code: PlaybackTooFast,

@@ -396,19 +396,6 @@ async def save_batch(
     await session.execute(_SAVE_BATCH, params)
 
 
-async def insert_floor_row(session: AsyncSession, record: dict[str, Any]) -> None:
-    """The benchmark's reference: one plain INSERT of a heartbeat row."""
-    await session.execute(
-        text(
-            "INSERT INTO learning.heartbeats (teacher_id, project_id, course_id, session_id, "
-            "position, segments, client_at, received_at, outcome) VALUES (:teacher_id, "
-            ":project_id, :course_id, :session_id, :position, CAST(:segments AS jsonb), "
-            ":client_at, :received_at, 'floor')"
-        ),
-        record,
-    )
-
-
 # --- assessments and reads ------------------------------------------------------------------
 
 

@@ -255,6 +255,7 @@ async def complete(
             completed_at=at,
             course_id=course.id,
             score=None if score is None else Decimal(score),
+            now=at,
         )
     except (CompletionOutsideWindow, CompletedInFuture) as exc:
         log.warning("completion of course %s not counted: %s", course.id, exc)
