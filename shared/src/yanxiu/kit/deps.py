@@ -38,7 +38,13 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
         finally:
             await session.close()
         return
-    async with rt.session_factory() as session:
+    async for session in transaction_dependency(request):
+        yield session
+
+
+async def transaction_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction, committed at the request boundary, whatever the method."""
+    async with runtime(request).session_factory() as session:
         try:
             yield session
             await session.commit()
@@ -69,4 +75,8 @@ async def principal_dependency(request: Request) -> Principal:
 # scope="function": the commit runs when the route returns, before the response starts, so a
 # success is only ever sent for a committed transaction (and a failed commit is an error).
 Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
+# A read that needs a transaction of its own: rows streamed through a server-side cursor
+# (exports), which PostgreSQL opens only inside a transaction, or one snapshot across its
+# statements.
+TransactionSession = Annotated[AsyncSession, Depends(transaction_dependency, scope="function")]
 CurrentUser = Annotated[Principal, Depends(principal_dependency)]

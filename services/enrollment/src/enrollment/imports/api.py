@@ -14,7 +14,7 @@ from enrollment.deps import EventOutbox, Pii
 from enrollment.imports import limits, service
 from enrollment.imports.schemas import ImportRead
 from yanxiu.kit.audit_api import audited
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Session, TransactionSession
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OrgFilter = Annotated[str | None, Query(max_length=40, description="单位 (defaults to yours)")]
@@ -94,7 +94,7 @@ async def import_teachers(
     response_class=Response,
 )
 async def export_teachers(
-    session: Session, user: CurrentUser, pii: Pii, org_id: OrgFilter = None
+    session: TransactionSession, user: CurrentUser, pii: Pii, org_id: OrgFilter = None
 ) -> Response:
     content = await service.export_teachers(session, pii, actor=user, org_id=org_id)
     return _xlsx(content, service.export_name("teachers"))
@@ -109,7 +109,7 @@ async def export_teachers(
 async def export_registrations(
     project_id: uuid.UUID,
     request: Request,
-    session: Session,
+    session: TransactionSession,
     user: CurrentUser,
     org_id: OrgFilter = None,
 ) -> Response:
