@@ -52,6 +52,8 @@ bench: install
 	@$(VENV)/bin/python -m bench.heartbeat_log_pruning
 	@$(VENV)/bin/python -m bench.credits_ledger --entries 1000000
 	@$(VENV)/bin/python -m bench.lessons_allocation --teachers 1000000 --lessons 30000 --rounds 3
+	@$(VENV)/bin/python -m bench.api_paths --teachers 10000
+	@$(VENV)/bin/python -m bench.deadline_day --teachers 10000
 
 clean:
 	rm -rf .venv .tools
