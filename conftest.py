@@ -104,6 +104,9 @@ def settings_for(
             "jwt_public_key": keypair[1],
             "log_json": False,
             "db_pool_size": 8,
+            # Generous: a test machine's cores are all taken while five apps start at once,
+            # and a connect that would take 1.2 s there must not fail a fixture.
+            "db_connect_timeout": 10.0,
             "pii_key": PII_KEY,
             "kafka_session_timeout_ms": 2000,
             "kafka_fetch_max_wait_ms": 10,

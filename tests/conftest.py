@@ -24,7 +24,7 @@ async def urls(
 
 @pytest_asyncio.fixture
 async def world(urls: dict[str, str], database_url: str) -> AsyncIterator[world_mod.World]:
-    engine = make_engine(database_url, pool_size=2)
+    engine = make_engine(database_url, pool_size=2, connect_timeout=10.0)
     try:
         async with httpx.AsyncClient(base_url=urls["gateway"], timeout=30) as client:
             yield await world_mod.build(client, make_session_factory(engine))

@@ -42,9 +42,12 @@ def plain_url(url: str) -> str:
     return asyncpg_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-# A database that is down must cost a request a 503 within about a second, not a hang: a
-# connection to PostgreSQL takes milliseconds when it is up (asyncpg's own default waits 60 s).
-CONNECT_TIMEOUT = 1.0
+# A database that is down must cost a request a 503 within seconds, not a hang (asyncpg's own
+# default waits 60 s). A refused connection fails at once whatever this says; the bound is for
+# a database that accepts and never answers. It is not tighter because a connection to a busy
+# PostgreSQL (a backend forked, SCRAM authentication, on a machine whose cores are all taken)
+# can take over a second, and failing those turns a slow minute into a retry storm.
+CONNECT_TIMEOUT = 3.0
 # Waiting longer than this for a pooled connection means the database is saturated or hung:
 # answering 503 sheds the load instead of queueing every request behind it (SQLAlchemy's
 # default waits 30 s).

@@ -74,7 +74,7 @@ class KitSettings(BaseSettings):
     # Seconds: how long a request waits for a new database connection, and for a pooled one,
     # before it is answered 503 (yanxiu.kit.db explains the defaults).
     db_connect_timeout: float = Field(
-        default=1.0, gt=0, le=60, validation_alias=AliasChoices("DB_CONNECT_TIMEOUT")
+        default=3.0, gt=0, le=60, validation_alias=AliasChoices("DB_CONNECT_TIMEOUT")
     )
     db_pool_timeout: float = Field(
         default=2.0, gt=0, le=60, validation_alias=AliasChoices("DB_POOL_TIMEOUT")

@@ -75,17 +75,16 @@ async def balance(
     as_of: Day | None = None,
 ) -> BalanceRead:
     await _may_see(session, user, teacher_id)
-    status = await service.year_status(session, teacher_id=teacher_id, year=year, as_of=as_of)
+    # Every year at once (a teacher's ledger spans a few years): the year asked and the cycle
+    # its region puts it in come from the same two statements.
+    statuses = await service.year_statuses(
+        session, teacher_id=teacher_id, as_of=as_of, ensure=[year]
+    )
+    status = statuses[year]
     region = regions()[status.region]
     start, end = region.cycle_of(year)
     cycle_total = sum(
-        [
-            (
-                await service.year_status(session, teacher_id=teacher_id, year=y, as_of=as_of)
-            ).counted_total
-            for y in range(start, end + 1)
-        ],
-        Decimal(0),
+        (s.counted_total for y, s in statuses.items() if start <= y <= end), Decimal(0)
     )
     return BalanceRead(
         teacher_id=teacher_id,

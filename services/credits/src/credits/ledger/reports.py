@@ -23,7 +23,7 @@ from credits.ledger.schemas import (
     TranscriptRead,
     TranscriptYear,
 )
-from credits.ledger.service import YearStatus, as_hours, year_status
+from credits.ledger.service import YearStatus, as_hours, year_statuses
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.spreadsheet import safe_row
@@ -69,8 +69,10 @@ async def transcript(
     session: AsyncSession, *, teacher_id: uuid.UUID, name: str | None
 ) -> TranscriptRead:
     years = []
-    for ty in await repo.teacher_years(session, teacher_id=teacher_id):
-        status = await year_status(session, teacher_id=teacher_id, year=ty.year)
+    kept = await repo.teacher_years(session, teacher_id=teacher_id)
+    statuses = await year_statuses(session, teacher_id=teacher_id, ensure=[t.year for t in kept])
+    for ty in kept:
+        status = statuses[ty.year]
         years.append(
             TranscriptYear(
                 year=ty.year,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -212,25 +213,34 @@ async def entries(
     return list((await session.scalars(stmt)).all())
 
 
-async def totals(session: AsyncSession, *, teacher_id: uuid.UUID, year: int) -> list[LedgerTotal]:
-    stmt = select(LedgerTotal).where(LedgerTotal.teacher_id == teacher_id, LedgerTotal.year == year)
+async def totals(
+    session: AsyncSession, *, teacher_id: uuid.UUID, years: Sequence[int] | None = None
+) -> list[LedgerTotal]:
+    """A teacher's totals of `years` (every year, if None)."""
+    stmt = select(LedgerTotal).where(LedgerTotal.teacher_id == teacher_id)
+    if years is not None:
+        stmt = stmt.where(LedgerTotal.year.in_(years))
     return list((await session.scalars(stmt)).all())
 
 
 async def totals_as_of(
-    session: AsyncSession, *, teacher_id: uuid.UUID, year: int, as_of: datetime
-) -> list[tuple[str, str, Decimal]]:
-    """(category, region, hours) from the entries recorded up to `as_of`."""
+    session: AsyncSession,
+    *,
+    teacher_id: uuid.UUID,
+    years: Sequence[int] | None,
+    as_of: datetime,
+) -> list[tuple[int, str, str, Decimal]]:
+    """(year, category, region, hours) from the entries recorded up to `as_of`."""
     stmt = (
-        select(LedgerEntry.category, LedgerEntry.region, func.sum(LedgerEntry.hours))
-        .where(
-            LedgerEntry.teacher_id == teacher_id,
-            LedgerEntry.year == year,
-            LedgerEntry.recorded_at <= as_of,
+        select(
+            LedgerEntry.year, LedgerEntry.category, LedgerEntry.region, func.sum(LedgerEntry.hours)
         )
-        .group_by(LedgerEntry.category, LedgerEntry.region)
+        .where(LedgerEntry.teacher_id == teacher_id, LedgerEntry.recorded_at <= as_of)
+        .group_by(LedgerEntry.year, LedgerEntry.category, LedgerEntry.region)
     )
-    return [(c, r, Decimal(h)) for c, r, h in (await session.execute(stmt)).all()]
+    if years is not None:
+        stmt = stmt.where(LedgerEntry.year.in_(years))
+    return [(y, c, r, Decimal(h)) for y, c, r, h in (await session.execute(stmt)).all()]
 
 
 async def teacher_years(session: AsyncSession, *, teacher_id: uuid.UUID) -> list[TeacherYear]:

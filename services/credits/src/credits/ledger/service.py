@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -21,7 +21,7 @@ from credits.ledger.errors import (
     NotReversible,
     YearClosed,
 )
-from credits.ledger.models import LedgerEntry
+from credits.ledger.models import LedgerEntry, Teacher
 from credits.ledger.regions import Region, region_for, regions
 from credits.ledger.tally import Batch, org_moves
 from credits.ledger.tally import counted as counted_hours
@@ -361,15 +361,39 @@ async def reverse_by_admin(
 async def year_status(
     session: AsyncSession, *, teacher_id: uuid.UUID, year: int, as_of: date | None = None
 ) -> YearStatus:
+    return (await year_statuses(session, teacher_id=teacher_id, years=[year], as_of=as_of))[year]
+
+
+async def year_statuses(
+    session: AsyncSession,
+    *,
+    teacher_id: uuid.UUID,
+    years: Iterable[int] | None = None,
+    as_of: date | None = None,
+    ensure: Iterable[int] = (),
+) -> dict[int, YearStatus]:
+    """The status of each of `years` (of every year the ledger has, if None, and of each year
+    of `ensure` in any case), from two statements whatever the number of years: a balance
+    reads its whole cycle at once."""
+    wanted = None if years is None else sorted(set(years))
     if as_of is None:
-        rows = [
-            (t.category, t.region, t.hours)
-            for t in await repo.totals(session, teacher_id=teacher_id, year=year)
+        found = [
+            (t.year, t.category, t.region, t.hours)
+            for t in await repo.totals(session, teacher_id=teacher_id, years=wanted)
         ]
     else:
         end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SHANGHAI)
-        rows = await repo.totals_as_of(session, teacher_id=teacher_id, year=year, as_of=end)
+        found = await repo.totals_as_of(session, teacher_id=teacher_id, years=wanted, as_of=end)
     known = await repo.teacher(session, teacher_id)
+    by_year: dict[int, list[tuple[str, str, Decimal]]] = {y: [] for y in [*(wanted or ()), *ensure]}
+    for y, category, region_code, hours in found:
+        by_year.setdefault(y, []).append((category, region_code, hours))
+    return {y: _status(teacher_id, y, rows, known) for y, rows in sorted(by_year.items())}
+
+
+def _status(
+    teacher_id: uuid.UUID, year: int, rows: list[tuple[str, str, Decimal]], known: Teacher | None
+) -> YearStatus:
     region = (
         regions()[rows[0][1]]
         if rows
