@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import uvloop
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import feeds
 from bench.feeds import Feed, NewTeachers, Pool, Rotation
@@ -205,6 +207,18 @@ async def load(url: str, feed: Feed, prefix: str, *, seconds: float, connections
     return r
 
 
+async def statements_sent(base: str, method: str) -> tuple[float, float]:
+    """(statements, requests) of a service so far, for one HTTP method, from its metrics."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    sums = {"yanxiu_http_db_statements_sum": 0.0, "yanxiu_http_db_statements_count": 0.0}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name in sums and s.labels.get("method") == method:
+                sums[s.name] += s.value
+    return sums["yanxiu_http_db_statements_sum"], sums["yanxiu_http_db_statements_count"]
+
+
 def target(kind: Kind, gateway: bool) -> tuple[str, Callable[[float, float, float], list[str]]]:
     """The target's text and what it misses, given (ratio, p99 ms, alone ms)."""
     if kind == "read":
@@ -231,9 +245,13 @@ async def measure(
     floor, floor_url = floors["read" if route.kind == "read" else "write"], p.base("floor")
     sides = {gateway: p.target(route.service, "", gateway=gateway) for gateway in (False, True)}
     floor_alone = await alone(floor_url, floor, "", alone_requests)
+    method = route.label.split(" ", 1)[0]
+    sent, asked = await statements_sent(p.base(route.service), method)
     alones = {
         g: await alone(url, route.feed, pre, alone_requests) for g, (url, pre) in sides.items()
     }
+    sent_after, asked_after = await statements_sent(p.base(route.service), method)
+    per_request = (sent_after - sent) / max(asked_after - asked, 1)
     loads = {}
     url, prefix = sides[False]
     loads[False] = await load(url, route.feed, prefix, seconds=seconds, connections=connections)
@@ -260,6 +278,7 @@ async def measure(
                 "via": "gateway" if gateway else "direct",
                 "load": route_load.summary(),
                 "alone_ms": round(route_alone.p50_ms, 3),
+                "statements": round(per_request, 1),
                 "alone": route_alone.summary(),
                 "floor": floor_load.summary(),
                 "floor_alone_ms": round(floor_alone.p50_ms, 3),
@@ -296,11 +315,14 @@ async def run(
     rate: float,
     rate_seconds: float,
     rate_connections: int,
+    only: str = "",
     say: Callable[[str], None] = stderr,
 ) -> dict[str, Any]:
     floors: dict[str, Feed] = {"read": feeds.floor_read(p), "write": feeds.floor_write(p)}
     rows: list[dict[str, Any]] = []
     for route in routes(p):
+        if only and only not in f"{route.service} {route.label}":
+            continue
         say(f"  {route.service} {route.label} …")
         rows += await measure(
             p,
@@ -310,10 +332,12 @@ async def run(
             connections=connections,
             alone_requests=alone_requests,
         )
-    say(f"  heartbeats at a fixed {rate:.0f}/s (floor, then gateway) …")
-    steady = await heartbeats_at_fixed_rate(
-        p, rate=rate, seconds=rate_seconds, connections=rate_connections
-    )
+    steady = None
+    if rate > 0:
+        say(f"  heartbeats at a fixed {rate:.0f}/s (floor, then gateway) …")
+        steady = await heartbeats_at_fixed_rate(
+            p, rate=rate, seconds=rate_seconds, connections=rate_connections
+        )
     return {
         "teachers": p.teachers,
         "connections": connections,
@@ -334,7 +358,8 @@ async def run(
 
 def report(r: dict[str, Any]) -> list[str]:
     head = (
-        f"{'route':<52}{'as':<16}{'via':<8}{'req/s':>7}{'p50':>7}{'p99':>7}{'alone':>7} │"
+        f"{'route':<52}{'as':<16}{'via':<8}{'req/s':>7}{'p50':>7}{'p99':>7}{'alone':>7}"
+        f"{'stmts':>6} │"
         f"{'floor/s':>8}{'p99':>7}{'alone':>7} │{'ratio':>7}  {'target':<28}verdict"
     )
     lines = [
@@ -351,7 +376,7 @@ def report(r: dict[str, Any]) -> list[str]:
         lines.append(
             f"{row['service'] + ' ' + row['route']:<52}{row['as']:<16}{row['via']:<8}"
             f"{load['rps']:>7.0f}{load['p50_ms']:>7.1f}{load['p99_ms']:>7.1f}"
-            f"{row['alone_ms']:>7.2f} │"
+            f"{row['alone_ms']:>7.2f}{row['statements']:>6.1f} │"
             f"{floor['rps']:>8.0f}{floor['p99_ms']:>7.1f}{row['floor_alone_ms']:>7.2f} │"
             f"{row['ratio']:>6.2f}×  {row['target']:<28}{verdict}"
         )
@@ -366,6 +391,8 @@ def report(r: dict[str, Any]) -> list[str]:
         if row.get("pool_left") == 0:
             lines.append(f"  pool exhausted: {row['service']} {row['route']}")
     f = r["fixed_rate"]
+    if f is None:
+        return lines
     gw, fl = f["gateway"], f["floor"]
     ok = gw["p99_ms"] < 100
     lines += [
@@ -394,6 +421,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             rate=args.rate,
             rate_seconds=args.rate_seconds or args.seconds,
             rate_connections=args.rate_connections,
+            only=args.only,
         )
 
 
@@ -404,7 +432,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--alone", type=int, default=200, help="sequential requests, alone")
     parser.add_argument("--sample", type=int, default=2000, help="teachers with tokens")
-    parser.add_argument("--rate", type=float, default=1000.0, help="fixed heartbeat rate /s")
+    parser.add_argument(
+        "--rate", type=float, default=1000.0, help="fixed heartbeat rate /s (0: not measured)"
+    )
+    parser.add_argument(
+        "--only", default="", help="measure only the routes whose 'service label' contains this"
+    )
     parser.add_argument("--rate-seconds", type=float, default=None, help="default: --seconds")
     parser.add_argument("--rate-connections", type=int, default=256)
     parser.add_argument("--floor-dir", type=Path, default=DEFAULT_FLOOR_DIR)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import APIRouter
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
@@ -152,3 +153,43 @@ async def test_a_connection_in_steady_use_is_not_pinged(
     async with sessions() as session:
         await session.execute(text("SELECT 1"))
     assert pings == [1]
+
+
+def _sample(text_: str, name: str, route: str, method: str = "GET") -> float:
+    """A sample of the kittest service's metrics for one route template."""
+    for family in text_string_to_metric_families(text_):
+        for s in family.samples:
+            labels = s.labels
+            if (
+                s.name == name
+                and labels.get("service") == "kittest"
+                and labels.get("route") == route
+                and labels.get("method") == method
+            ):
+                return float(s.value)
+    return 0.0
+
+
+async def test_each_route_reports_its_latency_and_its_statements_by_template(
+    client: httpx.AsyncClient,
+) -> None:
+    """Round trips are most of a request's time: the statements a route sends are counted
+    per request (an audit entry's insert included), labelled by template, never by the path."""
+    before = (await client.get("/metrics")).text
+    for key in ("a", "b", "c"):
+        assert (await client.get(f"/kittest/revealed/{key}")).status_code == 200
+    assert (await client.get("/kittest/in-transaction")).status_code == 200
+    after = (await client.get("/metrics")).text
+
+    route = "/kittest/revealed/{key}"
+    for name in ("yanxiu_http_db_statements_count", "yanxiu_http_request_duration_seconds_count"):
+        assert _sample(after, name, route) - _sample(before, name, route) == 3
+    # One INSERT of the audit entry per reveal.
+    statements = "yanxiu_http_db_statements_sum"
+    assert _sample(after, statements, route) - _sample(before, statements, route) == 3
+    # The SELECT of the route; the driver-level check sends nothing through SQLAlchemy.
+    reads = _sample(after, statements, "/kittest/in-transaction") - _sample(
+        before, statements, "/kittest/in-transaction"
+    )
+    assert reads == 1
+    assert "/kittest/revealed/a" not in after

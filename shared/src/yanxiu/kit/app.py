@@ -28,12 +28,17 @@ from yanxiu.kit.auth import TokenVerifier
 from yanxiu.kit.broker import broker_reachable, ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
 from yanxiu.kit.context import new_trace_id, trace_id_var
-from yanxiu.kit.db import make_engine, make_read_session_factory, make_session_factory
+from yanxiu.kit.db import (
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+    statements_var,
+)
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.hotpath import Endpoint, HotRoutes
 from yanxiu.kit.housekeeping import Job, start_housekeeping
 from yanxiu.kit.logging import configure_logging
-from yanxiu.kit.metrics import HTTP_REQUESTS
+from yanxiu.kit.metrics import HTTP_DB_STATEMENTS, HTTP_REQUESTS, HTTP_SECONDS
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.relay import OutboxRelay
 from yanxiu.kit.settings import KitSettings
@@ -234,13 +239,20 @@ class RequestContextMiddleware:
             await send(message)
 
         token = trace_id_var.set(rid)
+        counter = [0]
+        counting = statements_var.set(counter)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             trace_id_var.reset(token)
+            statements_var.reset(counting)
             method, path = scope["method"], scope["path"]
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
             HTTP_REQUESTS.labels(self.service, method, str(status)).inc()
-            ms = (time.perf_counter() - started) * 1000
+            HTTP_SECONDS.labels(self.service, method, route).observe(elapsed)
+            HTTP_DB_STATEMENTS.labels(self.service, method, route).observe(counter[0])
+            ms = elapsed * 1000
             if path not in ("/healthz", "/metrics") and self.logs(scope, status, ms):
                 self.access.info(
                     "request",
@@ -249,6 +261,7 @@ class RequestContextMiddleware:
                         "path": path,
                         "status": status,
                         "ms": round(ms, 2),
+                        "statements": counter[0],
                         "trace_id": rid,
                     },
                 )

@@ -11,6 +11,7 @@ server-error middleware outside, as from any route."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,10 +21,19 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
+@dataclass(frozen=True)
+class HotRoute:
+    """What `scope["route"]` holds for a hot route (its template is its exact path), as
+    Starlette's router leaves the matched route there for the metrics."""
+
+    path: str
+
+
 class HotRoutes:
     def __init__(self, app: ASGIApp, routes: Mapping[tuple[str, str], Endpoint]) -> None:
         self.app = app
         self.routes = dict(routes)
+        self.marks = {key: HotRoute(key[1]) for key in self.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = (
@@ -32,6 +42,7 @@ class HotRoutes:
         if endpoint is None:
             await self.app(scope, receive, send)
             return
+        scope["route"] = self.marks[(scope["method"], scope["path"])]
         request = Request(scope, receive)
         try:
             response = await endpoint(request)

@@ -52,6 +52,20 @@ CONSUMER_WAITING = Gauge(
 HTTP_REQUESTS = Counter(
     "yanxiu_http_requests_total", "HTTP requests", ["service", "method", "status"]
 )
+# By route template ("/teachers/{teacher_id}"; "unmatched" for a path no route has): how long
+# requests take, and how many statements each sent to the database.
+HTTP_SECONDS = Histogram(
+    "yanxiu_http_request_duration_seconds",
+    "HTTP request duration by route template",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+HTTP_DB_STATEMENTS = Histogram(
+    "yanxiu_http_db_statements",
+    "Database statements sent per HTTP request, by route template",
+    ["service", "method", "route"],
+    buckets=(0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
+)
 # Admission control (yanxiu.kit.admission): requests refused at once with 503 because the
 # process already had its limit in flight, and how many it is working on now (probes excluded).
 HTTP_REJECTED = Counter(

@@ -92,6 +92,7 @@ async def count_completion(
     course_code: str | None = None,
     score: Decimal | None = None,
     now: datetime | None = None,
+    plan: Plan | None = None,
 ) -> Recorded:
     """Record one completion, exactly once per (source, source_ref), and count it once per
     course. With `course_id`, title, category and hours come from the catalogue; otherwise
@@ -100,7 +101,8 @@ async def count_completion(
     windows (CompletionOutsideWindow), or held instead where the rule set says so and it is
     late. Counting writes CourseCompleted and re-evaluates the teacher (RequirementsMet when
     the rules become satisfied); a repeat of a counted course only raises its best score."""
-    plan = await _plan(session, teacher_id, project_id)
+    if plan is None or (plan.teacher_id, plan.project_id) != (teacher_id, project_id):
+        plan = await _plan(session, teacher_id, project_id)
     ensure_plan_counts(plan)  # 退出项目 / 离职: nothing more counts toward the project
     fact = await resolve(
         session,

@@ -101,14 +101,18 @@ async def _remember(session: AsyncSession, key_id: str, digest: str, window: int
         await session.execute(delete(ProviderSignature).where(ProviderSignature.seen_at < cutoff))
 
 
-async def _touch(session: AsyncSession, key_id: str) -> None:
+async def _touch(session: AsyncSession, key: ProviderKey) -> None:
     """Note when a key was last used (for rotation), at most once a minute: updating the row on
-    every request would queue a provider's concurrent requests behind its row lock."""
+    every request would queue a provider's concurrent requests behind its row lock. The key as
+    read for this request says whether a minute has passed; only then is an UPDATE sent (and
+    its condition settles a race with another request doing the same)."""
     now = datetime.now(UTC)
+    if key.last_used_at is not None and key.last_used_at >= now - timedelta(minutes=1):
+        return
     await session.execute(
         update(ProviderKey)
         .where(
-            ProviderKey.id == key_id,
+            ProviderKey.id == key.id,
             or_(
                 ProviderKey.last_used_at.is_(None),
                 ProviderKey.last_used_at < now - timedelta(minutes=1),
@@ -147,7 +151,7 @@ async def _by_signature(request: Request, session: AsyncSession, body: bytes) ->
         raise SignatureInvalid()
     if request.method not in ("GET", "HEAD"):  # repeating a read changes nothing (polling)
         await _remember(session, key.id, digest, window)
-    await _touch(session, key.id)
+    await _touch(session, key)
     return Caller(provider=provider, key_id=key.id, body=body)
 
 
@@ -162,7 +166,7 @@ async def _by_basic(request: Request, session: AsyncSession, body: bytes, token:
     expected = _secret(request, key)
     if not hmac.compare_digest(expected.encode(), secret.encode()):
         raise SignatureInvalid("密钥不正确", "Wrong key secret")
-    await _touch(session, key.id)
+    await _touch(session, key)
     return Caller(provider=provider, key_id=key.id, body=body)
 
 

@@ -87,6 +87,7 @@ async def record(
     )
     done = await attainment.count_completion(
         session,
+        plan=plan,
         teacher_id=plan.teacher_id,
         project_id=plan.project_id,
         source="provider",

@@ -30,6 +30,9 @@ class ResolvedCourse:
     title: str
     category: str
     hours: Decimal
+    # The catalogue row, held for the rest of the request: the session's identity map keeps
+    # only what is referenced, and attainment reads the same course again by its id.
+    entry: Course | None = None
 
 
 async def active_plan(
@@ -78,7 +81,9 @@ async def resolve_course(
     provider's own course must carry a title, a known category and positive hours."""
     course = await catalogue_course(session, course_id=course_id, code=code)
     if course is not None:
-        return ResolvedCourse(course.id, course.title, course.category, Decimal(course.hours))
+        return ResolvedCourse(
+            course.id, course.title, course.category, Decimal(course.hours), entry=course
+        )
     if title is None or category is None or hours is None:
         raise CourseUnresolvable(course_id=str(course_id) if course_id else None, course_code=code)
     if category not in CATEGORIES:

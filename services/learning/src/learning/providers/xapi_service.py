@@ -210,6 +210,7 @@ async def _complete(
     )
     done = await attainment.count_completion(
         session,
+        plan=plan,
         teacher_id=plan.teacher_id,
         project_id=plan.project_id,
         source="xapi",

@@ -83,6 +83,7 @@ async def assign(
         ruleset=rules.model_dump(mode="json"),
         assigned_by=actor.user_id,
     )
+    forget_rulesets(session)
     await AUDIT.record(
         session,
         actor=actor,
@@ -156,9 +157,21 @@ async def ruleset_at(
 
 
 async def ruleset_for(session: AsyncSession, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
-    """The project's rule set and year, or None when none was assigned."""
-    row = await repo.get(session, project_id)
-    return (RuleSet.model_validate(row.ruleset), row.year) if row else None
+    """The project's rule set and year, or None when none was assigned: read and parsed once
+    per session (a completion checks its window against the rules, then re-evaluates the
+    teacher by them), and again after the session changed them (`assign` forgets it)."""
+    memo: dict[uuid.UUID, tuple[RuleSet, int] | None] = session.info.setdefault(_RULESETS, {})
+    if project_id not in memo:
+        row = await repo.get(session, project_id)
+        memo[project_id] = (RuleSet.model_validate(row.ruleset), row.year) if row else None
+    return memo[project_id]
+
+
+_RULESETS = "learning.rulesets"
+
+
+def forget_rulesets(session: AsyncSession) -> None:
+    session.info.pop(_RULESETS, None)
 
 
 def window_error(rules: RuleSet, year: int, window: Window, day: date) -> WindowClosed | None:
