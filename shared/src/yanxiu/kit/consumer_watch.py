@@ -57,7 +57,11 @@ class ConsumerWatch:
             )
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        await asyncio.wait_for(consumer.commit({tp: offset}), COMMIT_TIMEOUT)
+        # asyncio.timeout, never wait_for, in loops that are stopped by cancelling them: on
+        # Python 3.11 wait_for can swallow a cancellation that arrives as the awaited call
+        # completes (cpython gh-86296), and the loop then runs on after being cancelled.
+        async with asyncio.timeout(COMMIT_TIMEOUT):
+            await consumer.commit({tp: offset})
         self._committed[tp] = offset
 
     async def verify(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
@@ -67,7 +71,8 @@ class ConsumerWatch:
         if ours is None:
             return True
         try:
-            held = await asyncio.wait_for(consumer.committed(tp), CHECK_TIMEOUT)
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                held = await consumer.committed(tp)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -93,6 +93,7 @@ async def count_completion(
     score: Decimal | None = None,
     now: datetime | None = None,
     plan: Plan | None = None,
+    fresh: bool = False,
 ) -> Recorded:
     """Record one completion, exactly once per (source, source_ref), and count it once per
     course. With `course_id`, title, category and hours come from the catalogue; otherwise
@@ -114,7 +115,10 @@ async def count_completion(
         provider_id=provider_id,
         score=score,
     )
-    earlier = await _earlier(session, fact)
+    # `fresh`: the caller claimed this (source, source_ref) in this transaction (a provider's
+    # event id, an xAPI statement id), so nothing can have been recorded under it; were it
+    # wrong, the insert's unique key would still find the earlier record (`_count`).
+    earlier = None if fresh else await _earlier(session, fact)
     if earlier is not None:
         return earlier
     # `now`: the clock the completion was read by (the heartbeat path's receipt clock), so a

@@ -88,6 +88,7 @@ async def record(
     done = await attainment.count_completion(
         session,
         plan=plan,
+        fresh=True,  # the event id was claimed above: nothing is recorded under it yet
         teacher_id=plan.teacher_id,
         project_id=plan.project_id,
         source="provider",
