@@ -116,8 +116,8 @@ async def count_completion(
         score=score,
     )
     # `fresh`: the caller claimed this (source, source_ref) in this transaction (a provider's
-    # event id, an xAPI statement id), so nothing can have been recorded under it; were it
-    # wrong, the insert's unique key would still find the earlier record (`_count`).
+    # event id, claimed in provider_events), so nothing can have been recorded under it; were
+    # it wrong, the insert's unique key would still find the earlier record (`_count`).
     earlier = None if fresh else await _earlier(session, fact)
     if earlier is not None:
         return earlier
