@@ -325,8 +325,7 @@ async def metrics_response() -> Response:
 async def check_database(engine: AsyncEngine) -> str:
     try:
         async with engine.connect() as conn:
-            async with asyncio.timeout(2.0):
-                await conn.execute(text("SELECT 1"))
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), 2.0)
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"

@@ -59,8 +59,7 @@ class BrokerProbe:
                 request_timeout_ms=int(self.timeout * 1000),
             )
             try:
-                async with asyncio.timeout(self.timeout):
-                    await client.bootstrap()
+                await asyncio.wait_for(client.bootstrap(), self.timeout)
             except BaseException:
                 await client.close()
                 raise
@@ -75,10 +74,10 @@ class BrokerProbe:
     async def _send(self, node: int | None, request: object) -> object:
         client = await self._ready()
         try:
-            async with asyncio.timeout(self.timeout):
-                return await client.send(
-                    client.get_random_node() if node is None else node, request
-                )
+            return await asyncio.wait_for(
+                client.send(client.get_random_node() if node is None else node, request),
+                self.timeout,
+            )
         except BaseException:
             # A client that lost its broker may keep stale connections: start afresh next time.
             await self.close()

@@ -57,11 +57,7 @@ class ConsumerWatch:
             )
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        # asyncio.timeout, never wait_for, in loops that are stopped by cancelling them: on
-        # Python 3.11 wait_for can swallow a cancellation that arrives as the awaited call
-        # completes (cpython gh-86296), and the loop then runs on after being cancelled.
-        async with asyncio.timeout(COMMIT_TIMEOUT):
-            await consumer.commit({tp: offset})
+        await asyncio.wait_for(consumer.commit({tp: offset}), COMMIT_TIMEOUT)
         self._committed[tp] = offset
 
     async def verify(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
@@ -71,8 +67,7 @@ class ConsumerWatch:
         if ours is None:
             return True
         try:
-            async with asyncio.timeout(CHECK_TIMEOUT):
-                held = await consumer.committed(tp)
+            held = await asyncio.wait_for(consumer.committed(tp), CHECK_TIMEOUT)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -185,8 +185,7 @@ class OutboxRelay:
             )
             # The producer's idea of the topics' partitions predates their re-creation.
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(5.0):
-                    await self.producer.client.force_metadata_update()
+                await asyncio.wait_for(self.producer.client.force_metadata_update(), 5.0)
         self._note(backlog)
         return found.loss
 
@@ -231,8 +230,7 @@ class OutboxRelay:
         """For /readyz: "ok", or why this service's events are not being delivered."""
         try:
             async with self.engine.connect() as conn:
-                async with asyncio.timeout(2.0):
-                    backlog = await self.store.backlog(conn)
+                backlog = await asyncio.wait_for(self.store.backlog(conn), 2.0)
         except Exception as exc:
             return f"error: outbox unreadable ({type(exc).__name__})"
         self._note(backlog)
@@ -298,8 +296,7 @@ class OutboxRelay:
                     continue
                 wait = min(self.poll_interval, self._next_check - time.monotonic())
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(wait, 0.0)):
-                        await self._wake.wait()
+                    await asyncio.wait_for(self._wake.wait(), max(wait, 0.0))
         finally:
             if listener is not None:
                 with contextlib.suppress(Exception):
