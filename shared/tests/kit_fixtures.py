@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import httpx
+from fastapi import APIRouter
 from sqlalchemy import Column, Integer, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from yanxiu.contracts.envelope import Event
+from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.db import service_metadata
+from yanxiu.kit.settings import KitSettings
 from yanxiu.kit.tables import machinery_tables, outbox_notify_sql
+from yanxiu.testing import served
 
 SCHEMA = "kittest"
 metadata = service_metadata(SCHEMA)
@@ -22,6 +29,26 @@ effects = Table(
     Column("key", String(100), primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+
+@contextlib.asynccontextmanager
+async def kittest_client(
+    settings_for: Callable[..., KitSettings], *routers: APIRouter, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A kit service of the throwaway schema with these routes (no relay, no consumers unless
+    the overrides say so), served on a real port."""
+    settings = settings_for(
+        KitSettings,
+        **{"service_name": "kittest", "run_relay": False, "run_consumers": False, **overrides},
+    )
+    spec = ServiceSpec(
+        name="kittest", metadata=metadata, routers=list(routers), settings_factory=lambda: settings
+    )
+    async with (
+        served(create_service_app(spec, settings)) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        yield http
 
 
 class Pinged(Event):

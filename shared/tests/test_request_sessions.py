@@ -19,15 +19,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.tests.kit_fixtures import create_schema, effects, metadata, tables
+from shared.tests.kit_fixtures import create_schema, effects, kittest_client, tables
 from yanxiu.kit import db as kit_db
-from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.audit import AuditTrail
 from yanxiu.kit.db import driver_connection, make_engine, make_session_factory, plain_url
 from yanxiu.kit.deps import Session
 from yanxiu.kit.errors import Conflict
 from yanxiu.kit.settings import KitSettings
-from yanxiu.testing import served
 
 router = APIRouter()
 audit = AuditTrail(tables["audit_log"])
@@ -70,16 +68,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def client(
     engine: AsyncEngine, settings_for: Callable[..., KitSettings]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = settings_for(
-        KitSettings, service_name="kittest", run_relay=False, run_consumers=False
-    )
-    spec = ServiceSpec(
-        name="kittest", metadata=metadata, routers=[router], settings_factory=lambda: settings
-    )
-    async with (
-        served(create_service_app(spec, settings)) as url,
-        httpx.AsyncClient(base_url=url) as c,
-    ):
+    async with kittest_client(settings_for, router) as c:
         yield c
 
 

@@ -90,6 +90,8 @@ async def test_registered_teachers_get_three_city_lessons_of_their_pool_balanced
     pools = {(p["stage"], p["subject"]): p for p in run["summary"]["pools"]}
     assert pools[("primary", "语文")]["spread"] <= 1
     assert pools[("primary", "数学")]["short_reviewers"] == 1  # a pool without lessons
+    read = await client.get(f"/allocations/{run['id']}", headers=tokens.admin(PROVINCE))
+    assert read.status_code == 200 and read.json() == run  # read back as written
     rows = await assignments(client, project)
     per_teacher = Counter(reviewer for reviewer, _, _ in rows)
     assert all(per_teacher[p.teacher_id] == 3 for p in people if p.subject == "语文")

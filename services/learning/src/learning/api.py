@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from learning import service
 from learning.schemas import PlanRead
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Reads
 
 router = APIRouter()
 
@@ -19,8 +19,8 @@ router = APIRouter()
     tags=["plans"],
     summary="学习计划 a teacher's learning plans",
 )
-async def plans(teacher_id: uuid.UUID, session: Session, user: CurrentUser) -> list[PlanRead]:
+async def plans(teacher_id: uuid.UUID, db: Reads, user: CurrentUser) -> list[PlanRead]:
     return [
         PlanRead.model_validate(p)
-        for p in await service.plans_for(session, actor=user, teacher_id=teacher_id)
+        for p in await service.plans_for(db, actor=user, teacher_id=teacher_id)
     ]

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, select, text, update
+from sqlalchemy import Table, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.models import Plan
+from yanxiu.kit.reads import Db, Prepared, rows
 
 
 async def upsert_plans(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -49,16 +50,26 @@ async def set_plan_status(
     )
 
 
-async def plans_of(session: AsyncSession, teacher_id: uuid.UUID) -> list[Plan]:
-    stmt = select(Plan).where(Plan.teacher_id == teacher_id).order_by(Plan.project_year.desc())
-    return list((await session.scalars(stmt)).all())
+_PLANS_OF = Prepared(
+    select(Plan)
+    .where(Plan.teacher_id == bindparam("teacher_id"))
+    .order_by(Plan.project_year.desc())
+)
+# One plan per (teacher, project): the pair is unique.
+_PLAN_OF = Prepared(
+    select(Plan).where(
+        Plan.teacher_id == bindparam("teacher_id"), Plan.project_id == bindparam("project_id")
+    )
+)
 
 
-async def plan_of(
-    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID
-) -> Plan | None:
-    stmt = select(Plan).where(Plan.teacher_id == teacher_id, Plan.project_id == project_id)
-    return (await session.scalars(stmt)).one_or_none()
+async def plans_of(db: Db, teacher_id: uuid.UUID) -> list[Plan]:
+    return await rows(db, Plan, _PLANS_OF, teacher_id=teacher_id)
+
+
+async def plan_of(db: Db, *, teacher_id: uuid.UUID, project_id: uuid.UUID) -> Plan | None:
+    found = await rows(db, Plan, _PLAN_OF, teacher_id=teacher_id, project_id=project_id)
+    return found[0] if found else None
 
 
 async def plans_in(

@@ -12,6 +12,7 @@ from learning.errors import PlanDeparted, PlanNotFound, PlanWithdrawn
 from learning.models import Plan
 from yanxiu.contracts.enrollment import TeacherRegistered
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import admin_covers, is_self
 
 ACTIVE, WITHDRAWN, DEPARTED = "active", "withdrawn", "departed"  # learning.models.PlanStatus
@@ -82,12 +83,10 @@ def admin_reads(actor: Principal, plan: Plan) -> bool:
     return plan.status != DEPARTED or len(actor.org_path) < len(plan.org_path)
 
 
-async def plans_for(
-    session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID
-) -> list[Plan]:
+async def plans_for(reader: Reader, *, actor: Principal, teacher_id: uuid.UUID) -> list[Plan]:
     """A teacher sees their own plans (departed or not); an admin those `admin_reads` allows.
     Anyone else, a colleague or a staff role included, gets 404."""
-    plans = await repo.plans_of(session, teacher_id)
+    plans = await repo.plans_of(reader, teacher_id)
     if is_self(actor, teacher_id):
         return plans
     visible = [p for p in plans if admin_reads(actor, p)]

@@ -40,6 +40,7 @@ from yanxiu.kit.housekeeping import Job, start_housekeeping
 from yanxiu.kit.logging import configure_logging
 from yanxiu.kit.metrics import HTTP_DB_STATEMENTS, HTTP_REQUESTS, HTTP_SECONDS
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.relay import OutboxRelay
 from yanxiu.kit.settings import KitSettings
 
@@ -81,6 +82,7 @@ class Runtime:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     read_session_factory: async_sessionmaker[AsyncSession]
+    reader: Reader
     producer: AIOKafkaProducer
     verifier: TokenVerifier
     outbox: Outbox
@@ -136,6 +138,12 @@ def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
         engine=engine,
         session_factory=make_session_factory(engine),
         read_session_factory=make_read_session_factory(engine),
+        reader=Reader(
+            settings.database_url,
+            size=settings.db_read_pool_size,
+            connect_timeout=settings.db_connect_timeout,
+            acquire_timeout=settings.db_pool_timeout,
+        ),
         producer=make_producer(settings),
         verifier=TokenVerifier(
             settings.public_key_pem(), issuer=settings.jwt_issuer, jwks_url=settings.jwt_jwks_url
@@ -202,6 +210,8 @@ async def stop_runtime(rt: Runtime) -> None:
         await asyncio.wait_for(rt.producer.stop(), STOP_TIMEOUT)
     with contextlib.suppress(Exception):
         await asyncio.wait_for(rt.engine.dispose(), STOP_TIMEOUT)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(rt.reader.close(), STOP_TIMEOUT)
 
 
 class RequestContextMiddleware:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Unauthorized
+from yanxiu.kit.reads import Reader
 
 if TYPE_CHECKING:
     from yanxiu.kit.app import Runtime
@@ -42,8 +44,15 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def transaction_dependency(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction, committed at the request boundary, whatever the method."""
+async def reader_dependency(request: Request) -> Reader:
+    return runtime(request).reader
+
+
+@asynccontextmanager
+async def recording_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For a safe request that reads on the driver and only sometimes records something (a
+    reveal of an ID number, with its audit entry): a session opened only then, committed
+    when the block ends, so before the response is sent, like the request's own."""
     async with runtime(request).session_factory() as session:
         try:
             yield session
@@ -51,6 +60,12 @@ async def transaction_dependency(request: Request) -> AsyncIterator[AsyncSession
         except BaseException:
             await session.rollback()
             raise
+
+
+async def transaction_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction, committed at the request boundary, whatever the method."""
+    async with recording_session(request) as session:
+        yield session
 
 
 def bearer_token(request: Request) -> str:
@@ -80,3 +95,6 @@ Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 # statements.
 TransactionSession = Annotated[AsyncSession, Depends(transaction_dependency, scope="function")]
 CurrentUser = Annotated[Principal, Depends(principal_dependency)]
+# A safe request's reads on the driver (kit.reads): no session, no transaction, no ORM
+# loading; for GET routes that write nothing.
+Reads = Annotated[Reader, Depends(reader_dependency)]

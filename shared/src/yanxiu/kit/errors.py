@@ -260,7 +260,16 @@ def install_error_handlers(app: FastAPI) -> None:
             return render_domain_error(ValueOutOfRange(), _instance(request))
         return await on_infrastructure(request, exc)
 
+    async def on_driver_data(request: Request, exc: Exception) -> JSONResponse:
+        # The same refusal as `on_database`'s, from a statement run on the driver (kit.reads).
+        log.warning(
+            "database refused a value",
+            extra={"path": request.url.path, "error": type(exc).__name__},
+        )
+        return render_domain_error(ValueOutOfRange(), _instance(request))
+
     app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(asyncpg.DataError, on_driver_data)
     app.add_exception_handler(RecursionError, on_too_deep)
     app.add_exception_handler(DBAPIError, on_database)
     # Registered by type so that they answer inside the app (request id, access log and

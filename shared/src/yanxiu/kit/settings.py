@@ -71,6 +71,11 @@ class KitSettings(BaseSettings):
         validation_alias=AliasChoices("RELAY_MAX_UNPUBLISHED_AGE_SECONDS"),
     )
     db_pool_size: int = Field(default=10, validation_alias=AliasChoices("DB_POOL_SIZE"))
+    # The connections of the safe requests' driver pool (yanxiu.kit.reads), beside the
+    # session engine's `db_pool_size`; both count against the database's connection limit.
+    db_read_pool_size: int = Field(
+        default=6, ge=1, le=100, validation_alias=AliasChoices("DB_READ_POOL_SIZE")
+    )
     # Seconds: how long a request waits for a new database connection, and for a pooled one,
     # before it is answered 503 (yanxiu.kit.db explains the defaults).
     db_connect_timeout: float = Field(

@@ -15,7 +15,7 @@ from credits.config import DEFAULT_PUBLIC_BASE_URL
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Role
 from yanxiu.kit.bounds import Cursor, Year
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_uuid_cursor, next_cursor
 
@@ -73,7 +73,7 @@ async def issue(
 @router.get("")
 async def list_certificates(
     request: Request,
-    session: Session,
+    db: Reads,
     who: CurrentUser,
     teacher_id: uuid.UUID | None = None,
     year: Year | None = None,
@@ -83,7 +83,7 @@ async def list_certificates(
     if who.role != Role.teacher and not who.is_admin:
         raise Forbidden()
     rows = await service.page(
-        session,
+        db,
         who=who,
         teacher_id=teacher_id,
         year=year,
@@ -97,9 +97,9 @@ async def list_certificates(
 
 
 @router.get("/verify/{code}", name="verify_certificate")
-async def verify(code: Code, session: Session) -> VerifyOut:
+async def verify(code: Code, db: Reads) -> VerifyOut:
     """Public: no token. Anyone holding a code learns whether it is valid."""
-    cert = await service.by_code(session, code)
+    cert = await service.by_code(db, code)
     valid = cert.status == service.VALID
     return VerifyOut(
         code=cert.code,
@@ -117,10 +117,9 @@ async def verify(code: Code, session: Session) -> VerifyOut:
 
 
 @router.get("/{code}.pdf", name="certificate_pdf")
-async def certificate_pdf(
-    code: Code, request: Request, session: Session, who: CurrentUser
-) -> Response:
-    cert = await service.visible_by_code(session, who=who, code=code)
+async def certificate_pdf(code: Code, request: Request, db: Reads, who: CurrentUser) -> Response:
+    # Renders a certificate issued before: it reads one row and records nothing.
+    cert = await service.visible_by_code(db, who=who, code=code)
     body = pdf.render(cert, verify_url=verify_url(request, cert.code))
     return Response(
         body,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from credits.ledger.service import year_status
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import may_read_teacher_record, own_teacher_id
 
 VALID = "valid"
@@ -151,30 +151,29 @@ def can_read(who: Principal, cert: Certificate) -> bool:
     return may_read_teacher_record(who, teacher_id=cert.teacher_id, org_path=cert.org_path())
 
 
-async def by_code(session: AsyncSession, code: str) -> Certificate:
-    stmt = select(Certificate).where(Certificate.code == code)
-    cert = (await session.execute(stmt)).scalar_one_or_none()
+async def by_code(reader: Reader, code: str) -> Certificate:
+    cert = await reader.one(Certificate, select(Certificate).where(Certificate.code == code))
     if cert is None:
         raise CertificateNotFound()
     return cert
 
 
-async def visible_by_code(session: AsyncSession, *, who: Principal, code: str) -> Certificate:
-    cert = await by_code(session, code)
+async def visible_by_code(reader: Reader, *, who: Principal, code: str) -> Certificate:
+    cert = await by_code(reader, code)
     if not can_read(who, cert):
         raise CertificateNotFound()
     return cert
 
 
 async def page(
-    session: AsyncSession,
+    reader: Reader,
     *,
     who: Principal,
     teacher_id: uuid.UUID | None,
     year: int | None,
     after: uuid.UUID | None,
     limit: int,
-) -> Sequence[Certificate]:
+) -> list[Certificate]:
     stmt = select(Certificate)
     if who.role == Role.teacher:
         me = own_teacher_id(who)
@@ -197,7 +196,7 @@ async def page(
     if after is not None:
         stmt = stmt.where(Certificate.id > after)
     stmt = stmt.order_by(Certificate.id).limit(limit + 1)
-    return (await session.execute(stmt)).scalars().all()
+    return await reader.all(Certificate, stmt)
 
 
 async def recheck(session: AsyncSession, *, teacher_id: uuid.UUID, year: int) -> None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from credits.ledger import reports, service
 from credits.ledger import repository as repo
 from credits.ledger.errors import TeacherUnknown
+from credits.ledger.models import Teacher
 from credits.ledger.regions import regions
 from credits.ledger.schemas import (
     BalanceRead,
@@ -22,38 +23,45 @@ from credits.ledger.schemas import (
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.bounds import Cursor, Day, OrgId, Year
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Reads, Session
 from yanxiu.kit.pagination import Page, decode_cursor, encode_cursor
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import admin_covers, is_self
 
 router = APIRouter(tags=["ledger"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _may_see(session: Session, actor: Principal, teacher_id: uuid.UUID) -> None:
+async def _may_see(reader: Reader, actor: Principal, teacher_id: uuid.UUID) -> None:
     """The teacher sees their own ledger; an admin those of teachers whose stored place (the
     teacher read model) lies in its subtree; anyone else 404, hours and all."""
-    if is_self(actor, teacher_id):
-        return
-    known = await repo.teacher(session, teacher_id)
-    if known is None or not admin_covers(actor, known.org_path):
+    if not is_self(actor, teacher_id):
+        await _seen_teacher(reader, actor, teacher_id)
+
+
+async def _seen_teacher(reader: Reader, actor: Principal, teacher_id: uuid.UUID) -> Teacher | None:
+    """As `_may_see`, for a read that needs the teacher's record anyway (its name, its
+    region): read once, for the check and the answer."""
+    known = await repo.teacher(reader, teacher_id)
+    if not is_self(actor, teacher_id) and (
+        known is None or not admin_covers(actor, known.org_path)
+    ):
         raise TeacherUnknown()
+    return known
 
 
 @router.get("/ledger/{teacher_id}", response_model=Page[EntryRead], summary="学分台账 entries")
 async def entries(
     teacher_id: uuid.UUID,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     year: Year | None = None,
     cursor: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[EntryRead]:
-    await _may_see(session, user, teacher_id)
+    await _may_see(db, user, teacher_id)
     after = service.decode_entry_cursor(decode_cursor(cursor))
-    rows = await repo.entries(
-        session, teacher_id=teacher_id, year=year, after=after, limit=limit + 1
-    )
+    rows = await repo.entries(db, teacher_id=teacher_id, year=year, after=after, limit=limit + 1)
     nxt = (
         encode_cursor(f"{rows[limit - 1].recorded_at.isoformat()}|{rows[limit - 1].id}")
         if len(rows) > limit
@@ -70,15 +78,15 @@ async def entries(
 async def balance(
     teacher_id: uuid.UUID,
     year: Year,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     as_of: Day | None = None,
 ) -> BalanceRead:
-    await _may_see(session, user, teacher_id)
+    known = await _seen_teacher(db, user, teacher_id)
     # Every year at once (a teacher's ledger spans a few years): the year asked and the cycle
     # its region puts it in come from the same two statements.
-    statuses = await service.year_statuses(
-        session, teacher_id=teacher_id, as_of=as_of, ensure=[year]
+    statuses = await service.statuses_of(
+        db, teacher_id=teacher_id, known=known, as_of=as_of, ensure=[year]
     )
     status = statuses[year]
     region = regions()[status.region]
@@ -106,12 +114,9 @@ async def balance(
     response_model=TranscriptRead,
     summary="学时证明 a teacher's transcript",
 )
-async def transcript(teacher_id: uuid.UUID, session: Session, user: CurrentUser) -> TranscriptRead:
-    await _may_see(session, user, teacher_id)
-    known = await repo.teacher(session, teacher_id)
-    return await reports.transcript(
-        session, teacher_id=teacher_id, name=known.name if known else None
-    )
+async def transcript(teacher_id: uuid.UUID, db: Reads, user: CurrentUser) -> TranscriptRead:
+    known = await _seen_teacher(db, user, teacher_id)
+    return await reports.transcript(db, teacher_id=teacher_id, known=known)
 
 
 @router.post(
@@ -135,10 +140,10 @@ async def totals(
     level: Literal["city", "county", "school"],
     parent: OrgId,
     year: Year,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
 ) -> TotalsRead:
-    return await reports.org_totals(session, actor=user, level=level, parent=parent, year=year)
+    return await reports.org_totals(db, actor=user, level=level, parent=parent, year=year)
 
 
 @router.get("/reports/totals.xlsx", summary="学分统计导出 totals as XLSX")
@@ -146,10 +151,10 @@ async def totals_xlsx(
     level: Literal["city", "county", "school"],
     parent: OrgId,
     year: Year,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
 ) -> Response:
-    data = await reports.org_totals(session, actor=user, level=level, parent=parent, year=year)
+    data = await reports.org_totals(db, actor=user, level=level, parent=parent, year=year)
     return Response(
         reports.totals_xlsx(data),
         media_type=XLSX,

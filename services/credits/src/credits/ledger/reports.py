@@ -23,9 +23,10 @@ from credits.ledger.schemas import (
     TranscriptRead,
     TranscriptYear,
 )
-from credits.ledger.service import YearStatus, as_hours, year_statuses
+from credits.ledger.service import YearStatus, as_hours, statuses_of
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.reads import Db, Reader, tuples
 from yanxiu.kit.spreadsheet import safe_row
 
 Level = Literal["city", "county", "school"]
@@ -66,11 +67,13 @@ def categories_of(status: YearStatus) -> list[CategoryBalance]:
 
 
 async def transcript(
-    session: AsyncSession, *, teacher_id: uuid.UUID, name: str | None
+    reader: Reader, *, teacher_id: uuid.UUID, known: Teacher | None
 ) -> TranscriptRead:
     years = []
-    kept = await repo.teacher_years(session, teacher_id=teacher_id)
-    statuses = await year_statuses(session, teacher_id=teacher_id, ensure=[t.year for t in kept])
+    kept = await repo.teacher_years(reader, teacher_id=teacher_id)
+    statuses = await statuses_of(
+        reader, teacher_id=teacher_id, known=known, ensure=[t.year for t in kept]
+    )
     for ty in kept:
         status = statuses[ty.year]
         years.append(
@@ -83,7 +86,7 @@ async def transcript(
                 categories=categories_of(status),
             )
         )
-    return TranscriptRead(teacher_id=teacher_id, name=name, years=years)
+    return TranscriptRead(teacher_id=teacher_id, name=known.name if known else None, years=years)
 
 
 _DEPTH = {"city": 1, "county": 2, "school": 3}  # depth of the parent in an org path
@@ -91,7 +94,7 @@ _PATH_COLUMNS = ("province_id", "city_id", "county_id", "school_id")
 
 
 async def org_totals(
-    session: AsyncSession, *, actor: Principal, level: Level, parent: str, year: int
+    db: Db, *, actor: Principal, level: Level, parent: str, year: int
 ) -> TotalsRead:
     """Totals of each city (under a province), county (under a city) or school (under a
     county): teachers known, teachers with credit, complete, rate, counted hours. One row per
@@ -104,9 +107,7 @@ async def org_totals(
         if path[depth - 1] != parent:
             raise Forbidden("只能查看本级及下级的统计", "Reports cover your own subtree only")
         only = path[depth]
-    elif (len(path) == depth and path[-1] != parent) or not await _within(
-        session, actor, level, parent
-    ):
+    elif (len(path) == depth and path[-1] != parent) or not await _within(db, actor, level, parent):
         raise Forbidden("只能查看本级及下级的统计", "Reports cover your own subtree only")
     totals = select(
         OrgYearTotal.org_id,
@@ -122,11 +123,11 @@ async def org_totals(
     if only is not None:
         totals = totals.where(OrgYearTotal.org_id == only)
         known = known.where(OrgTeachers.org_id == only)
-    counts: dict[str, int] = {org: n for org, n in (await session.execute(known)).all()}
+    counts: dict[str, int] = {org: n for org, n in await tuples(db, known)}
     rows = []
-    for org_id, with_credit, complete, hours in (
-        await session.execute(totals.group_by(OrgYearTotal.org_id))
-    ).all():
+    for org_id, with_credit, complete, hours in await tuples(
+        db, totals.group_by(OrgYearTotal.org_id)
+    ):
         teachers = max(counts.pop(org_id, 0), with_credit)
         rows.append(_row(org_id, teachers, with_credit, complete, hours))
     rows += [_row(org_id, n, 0, 0, Decimal(0)) for org_id, n in counts.items()]
@@ -134,7 +135,7 @@ async def org_totals(
     return TotalsRead(year=year, level=level, parent=parent, rows=rows)
 
 
-async def _within(session: AsyncSession, actor: Principal, level: Level, parent: str) -> bool:
+async def _within(db: Db, actor: Principal, level: Level, parent: str) -> bool:
     """Whether `parent` lies in the caller's subtree (the caller is at or above it)."""
     if len(actor.org_path) == _DEPTH[level]:
         return actor.org_path[-1] == parent
@@ -143,7 +144,7 @@ async def _within(session: AsyncSession, actor: Principal, level: Level, parent:
             getattr(table, _PARENT_COLUMN[level]) == parent,
             *[getattr(table, c) == o for c, o in zip(_PATH_COLUMNS, actor.org_path, strict=False)],
         )
-        if await session.scalar(probe.limit(1)):
+        if await db.scalar(probe.limit(1)):
             return True
     return False
 

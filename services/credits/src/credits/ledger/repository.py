@@ -20,6 +20,7 @@ from credits.ledger.models import (
     Teacher,
     TeacherYear,
 )
+from yanxiu.kit.reads import Db, Reader, by_key, rows, tuples
 
 _INSERT = text(
     """
@@ -195,7 +196,7 @@ async def entries_by_source(
 
 
 async def entries(
-    session: AsyncSession,
+    reader: Reader,
     *,
     teacher_id: uuid.UUID,
     year: int | None,
@@ -210,21 +211,21 @@ async def entries(
             (LedgerEntry.recorded_at, LedgerEntry.id) > (after[0], after[1])  # type: ignore[operator]
         )
     stmt = stmt.order_by(LedgerEntry.recorded_at, LedgerEntry.id).limit(limit)
-    return list((await session.scalars(stmt)).all())
+    return await reader.all(LedgerEntry, stmt)
 
 
 async def totals(
-    session: AsyncSession, *, teacher_id: uuid.UUID, years: Sequence[int] | None = None
+    db: Db, *, teacher_id: uuid.UUID, years: Sequence[int] | None = None
 ) -> list[LedgerTotal]:
     """A teacher's totals of `years` (every year, if None)."""
     stmt = select(LedgerTotal).where(LedgerTotal.teacher_id == teacher_id)
     if years is not None:
         stmt = stmt.where(LedgerTotal.year.in_(years))
-    return list((await session.scalars(stmt)).all())
+    return await rows(db, LedgerTotal, stmt)
 
 
 async def totals_as_of(
-    session: AsyncSession,
+    db: Db,
     *,
     teacher_id: uuid.UUID,
     years: Sequence[int] | None,
@@ -240,18 +241,18 @@ async def totals_as_of(
     )
     if years is not None:
         stmt = stmt.where(LedgerEntry.year.in_(years))
-    return [(y, c, r, Decimal(h)) for y, c, r, h in (await session.execute(stmt)).all()]
+    return [(y, c, r, Decimal(h)) for y, c, r, h in await tuples(db, stmt)]
 
 
-async def teacher_years(session: AsyncSession, *, teacher_id: uuid.UUID) -> list[TeacherYear]:
+async def teacher_years(reader: Reader, *, teacher_id: uuid.UUID) -> list[TeacherYear]:
     stmt = (
         select(TeacherYear).where(TeacherYear.teacher_id == teacher_id).order_by(TeacherYear.year)
     )
-    return list((await session.scalars(stmt)).all())
+    return await reader.all(TeacherYear, stmt)
 
 
-async def teacher(session: AsyncSession, teacher_id: uuid.UUID) -> Teacher | None:
-    return await session.get(Teacher, teacher_id)
+async def teacher(db: Db, teacher_id: uuid.UUID) -> Teacher | None:
+    return await by_key(db, Teacher, teacher_id)
 
 
 async def places(

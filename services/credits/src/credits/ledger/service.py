@@ -28,6 +28,7 @@ from credits.ledger.tally import counted as counted_hours
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.bounds import in_range
+from yanxiu.kit.reads import Db
 
 SourceKind = Literal["project", "course", "offline", "provider", "award", "bonus"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -359,32 +360,49 @@ async def reverse_by_admin(
 
 
 async def year_status(
-    session: AsyncSession, *, teacher_id: uuid.UUID, year: int, as_of: date | None = None
+    db: Db, *, teacher_id: uuid.UUID, year: int, as_of: date | None = None
 ) -> YearStatus:
-    return (await year_statuses(session, teacher_id=teacher_id, years=[year], as_of=as_of))[year]
+    return (await year_statuses(db, teacher_id=teacher_id, years=[year], as_of=as_of))[year]
 
 
 async def year_statuses(
-    session: AsyncSession,
+    db: Db,
     *,
     teacher_id: uuid.UUID,
     years: Iterable[int] | None = None,
     as_of: date | None = None,
     ensure: Iterable[int] = (),
 ) -> dict[int, YearStatus]:
+    """`statuses_of` the teacher, read here."""
+    known = await repo.teacher(db, teacher_id)
+    return await statuses_of(
+        db, teacher_id=teacher_id, known=known, years=years, as_of=as_of, ensure=ensure
+    )
+
+
+async def statuses_of(
+    db: Db,
+    *,
+    teacher_id: uuid.UUID,
+    known: Teacher | None,
+    years: Iterable[int] | None = None,
+    as_of: date | None = None,
+    ensure: Iterable[int] = (),
+) -> dict[int, YearStatus]:
     """The status of each of `years` (of every year the ledger has, if None, and of each year
     of `ensure` in any case), from two statements whatever the number of years: a balance
-    reads its whole cycle at once."""
+    reads its whole cycle at once. A year of `ensure` without entries is a status of nothing
+    recorded, made here: nothing is written. Through the request's session (inside a write's
+    transaction) or the reader (a balance, a transcript)."""
     wanted = None if years is None else sorted(set(years))
     if as_of is None:
         found = [
             (t.year, t.category, t.region, t.hours)
-            for t in await repo.totals(session, teacher_id=teacher_id, years=wanted)
+            for t in await repo.totals(db, teacher_id=teacher_id, years=wanted)
         ]
     else:
         end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SHANGHAI)
-        found = await repo.totals_as_of(session, teacher_id=teacher_id, years=wanted, as_of=end)
-    known = await repo.teacher(session, teacher_id)
+        found = await repo.totals_as_of(db, teacher_id=teacher_id, years=wanted, as_of=end)
     by_year: dict[int, list[tuple[str, str, Decimal]]] = {y: [] for y in [*(wanted or ()), *ensure]}
     for y, category, region_code, hours in found:
         by_year.setdefault(y, []).append((category, region_code, hours))

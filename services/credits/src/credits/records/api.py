@@ -25,7 +25,7 @@ from credits.records.schemas import (
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.bounds import Cursor, OrgId, Year
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_uuid_cursor, next_cursor
 
@@ -97,7 +97,7 @@ async def _once(
 
 @router.get("")
 async def list_records(
-    session: Session,
+    db: Reads,
     who: CurrentUser,
     teacher_id: uuid.UUID | None = None,
     status: Annotated[
@@ -110,7 +110,7 @@ async def list_records(
 ) -> Page[RecordOut]:
     scope, institution, teacher_id = service.listing_scope(who, teacher_id)
     rows = await repo.page(
-        session,
+        db,
         scope=scope,
         institution=institution,
         teacher_id=teacher_id,
@@ -127,17 +127,17 @@ async def list_records(
 
 
 @router.get("/{record_id}")
-async def get_record(record_id: uuid.UUID, session: Session, who: CurrentUser) -> RecordDetail:
-    record = await service.get_visible(session, who=who, record_id=record_id)
+async def get_record(record_id: uuid.UUID, db: Reads, who: CurrentUser) -> RecordDetail:
+    record = await service.get_visible(db, who=who, record_id=record_id)
     detail = RecordDetail(**_out(record).model_dump())
-    detail.history = [HistoryOut.model_validate(h) for h in await repo.history(session, record.id)]
+    detail.history = [HistoryOut.model_validate(h) for h in await repo.history(db, record.id)]
     return detail
 
 
 @router.get("/{record_id}/history")
-async def get_history(record_id: uuid.UUID, session: Session, who: CurrentUser) -> list[HistoryOut]:
-    record = await service.get_visible(session, who=who, record_id=record_id)
-    return [HistoryOut.model_validate(h) for h in await repo.history(session, record.id)]
+async def get_history(record_id: uuid.UUID, db: Reads, who: CurrentUser) -> list[HistoryOut]:
+    record = await service.get_visible(db, who=who, record_id=record_id)
+    return [HistoryOut.model_validate(h) for h in await repo.history(db, record.id)]
 
 
 @router.post("/{record_id}/review", openapi_extra=audited("record.review"))

@@ -10,16 +10,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credits.records.models import OfflineRecord, RecordHistory
+from yanxiu.kit.reads import Reader
 
 SCOPE_COLUMNS = ("province_id", "city_id", "county_id", "school_id")
 
 
-async def get(
-    session: AsyncSession, record_id: uuid.UUID, *, lock: bool = False
-) -> OfflineRecord | None:
-    stmt = select(OfflineRecord).where(OfflineRecord.id == record_id)
-    if lock:
-        stmt = stmt.with_for_update()
+async def get(reader: Reader, record_id: uuid.UUID) -> OfflineRecord | None:
+    return await reader.get(OfflineRecord, record_id)
+
+
+async def lock(session: AsyncSession, record_id: uuid.UUID) -> OfflineRecord | None:
+    """The record, locked until the transaction ends (a review, an approval, a correction)."""
+    stmt = select(OfflineRecord).where(OfflineRecord.id == record_id).with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -49,15 +51,15 @@ async def same_training(
     return (await session.execute(stmt.limit(1))).scalar_one_or_none()
 
 
-async def history(session: AsyncSession, record_id: uuid.UUID) -> Sequence[RecordHistory]:
+async def history(reader: Reader, record_id: uuid.UUID) -> list[RecordHistory]:
     stmt = (
         select(RecordHistory).where(RecordHistory.record_id == record_id).order_by(RecordHistory.id)
     )
-    return (await session.execute(stmt)).scalars().all()
+    return await reader.all(RecordHistory, stmt)
 
 
 async def page(
-    session: AsyncSession,
+    reader: Reader,
     *,
     scope: Sequence[str],
     institution: str | None = None,
@@ -67,7 +69,7 @@ async def page(
     year: int | None,
     after: uuid.UUID | None,
     limit: int,
-) -> Sequence[OfflineRecord]:
+) -> list[OfflineRecord]:
     stmt = select(OfflineRecord)
     for column, value in zip(SCOPE_COLUMNS, scope, strict=False):
         stmt = stmt.where(getattr(OfflineRecord, column) == value)
@@ -88,4 +90,4 @@ async def page(
     if after is not None:
         stmt = stmt.where(OfflineRecord.id > after)
     stmt = stmt.order_by(OfflineRecord.id).limit(limit + 1)
-    return (await session.execute(stmt)).scalars().all()
+    return await reader.all(OfflineRecord, stmt)

@@ -32,6 +32,7 @@ from credits.records.schemas import CorrectionIn, DecisionIn, RecordIn
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import may_read_teacher_record, own_teacher_id
 
 # Record history actions as the audit trail names them: a review or an approval is one action
@@ -212,10 +213,8 @@ def listing_scope(
     raise Forbidden()
 
 
-async def get_visible(
-    session: AsyncSession, *, who: Principal, record_id: uuid.UUID
-) -> OfflineRecord:
-    record = await repo.get(session, record_id)
+async def get_visible(reader: Reader, *, who: Principal, record_id: uuid.UUID) -> OfflineRecord:
+    record = await repo.get(reader, record_id)
     # Out of scope looks like absent: a caller learns nothing about other regions' ids.
     if record is None or not can_read(who, record):
         raise RecordNotFound()
@@ -225,7 +224,7 @@ async def get_visible(
 async def _for_step(
     session: AsyncSession, *, who: Principal, record_id: uuid.UUID, role: Role
 ) -> OfflineRecord:
-    record = await repo.get(session, record_id, lock=True)
+    record = await repo.lock(session, record_id)
     if record is None or not can_read(who, record):
         raise RecordNotFound()
     who.ensure_role(role)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Org
 from enrollment.orgs.tree import StoredOrg
+from yanxiu.kit.reads import Db, by_key
 
 # The org columns as migration 0001 made them: an import written against this table behaves the
 # same in a migration as at head, whatever columns later revisions add to the model.
@@ -30,8 +31,8 @@ _ORGS = sa.table(
 _IMPORT_LOCK = "enrollment.orgs.import"
 
 
-async def get_org(session: AsyncSession, org_id: str) -> Org | None:
-    return await session.get(Org, org_id)
+async def get_org(db: Db, org_id: str) -> Org | None:
+    return await by_key(db, Org, org_id)
 
 
 async def lock_org(session: AsyncSession, org_id: str) -> Org | None:

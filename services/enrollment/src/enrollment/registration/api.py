@@ -20,7 +20,7 @@ from enrollment.registration.schemas import (
     UnitsOpen,
 )
 from yanxiu.kit.audit_api import audited
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -47,9 +47,9 @@ async def open_project(
 
 @router.get("/projects", response_model=list[ProjectRead], tags=["projects"])
 async def list_projects(
-    session: Session, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    db: Reads, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[ProjectRead]:
-    projects = await service.list_projects(session, actor=user, limit=limit)
+    projects = await service.list_projects(db, actor=user, limit=limit)
     return [ProjectRead.model_validate(p) for p in projects]
 
 
@@ -182,7 +182,7 @@ async def register(
 )
 async def list_registrations(
     project_id: uuid.UUID,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     city_id: OrgFilter = None,
     county_id: OrgFilter = None,
@@ -192,7 +192,7 @@ async def list_registrations(
     limit: Limit = 100,
 ) -> Page[RegistrationListItem]:
     return await service.list_registrations(
-        session,
+        db,
         actor=user,
         project_id=project_id,
         city_id=city_id,

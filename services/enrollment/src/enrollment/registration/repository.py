@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Org, Project, ProjectUnit, Registration, Teacher, UnitSubmission
+from yanxiu.kit.reads import Db, Prepared, Reader, by_key, loader, rows
 
 
-async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project | None:
-    return await session.get(Project, project_id)
+async def get_project(db: Db, project_id: uuid.UUID) -> Project | None:
+    return await by_key(db, Project, project_id)
 
 
 async def find_project(
@@ -25,20 +26,33 @@ async def find_project(
     )
 
 
+def _projects(*, of_city: bool) -> Prepared:
+    stmt = select(Project).where(Project.province_id == bindparam("province_id"))
+    if of_city:
+        stmt = stmt.where(or_(Project.city_id.is_(None), Project.city_id == bindparam("city_id")))
+    return Prepared(
+        stmt.order_by(Project.year.desc(), Project.stage, Project.id).limit(bindparam("limit"))
+    )
+
+
+_PROJECTS_OF_PROVINCE = _projects(of_city=False)
+_PROJECTS_OF_CITY = _projects(of_city=True)
+
+
 async def list_projects(
-    session: AsyncSession, *, province_id: str, city_id: str | None, limit: int
+    db: Db, *, province_id: str, city_id: str | None, limit: int
 ) -> list[Project]:
     """The projects of a province (all of them), or of a city (the province's and the city's
     own): those in reach of a caller at that place or below it."""
-    stmt = select(Project).where(Project.province_id == province_id)
-    if city_id is not None:
-        stmt = stmt.where(or_(Project.city_id.is_(None), Project.city_id == city_id))
-    stmt = stmt.order_by(Project.year.desc(), Project.stage, Project.id).limit(limit)
-    return list((await session.scalars(stmt)).all())
+    if city_id is None:
+        return await rows(db, Project, _PROJECTS_OF_PROVINCE, province_id=province_id, limit=limit)
+    return await rows(
+        db, Project, _PROJECTS_OF_CITY, province_id=province_id, city_id=city_id, limit=limit
+    )
 
 
-async def get_org(session: AsyncSession, org_id: str) -> Org | None:
-    return await session.get(Org, org_id)
+async def get_org(db: Db, org_id: str) -> Org | None:
+    return await by_key(db, Org, org_id)
 
 
 async def lock_unit(
@@ -164,7 +178,7 @@ async def delete_registration(session: AsyncSession, registration_id: uuid.UUID)
 
 
 async def page_registrations(
-    session: AsyncSession,
+    db: Db,
     *,
     project_id: uuid.UUID,
     city_id: str | None,
@@ -176,7 +190,7 @@ async def page_registrations(
 ) -> list[tuple[Registration, str]]:
     """One keyset query: (project_id, <filter>, id) indexes serve each filter, no COUNT(*)."""
     stmt = (
-        select(Registration, Teacher.name)
+        select(Registration, Teacher.name.label("teacher_name"))
         .join(Teacher, Teacher.id == Registration.teacher_id)
         .where(Registration.project_id == project_id)
     )
@@ -191,4 +205,7 @@ async def page_registrations(
     if after is not None:
         stmt = stmt.where(Registration.id > after)
     stmt = stmt.order_by(Registration.id).limit(limit + 1)
-    return [(r, name) for r, name in (await session.execute(stmt)).all()]
+    if isinstance(db, Reader):
+        load = loader(Registration)
+        return [(load(row), row["teacher_name"]) for row in await db.records(stmt)]
+    return [(r, name) for r, name in (await db.execute(stmt)).all()]

@@ -6,14 +6,13 @@ import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from enrollment.errors import StepOutsideWindow
 from enrollment.models import Org, Project
 from enrollment.registration import repository as repo
 from yanxiu.kit.auth import ADMIN_LEVEL, Principal
 from yanxiu.kit.errors import DomainError, OutOfScope
 from yanxiu.kit.pagination import InvalidCursor, decode_cursor
+from yanxiu.kit.reads import Db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FILTER_LEVELS = ("city_id", "county_id", "school_id")  # org path positions 1, 2, 3
@@ -59,7 +58,7 @@ def in_reach(actor: Principal, project: Project) -> bool:
 
 
 async def scoped_filters(
-    session: AsyncSession, *, actor: Principal, requested: dict[str, str | None]
+    db: Db, *, actor: Principal, requested: dict[str, str | None]
 ) -> dict[str, str | None]:
     """The caller's own subtree as filters, narrowed by the requested ones; a requested org
     outside the caller's subtree is refused."""
@@ -74,7 +73,7 @@ async def scoped_filters(
                 raise OutOfScope()
             filters[key] = own[depth]
         elif value is not None:
-            org = await repo.get_org(session, value)
+            org = await repo.get_org(db, value)
             if org is None or len(org_path(org)) != depth + 1 or not actor.covers(org_path(org)):
                 raise OutOfScope()
             filters[key] = value

@@ -64,6 +64,7 @@ from yanxiu.kit.auth import ADMIN_LEVEL, Principal, Role
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pagination import Page, encode_cursor
+from yanxiu.kit.reads import Db
 
 
 def teacher_org(teacher: Teacher) -> OrgPath:
@@ -75,10 +76,10 @@ def teacher_org(teacher: Teacher) -> OrgPath:
     )
 
 
-async def _project(session: AsyncSession, project_id: uuid.UUID, actor: Principal) -> Project:
+async def _project(db: Db, project_id: uuid.UUID, actor: Principal) -> Project:
     """The project, if it is in the caller's reach (its owner's subtree, or above the owner);
     any other project is as absent as one that does not exist."""
-    project = await repo.get_project(session, project_id)
+    project = await repo.get_project(db, project_id)
     if project is None or not in_reach(actor, project):
         raise ProjectNotFound()
     return project
@@ -151,13 +152,13 @@ async def open_project(
     return project
 
 
-async def list_projects(session: AsyncSession, *, actor: Principal, limit: int) -> list[Project]:
+async def list_projects(db: Db, *, actor: Principal, limit: int) -> list[Project]:
     """培训项目: the projects in the caller's reach — its province's, and its city's own."""
     path = actor.org_path
     if not path:
         return []
     return await repo.list_projects(
-        session, province_id=path[0], city_id=path[1] if len(path) > 1 else None, limit=limit
+        db, province_id=path[0], city_id=path[1] if len(path) > 1 else None, limit=limit
     )
 
 
@@ -441,7 +442,7 @@ async def withdraw(
 
 
 async def list_registrations(
-    session: AsyncSession,
+    db: Db,
     *,
     actor: Principal,
     project_id: uuid.UUID,
@@ -453,14 +454,14 @@ async def list_registrations(
     limit: int,
 ) -> Page[RegistrationListItem]:
     """报名名单: one keyset page of a project's registrations inside the caller's subtree."""
-    project = await _project(session, project_id, actor)
+    project = await _project(db, project_id, actor)
     f = await scoped_filters(
-        session,
+        db,
         actor=actor,
         requested={"city_id": city_id, "county_id": county_id, "school_id": school_id},
     )
     rows = await repo.page_registrations(
-        session,
+        db,
         project_id=project.id,
         city_id=f["city_id"],
         county_id=f["county_id"],

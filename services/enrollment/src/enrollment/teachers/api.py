@@ -21,7 +21,7 @@ from enrollment.teachers.schemas import (
 )
 from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.audit_api import audited
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, recording_session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -64,7 +64,7 @@ async def create_teacher(
 
 @router.get("/teachers", response_model=Page[TeacherRead], summary="教师列表 (masked)")
 async def list_teachers(
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     pii: Pii,
     school_id: OrgId = None,
@@ -80,7 +80,7 @@ async def list_teachers(
     limit: Limit = 100,
 ) -> Page[TeacherRead]:
     return await queries.list_teachers(
-        session,
+        db,
         pii,
         actor=user,
         school_id=school_id,
@@ -113,12 +113,12 @@ async def lookup(
     "/teachers/departed", response_model=Page[TeacherRead], summary="离职教师库 find by ID number"
 )
 async def find_departed(
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     pii: Pii,
     id_number: Annotated[str, Query(min_length=15, max_length=40)],
 ) -> Page[TeacherRead]:
-    return await queries.find_departed(session, pii, actor=user, id_number=id_number)
+    return await queries.find_departed(db, pii, actor=user, id_number=id_number)
 
 
 @router.get(
@@ -128,7 +128,8 @@ async def find_departed(
 )
 async def get_teacher(
     teacher_id: uuid.UUID,
-    session: Session,
+    request: Request,
+    db: Reads,
     user: CurrentUser,
     pii: Pii,
     reveal: Annotated[
@@ -136,9 +137,12 @@ async def get_teacher(
         Query(description="id_number: the full ID number (school and county admins; logged)"),
     ] = None,
 ) -> TeacherRead:
-    return await service.show_teacher(
-        session, pii, actor=user, teacher_id=teacher_id, reveal_id_number=reveal == "id_number"
-    )
+    if reveal is None:
+        return await queries.show_teacher(db, pii, actor=user, teacher_id=teacher_id)
+    async with recording_session(request) as session:
+        return await service.show_teacher(
+            session, pii, actor=user, teacher_id=teacher_id, reveal_id_number=True
+        )
 
 
 @router.patch(
@@ -181,13 +185,13 @@ async def verify_teacher(
 )
 async def teacher_history(
     teacher_id: uuid.UUID,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page[TeacherChangeRead]:
     return await queries.teacher_history(
-        session, actor=user, teacher_id=teacher_id, cursor=cursor, limit=limit
+        db, actor=user, teacher_id=teacher_id, cursor=cursor, limit=limit
     )
 
 

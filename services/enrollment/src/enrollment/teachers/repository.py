@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Teacher, TeacherChange
+from yanxiu.kit.reads import Db, by_key, rows
 
 # The column that holds each level of a teacher's org path (province … school).
 _LEVEL_COLUMN = (Teacher.province_id, Teacher.city_id, Teacher.county_id, Teacher.school_id)
@@ -28,8 +29,8 @@ class TeacherFilter:
     id_number_index: str | None = None
 
 
-async def get_teacher(session: AsyncSession, teacher_id: uuid.UUID) -> Teacher | None:
-    return await session.get(Teacher, teacher_id)
+async def get_teacher(db: Db, teacher_id: uuid.UUID) -> Teacher | None:
+    return await by_key(db, Teacher, teacher_id)
 
 
 async def lock_teacher(session: AsyncSession, teacher_id: uuid.UUID) -> Teacher | None:
@@ -51,7 +52,7 @@ def _escape_like(value: str) -> str:
 
 
 async def list_teachers(
-    session: AsyncSession, *, where: TeacherFilter, after: uuid.UUID | None, limit: int
+    db: Db, *, where: TeacherFilter, after: uuid.UUID | None, limit: int
 ) -> list[Teacher]:
     stmt = select(Teacher).order_by(Teacher.id).limit(limit)
     if not where.scope:
@@ -73,7 +74,7 @@ async def list_teachers(
         stmt = stmt.where(Teacher.name.like(_escape_like(where.name_prefix) + "%", escape="\\"))
     if after is not None:
         stmt = stmt.where(Teacher.id > after)
-    return list((await session.scalars(stmt)).all())
+    return await rows(db, Teacher, stmt)
 
 
 def add_change(session: AsyncSession, change: TeacherChange) -> None:
@@ -81,7 +82,7 @@ def add_change(session: AsyncSession, change: TeacherChange) -> None:
 
 
 async def history(
-    session: AsyncSession, *, teacher_id: uuid.UUID, after: int | None, limit: int
+    db: Db, *, teacher_id: uuid.UUID, after: int | None, limit: int
 ) -> list[TeacherChange]:
     stmt = (
         select(TeacherChange)
@@ -91,4 +92,4 @@ async def history(
     )
     if after is not None:
         stmt = stmt.where(TeacherChange.id > after)
-    return list((await session.scalars(stmt)).all())
+    return await rows(db, TeacherChange, stmt)

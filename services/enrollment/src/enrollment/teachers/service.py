@@ -41,6 +41,7 @@ from enrollment.teachers.schemas import (
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pii import PiiCipher, mask_id_number, mask_phone
+from yanxiu.kit.reads import Db
 from yanxiu.kit.scope import may_read_teacher_record
 
 ADMINS = (Role.school_admin, Role.county_admin, Role.city_admin, Role.province_admin)
@@ -175,9 +176,9 @@ def may_read(actor: Principal, teacher: Teacher) -> bool:
     return may_read_teacher_record(actor, teacher_id=teacher.id, org_path=teacher.org_path)
 
 
-async def get_teacher(session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID) -> Teacher:
+async def get_teacher(db: Db, *, actor: Principal, teacher_id: uuid.UUID) -> Teacher:
     """The record, if the caller may read it; 404 otherwise (nothing says it exists)."""
-    teacher = await repo.get_teacher(session, teacher_id)
+    teacher = await repo.get_teacher(db, teacher_id)
     if teacher is None or not may_read(actor, teacher):
         raise TeacherNotFound()
     return teacher

@@ -23,7 +23,7 @@ from learning.abilities.schemas import (
 )
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import Cursor, OrgId
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -36,9 +36,9 @@ router = APIRouter(prefix="/abilities", tags=["abilities"])
     summary="微能力点目录 the IT 2.0 ability points (with a project: credits per point)",
 )
 async def catalogue(
-    session: Session, user: CurrentUser, project_id: uuid.UUID | None = None
+    db: Reads, user: CurrentUser, project_id: uuid.UUID | None = None
 ) -> CatalogueRead:
-    return await queries.catalogue_read(session, project_id=project_id)
+    return await queries.catalogue_read(db, project_id=project_id)
 
 
 @router.get(
@@ -47,9 +47,9 @@ async def catalogue(
     summary="角色、任务与能力点学分 a teacher's role, tasks and ability credits in a project",
 )
 async def standing(
-    teacher_id: uuid.UUID, project_id: uuid.UUID, session: Session, user: CurrentUser
+    teacher_id: uuid.UUID, project_id: uuid.UUID, db: Reads, user: CurrentUser
 ) -> StandingRead:
-    return await queries.standing(session, actor=user, teacher_id=teacher_id, project_id=project_id)
+    return await queries.standing(db, actor=user, teacher_id=teacher_id, project_id=project_id)
 
 
 @router.put(
@@ -99,7 +99,7 @@ async def submit(
 )
 async def list_certifications(
     project_id: uuid.UUID,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     status: CertificationStatus | None = None,
     item_kind: ItemKind | None = None,
@@ -109,7 +109,7 @@ async def list_certifications(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[CertificationRead]:
     return await queries.list_certifications(
-        session,
+        db,
         actor=user,
         project_id=project_id,
         status=status,
@@ -127,9 +127,9 @@ async def list_certifications(
     summary="认证材料 one certification with its attempts and assessments",
 )
 async def get_certification(
-    certification_id: uuid.UUID, session: Session, user: CurrentUser
+    certification_id: uuid.UUID, db: Reads, user: CurrentUser
 ) -> CertificationDetail:
-    return await queries.get_certification(session, actor=user, certification_id=certification_id)
+    return await queries.get_certification(db, actor=user, certification_id=certification_id)
 
 
 @router.post(

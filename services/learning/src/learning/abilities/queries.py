@@ -8,8 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from learning import repository as plans_repo
 from learning.abilities import repository as repo
 from learning.abilities.catalogue import Catalogue, catalogues
@@ -35,6 +33,7 @@ from yanxiu.kit.auth import ADMIN_LEVEL, Principal
 from yanxiu.kit.bounds import in_range
 from yanxiu.kit.errors import Forbidden, NotFound
 from yanxiu.kit.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import is_self, own_teacher_id
 
 DEFAULT_CATALOGUE = "it2-2019"
@@ -85,18 +84,16 @@ def _fields(cert: Certification, plan: Plan, rules: RuleSet) -> dict[str, Any]:
     }
 
 
-async def _rules(session: AsyncSession, project_id: uuid.UUID) -> RuleSet:
-    found = await ruleset_for(session, project_id)
+async def _rules(reader: Reader, project_id: uuid.UUID) -> RuleSet:
+    found = await ruleset_for(reader, project_id)
     if found is None:
         raise ProjectRulesMissing()
     return found[0]
 
 
-async def catalogue_read(
-    session: AsyncSession, *, project_id: uuid.UUID | None = None
-) -> CatalogueRead:
+async def catalogue_read(reader: Reader, *, project_id: uuid.UUID | None = None) -> CatalogueRead:
     """The catalogue; with a project, the one its rules name and each point's credits there."""
-    rules = await _rules(session, project_id) if project_id is not None else None
+    rules = await _rules(reader, project_id) if project_id is not None else None
     code = rules.abilities.catalogue if rules and rules.abilities else DEFAULT_CATALOGUE
     found = catalogues().get(code)
     if found is None:  # pragma: no cover - rule sets are validated against the catalogues
@@ -130,16 +127,16 @@ def _catalogue(found: Catalogue, rules: RuleSet | None) -> CatalogueRead:
 
 
 async def standing(
-    session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID
+    reader: Reader, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID
 ) -> StandingRead:
     """The teacher themself, or an admin whose subtree holds the plan's school."""
-    plan = await plans_repo.plan_of(session, teacher_id=teacher_id, project_id=project_id)
+    plan = await plans_repo.plan_of(reader, teacher_id=teacher_id, project_id=project_id)
     if plan is None or not (is_self(actor, teacher_id) or admin_reads(actor, plan)):
         raise PlanNotFound()
-    rules = await _rules(session, project_id)
-    current = await repo.role_of(session, plan.id)
+    rules = await _rules(reader, project_id)
+    current = await repo.role_of(reader, plan.id)
     role = rules.role(current.role if current is not None else None)
-    items = {(c.item_kind, c.item_code): c for c in await repo.items_of(session, plan.id)}
+    items = {(c.item_kind, c.item_code): c for c in await repo.items_of(reader, plan.id)}
     passed = sorted(
         code for (kind, code), c in items.items() if kind == "point" and c.status == "passed"
     )
@@ -170,16 +167,16 @@ async def standing(
 
 
 async def get_certification(
-    session: AsyncSession, *, actor: Principal, certification_id: uuid.UUID
+    reader: Reader, *, actor: Principal, certification_id: uuid.UUID
 ) -> CertificationDetail:
-    found = await repo.with_plan(session, certification_id)
+    found = await repo.with_plan(reader, certification_id)
     if found is None:
         raise CertificationNotFound()
     cert, plan = found
     if not (is_self(actor, plan.teacher_id) or admin_reads(actor, plan)):
         raise CertificationNotFound()
-    rules = await _rules(session, plan.project_id)
-    attempts, assessments = await repo.history(session, cert.id)
+    rules = await _rules(reader, plan.project_id)
+    attempts, assessments = await repo.history(reader, cert.id)
     return CertificationDetail(
         **_fields(cert, plan, rules),
         attempts=[
@@ -211,7 +208,7 @@ class NotAllowedToList(Forbidden):
 
 
 async def list_certifications(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     project_id: uuid.UUID,
@@ -237,14 +234,14 @@ async def list_certifications(
     else:
         raise NotAllowedToList()
     rows = await repo.page(
-        session,
+        reader,
         stmt,
         status=status,
         item_kind=item_kind,
         after=_decode(cursor),
         limit=limit,
     )
-    rules = await _rules(session, project_id) if rows else None
+    rules = await _rules(reader, project_id) if rows else None
     items = [certification_read(c, p, rules) for c, p in rows[:limit]] if rules else []
     last = rows[limit - 1][0] if len(rows) > limit else None
     return Page[CertificationRead](

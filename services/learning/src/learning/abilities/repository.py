@@ -19,13 +19,15 @@ from learning.abilities.models import (
     PlanRole,
 )
 from learning.models import Plan
+from learning.reading import pairs
+from yanxiu.kit.reads import Db, Reader, by_key, tuples
 
 # The plan columns an org path names, province first.
 ORG_COLUMNS = (Plan.province_id, Plan.city_id, Plan.county_id, Plan.school_id)
 
 
-async def role_of(session: AsyncSession, plan_id: uuid.UUID) -> PlanRole | None:
-    return await session.get(PlanRole, plan_id)
+async def role_of(db: Db, plan_id: uuid.UUID) -> PlanRole | None:
+    return await by_key(db, PlanRole, plan_id)
 
 
 async def put_role(
@@ -41,27 +43,28 @@ async def put_role(
     return row
 
 
-async def roles_of(session: AsyncSession, plan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def roles_of(db: Db, plan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
     stmt = select(PlanRole.plan_id, PlanRole.role).where(PlanRole.plan_id.in_(plan_ids))
-    return {plan_id: role for plan_id, role in (await session.execute(stmt)).all()}
+    return {plan_id: role for plan_id, role in await tuples(db, stmt)}
 
 
 async def passed_of(
-    session: AsyncSession, plan_ids: Sequence[uuid.UUID]
+    db: Db, plan_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[str, str]]]:
     """The passed items of these plans: plan → [(kind, code)]."""
     stmt = select(Certification.plan_id, Certification.item_kind, Certification.item_code).where(
         Certification.plan_id.in_(plan_ids), Certification.status == "passed"
     )
     found: dict[uuid.UUID, list[tuple[str, str]]] = {}
-    for plan_id, kind, code in (await session.execute(stmt)).all():
+    for plan_id, kind, code in await tuples(db, stmt):
         found.setdefault(plan_id, []).append((kind, code))
     return found
 
 
-async def items_of(session: AsyncSession, plan_id: uuid.UUID) -> list[Certification]:
-    stmt = select(Certification).where(Certification.plan_id == plan_id)
-    return list((await session.scalars(stmt)).all())
+async def items_of(reader: Reader, plan_id: uuid.UUID) -> list[Certification]:
+    return await reader.all(
+        Certification, select(Certification).where(Certification.plan_id == plan_id)
+    )
 
 
 async def lock_item(
@@ -138,13 +141,19 @@ async def add_assessment(
     await session.flush()
 
 
+def _with_plan(certification_id: uuid.UUID) -> Select[Certification, Plan]:
+    return (
+        select(Certification, Plan)
+        .join(Plan, Plan.id == Certification.plan_id)
+        .where(Certification.id == certification_id)
+    )
+
+
 async def lock_with_plan(
     session: AsyncSession, certification_id: uuid.UUID
 ) -> tuple[Certification, Plan] | None:
     stmt = (
-        select(Certification, Plan)
-        .join(Plan, Plan.id == Certification.plan_id)
-        .where(Certification.id == certification_id)
+        _with_plan(certification_id)
         .with_for_update(of=Certification)
         .execution_options(populate_existing=True)
     )
@@ -153,31 +162,28 @@ async def lock_with_plan(
 
 
 async def with_plan(
-    session: AsyncSession, certification_id: uuid.UUID
+    reader: Reader, certification_id: uuid.UUID
 ) -> tuple[Certification, Plan] | None:
-    stmt = (
-        select(Certification, Plan)
-        .join(Plan, Plan.id == Certification.plan_id)
-        .where(Certification.id == certification_id)
-    )
-    row = (await session.execute(stmt)).one_or_none()
-    return (row[0], row[1]) if row else None
+    found = await pairs(reader, _with_plan(certification_id), Certification, Plan)
+    return found[0] if found else None
 
 
 async def history(
-    session: AsyncSession, certification_id: uuid.UUID
+    reader: Reader, certification_id: uuid.UUID
 ) -> tuple[list[CertificationAttempt], list[CertificationAssessment]]:
-    attempts = await session.scalars(
+    attempts = await reader.all(
+        CertificationAttempt,
         select(CertificationAttempt)
         .where(CertificationAttempt.certification_id == certification_id)
-        .order_by(CertificationAttempt.attempt)
+        .order_by(CertificationAttempt.attempt),
     )
-    assessments = await session.scalars(
+    assessments = await reader.all(
+        CertificationAssessment,
         select(CertificationAssessment)
         .where(CertificationAssessment.certification_id == certification_id)
-        .order_by(CertificationAssessment.id)
+        .order_by(CertificationAssessment.id),
     )
-    return list(attempts.all()), list(assessments.all())
+    return attempts, assessments
 
 
 def scoped(
@@ -201,7 +207,7 @@ def scoped(
 
 
 async def page(
-    session: AsyncSession,
+    reader: Reader,
     stmt: Select[Certification, Plan],
     *,
     status: str | None,
@@ -217,4 +223,4 @@ async def page(
     if after is not None:
         stmt = stmt.where(tuple_(Certification.submitted_at, Certification.id) > after)
     stmt = stmt.order_by(Certification.submitted_at, Certification.id).limit(limit + 1)
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+    return await pairs(reader, stmt, Certification, Plan)

@@ -18,7 +18,7 @@ from learning.attainment.schemas import (
     SchoolBasedResult,
 )
 from yanxiu.kit.audit_api import audited
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Reads, Session
 
 router = APIRouter(tags=["plans"])
 
@@ -30,13 +30,11 @@ router = APIRouter(tags=["plans"])
 )
 async def progress(
     teacher_id: uuid.UUID,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     project_id: uuid.UUID | None = None,
 ) -> ProgressRead:
-    return await queries.progress_of(
-        session, actor=user, teacher_id=teacher_id, project_id=project_id
-    )
+    return await queries.progress_of(db, actor=user, teacher_id=teacher_id, project_id=project_id)
 
 
 @router.post(
@@ -60,15 +58,13 @@ async def school_based_hours(
     summary="待审完成记录 late completions held for a decision (admins, own subtree)",
 )
 async def held_completions(
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     project_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> HeldPage:
-    return await held.list_held(
-        session, actor=user, project_id=project_id, cursor=cursor, limit=limit
-    )
+    return await held.list_held(db, actor=user, project_id=project_id, cursor=cursor, limit=limit)
 
 
 @router.post(

@@ -20,6 +20,7 @@ from learning.audit import AUDIT
 from learning.models import Plan
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import admin_covers
 
 DECIDERS = (Role.school_admin, Role.county_admin, Role.city_admin, Role.province_admin)
@@ -58,7 +59,7 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 
 
 async def list_held(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     project_id: uuid.UUID | None,
@@ -68,7 +69,7 @@ async def list_held(
     """Held completions of the teachers in the caller's subtree, oldest first."""
     actor.ensure_role(*DECIDERS)
     rows = await repo.held_in_scope(
-        session,
+        reader,
         org_path=actor.org_path,
         project_id=project_id,
         after=_after(cursor),

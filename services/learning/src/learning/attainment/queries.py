@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from learning import service as plans
 from learning.abilities.standing import standing_of
 from learning.attainment import repository as repo
@@ -15,10 +13,11 @@ from learning.attainment.schemas import BucketStatus, PlanProgress, ProgressRead
 from learning.rules.ruleset import evaluate
 from learning.rules.service import ruleset_for
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.reads import Reader
 
 
 async def progress_of(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     teacher_id: uuid.UUID,
@@ -26,13 +25,11 @@ async def progress_of(
 ) -> ProgressRead:
     """The teacher themself, or an admin whose subtree holds the plan's school."""
     items = []
-    for plan in await plans.plans_for(session, actor=actor, teacher_id=teacher_id):
+    for plan in await plans.plans_for(reader, actor=actor, teacher_id=teacher_id):
         if project_id is not None and plan.project_id != project_id:
             continue
-        credits = await repo.live_credits(
-            session, teacher_id=teacher_id, project_id=plan.project_id
-        )
-        found = await ruleset_for(session, plan.project_id)
+        credits = await repo.live_credits(reader, teacher_id=teacher_id, project_id=plan.project_id)
+        found = await ruleset_for(reader, plan.project_id)
         if found is None:
             recorded = sum((c.hours for c in credits), Decimal(0))
             items.append(
@@ -50,7 +47,7 @@ async def progress_of(
             )
             continue
         rules = found[0]
-        ev = evaluate(rules, credits, await standing_of(session, plan=plan, rules=rules))
+        ev = evaluate(rules, credits, await standing_of(reader, plan=plan, rules=rules))
         shown = rules.for_role(rules.role(ev.role))  # IT 2.0: the teacher's role's buckets
         items.append(
             PlanProgress(

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.attainment.models import Attainment, Completion, CompletionAttempt
 from learning.models import Plan
+from learning.reading import pairs, prepared_tuples
 from learning.rules.ruleset import Credited
+from yanxiu.kit.reads import Db, Prepared, Reader
 
 
 async def insert_completion(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -143,7 +145,7 @@ def _in_scope(org_path: Sequence[str]) -> Any:
 
 
 async def held_in_scope(
-    session: AsyncSession,
+    reader: Reader,
     *,
     org_path: Sequence[str],
     project_id: uuid.UUID | None,
@@ -173,7 +175,7 @@ async def held_in_scope(
             )
         )
     stmt = stmt.order_by(CompletionAttempt.created_at, CompletionAttempt.id).limit(limit)
-    return [(a, p) for a, p in (await session.execute(stmt)).all()]
+    return await pairs(reader, stmt, CompletionAttempt, Plan)
 
 
 async def revoke(
@@ -192,21 +194,35 @@ async def revoke(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def live_credits(
-    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID
-) -> list[Credited]:
+_LIVE_CREDITS = Prepared(
+    select(Completion.category, Completion.hours, Completion.topic_id, Completion.course_code)
+    .where(
+        Completion.teacher_id == bindparam("teacher_id"),
+        Completion.project_id == bindparam("project_id"),
+        Completion.revoked_at.is_(None),
+    )
+    .order_by(Completion.completed_at, Completion.id)
+)
+
+
+async def live_credits(db: Db, *, teacher_id: uuid.UUID, project_id: uuid.UUID) -> list[Credited]:
     """The teacher's live completions in the project, oldest first (review caps count the
     first ones)."""
-    stmt = (
-        select(Completion.category, Completion.hours, Completion.topic_id, Completion.course_code)
-        .where(
-            Completion.teacher_id == teacher_id,
-            Completion.project_id == project_id,
-            Completion.revoked_at.is_(None),
-        )
-        .order_by(Completion.completed_at, Completion.id)
+    found = await prepared_tuples(db, _LIVE_CREDITS, teacher_id=teacher_id, project_id=project_id)
+    return [Credited(*row) for row in found]
+
+
+async def completed_courses(
+    reader: Reader, *, teacher_id: uuid.UUID, project_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """The catalogue courses the teacher has a live completion of in the project."""
+    stmt = select(Completion.course_id).where(
+        Completion.teacher_id == teacher_id,
+        Completion.project_id == project_id,
+        Completion.revoked_at.is_(None),
+        Completion.course_id.is_not(None),
     )
-    return [Credited(*row) for row in (await session.execute(stmt)).all()]
+    return set(await reader.scalars(stmt))
 
 
 async def lock_state(

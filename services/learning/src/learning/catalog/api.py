@@ -12,7 +12,7 @@ from learning.catalog import service
 from learning.catalog.schemas import CourseCreate, CourseRead, Kind, Scope, TopicRead
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import Cursor
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -49,7 +49,7 @@ async def create_course(
 
 @router.get("/courses", response_model=Page[CourseRead], summary="课程列表 list courses")
 async def list_courses(
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     stage: Annotated[str | None, Query(max_length=40)] = None,
     subject: Annotated[str | None, Query(max_length=40)] = None,
@@ -60,7 +60,7 @@ async def list_courses(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[CourseRead]:
     return await service.list_courses(
-        session,
+        db,
         stage=stage,
         subject=subject,
         scope=scope,
@@ -72,10 +72,10 @@ async def list_courses(
 
 
 @router.get("/courses/{course_id}", response_model=CourseRead, summary="one course")
-async def get_course(course_id: uuid.UUID, session: Session, user: CurrentUser) -> CourseRead:
-    return await service.get_course(session, course_id=course_id)
+async def get_course(course_id: uuid.UUID, db: Reads, user: CurrentUser) -> CourseRead:
+    return await service.get_course(db, course_id=course_id)
 
 
 @router.get("/topics", response_model=list[TopicRead], summary="通识专题 general topics")
-async def topics(session: Session, user: CurrentUser) -> list[TopicRead]:
-    return [TopicRead.model_validate(t) for t in await service.topics(session)]
+async def topics(db: Reads, user: CurrentUser) -> list[TopicRead]:
+    return [TopicRead.model_validate(t) for t in await service.topics(db)]

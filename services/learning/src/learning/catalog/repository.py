@@ -10,10 +10,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.catalog.models import Course, Topic
+from yanxiu.kit.reads import Reader
 
 
-async def topics(session: AsyncSession) -> list[Topic]:
-    return list(await session.scalars(select(Topic).order_by(Topic.is_ethics.desc(), Topic.id)))
+async def topics(reader: Reader) -> list[Topic]:
+    return await reader.all(Topic, select(Topic).order_by(Topic.is_ethics.desc(), Topic.id))
 
 
 async def topic_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
@@ -38,7 +39,7 @@ def for_stage_subject(stmt: Select[Any], stage: str | None, subject: str | None)
 
 
 async def list_courses(
-    session: AsyncSession,
+    reader: Reader,
     *,
     stage: str | None,
     subject: str | None,
@@ -57,4 +58,4 @@ async def list_courses(
         stmt = stmt.where(Course.topic_id == topic_id)
     if after is not None:
         stmt = stmt.where(Course.id > after)
-    return list((await session.scalars(stmt.order_by(Course.id).limit(limit + 1))).all())
+    return await reader.all(Course, stmt.order_by(Course.id).limit(limit + 1))

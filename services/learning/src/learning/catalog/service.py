@@ -13,6 +13,7 @@ from learning.catalog.schemas import CourseCreate, CourseRead, QuestionRead
 from learning.errors import CourseCodeTaken, CourseNotFound, TopicUnknown
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
+from yanxiu.kit.reads import Reader
 
 
 async def create_course(
@@ -42,15 +43,15 @@ async def create_course(
     return read(course)
 
 
-async def get_course(session: AsyncSession, *, course_id: uuid.UUID) -> CourseRead:
-    course = await session.get(Course, course_id)
+async def get_course(reader: Reader, *, course_id: uuid.UUID) -> CourseRead:
+    course = await reader.get(Course, course_id)
     if course is None:
         raise CourseNotFound()
     return read(course)
 
 
 async def list_courses(
-    session: AsyncSession,
+    reader: Reader,
     *,
     stage: str | None = None,
     subject: str | None = None,
@@ -61,7 +62,7 @@ async def list_courses(
     limit: int = 50,
 ) -> Page[CourseRead]:
     rows = await repo.list_courses(
-        session,
+        reader,
         stage=stage,
         subject=subject,
         scope=scope,
@@ -76,8 +77,8 @@ async def list_courses(
     )
 
 
-async def topics(session: AsyncSession) -> list[Topic]:
-    return await repo.topics(session)
+async def topics(reader: Reader) -> list[Topic]:
+    return await repo.topics(reader)
 
 
 def read(course: Course) -> CourseRead:

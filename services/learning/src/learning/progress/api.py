@@ -29,7 +29,7 @@ from learning.progress.schemas import (
 from learning.progress.service import Beat, Result
 from learning.progress.writer import heartbeat_batcher
 from yanxiu.kit.bounds import Day
-from yanxiu.kit.deps import CurrentUser, Session, current_principal, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, current_principal, runtime
 from yanxiu.kit.errors import DomainError, ServiceUnavailable
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -158,7 +158,7 @@ async def assess(body: AssessmentIn, session: Session, user: CurrentUser) -> Ass
     summary="拒绝计数 refused heartbeats by reason and school (admins, own scope)",
 )
 async def refusals(
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     project_id: uuid.UUID | None = None,
     city_id: OrgFilter = None,
@@ -170,7 +170,7 @@ async def refusals(
     limit: Limit = 100,
 ) -> RefusalReport:
     return await reports.refusal_report(
-        session,
+        db,
         actor=user,
         project_id=project_id,
         city_id=city_id,
@@ -191,11 +191,11 @@ async def refusals(
 )
 async def progress(
     teacher_id: uuid.UUID,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page[ProgressRead]:
     return await reports.progress_for(
-        session, actor=user, teacher_id=teacher_id, cursor=cursor, limit=limit
+        db, actor=user, teacher_id=teacher_id, cursor=cursor, limit=limit
     )

@@ -6,15 +6,41 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from learning.catalog.models import Course
 from learning.progress.models import CourseProgress, Refusals
+from yanxiu.kit.reads import Prepared, Reader, loader
+
+
+def _progress(*, in_projects: bool, after: bool) -> Prepared:
+    stmt = (
+        select(CourseProgress, Course.title.label("course_title"))
+        .join(Course, Course.id == CourseProgress.course_id, isouter=True)
+        .where(CourseProgress.teacher_id == bindparam("teacher_id"))
+        .order_by(CourseProgress.id)
+        .limit(bindparam("limit"))
+    )
+    if in_projects:
+        projects = bindparam("projects", type_=ARRAY(PgUUID(as_uuid=True)))
+        stmt = stmt.where(CourseProgress.project_id == any_(projects))
+    if after:
+        stmt = stmt.where(CourseProgress.id > bindparam("after"))
+    return Prepared(stmt)
+
+
+# By (some projects only, after a cursor): one statement per shape, built once.
+_PROGRESS = {
+    (in_projects, after): _progress(in_projects=in_projects, after=after)
+    for in_projects in (False, True)
+    for after in (False, True)
+}
 
 
 async def progress_of(
-    session: AsyncSession,
+    reader: Reader,
     *,
     teacher_id: uuid.UUID,
     after: uuid.UUID | None,
@@ -22,18 +48,14 @@ async def progress_of(
     projects: set[uuid.UUID] | None = None,
 ) -> list[tuple[CourseProgress, str | None]]:
     """The teacher's progress rows, in the given projects only unless `projects` is None."""
-    stmt = (
-        select(CourseProgress, Course.title)
-        .join(Course, Course.id == CourseProgress.course_id, isouter=True)
-        .where(CourseProgress.teacher_id == teacher_id)
-        .order_by(CourseProgress.id)
-        .limit(limit + 1)
-    )
+    params: dict[str, Any] = {"teacher_id": teacher_id, "limit": limit + 1}
     if projects is not None:
-        stmt = stmt.where(CourseProgress.project_id.in_(projects))
+        params["projects"] = list(projects)
     if after is not None:
-        stmt = stmt.where(CourseProgress.id > after)
-    return [(r[0], r[1]) for r in (await session.execute(stmt)).all()]
+        params["after"] = after
+    stmt = _PROGRESS[(projects is not None, after is not None)]
+    load = loader(CourseProgress)
+    return [(load(r), r["course_title"]) for r in await reader.records(stmt, **params)]
 
 
 def _scope(stmt: Any, org_path: Sequence[str]) -> Any:
@@ -44,16 +66,16 @@ def _scope(stmt: Any, org_path: Sequence[str]) -> Any:
 
 
 async def refusals_by_reason(
-    session: AsyncSession, *, scope: Sequence[str], filters: dict[str, Any]
+    reader: Reader, *, scope: Sequence[str], filters: dict[str, Any]
 ) -> dict[str, int]:
     stmt = _filtered(
         select(Refusals.reason, func.sum(Refusals.count)).group_by(Refusals.reason), scope, filters
     )
-    return {r[0]: int(r[1]) for r in (await session.execute(stmt)).all()}
+    return {r[0]: int(r[1]) for r in await reader.records(stmt)}
 
 
 async def refusals_by_school(
-    session: AsyncSession,
+    reader: Reader,
     *,
     scope: Sequence[str],
     filters: dict[str, Any],
@@ -68,7 +90,7 @@ async def refusals_by_school(
     )
     if after is not None:
         schools = schools.where(Refusals.school_id > after)
-    ids = list((await session.scalars(schools)).all())
+    ids = await reader.scalars(schools)
     if not ids:
         return []
     stmt = _filtered(
@@ -85,7 +107,7 @@ async def refusals_by_school(
         filters,
     )
     out: dict[str, tuple[str, str, dict[str, int]]] = {}
-    for school, county, city, reason, n in (await session.execute(stmt)).all():
+    for school, county, city, reason, n in await reader.records(stmt):
         out.setdefault(school, (county, city, {}))[2][reason] = int(n)
     return [(s, out[s][0], out[s][1], out[s][2]) for s in ids if s in out]
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from learning import repository as plans_repo
 from learning.progress import queries as repo
 from learning.progress.errors import ProgressNotFound
@@ -16,11 +14,12 @@ from learning.service import admin_reads
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import Page, decode_cursor, decode_uuid_cursor, next_cursor
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import is_self
 
 
 async def progress_for(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     teacher_id: uuid.UUID,
@@ -32,12 +31,12 @@ async def progress_for(
     teacher's is read from above the school only); anyone else 404."""
     projects: set[uuid.UUID] | None = None  # None: every project (the teacher themself)
     if not is_self(actor, teacher_id):
-        plans = await plans_repo.plans_of(session, teacher_id)
+        plans = await plans_repo.plans_of(reader, teacher_id)
         projects = {p.project_id for p in plans if admin_reads(actor, p)}
         if not projects:
             raise ProgressNotFound()
     rows = await repo.progress_of(
-        session,
+        reader,
         teacher_id=teacher_id,
         after=decode_uuid_cursor(cursor),
         limit=limit,
@@ -67,7 +66,7 @@ async def progress_for(
 
 
 async def refusal_report(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     project_id: uuid.UUID | None,
@@ -90,10 +89,10 @@ async def refusal_report(
         "day_to": day_to,
     }
     scope = actor.org_path
-    by_reason = await repo.refusals_by_reason(session, scope=scope, filters=filters)
+    by_reason = await repo.refusals_by_reason(reader, scope=scope, filters=filters)
     after = decode_cursor(cursor)
     schools = await repo.refusals_by_school(
-        session,
+        reader,
         scope=scope,
         filters=filters,
         after=str(after) if after is not None else None,

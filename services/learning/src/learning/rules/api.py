@@ -13,7 +13,7 @@ from learning.rules.catalogue import shipped
 from learning.rules.ruleset import RuleSet
 from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, RuleSetSummary
 from yanxiu.kit.audit_api import audited
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Reads, Session
 
 router = APIRouter(tags=["rules"])
 
@@ -45,5 +45,5 @@ async def put_rules(
     response_model=ProjectRulesRead,
     summary="项目学习规则 a project's rule set and windows",
 )
-async def get_rules(project_id: uuid.UUID, session: Session, user: CurrentUser) -> ProjectRulesRead:
-    return await service.project_rules(session, actor=user, project_id=project_id)
+async def get_rules(project_id: uuid.UUID, db: Reads, user: CurrentUser) -> ProjectRulesRead:
+    return await service.project_rules(db, actor=user, project_id=project_id)

@@ -21,6 +21,7 @@ from learning.rules import repository as repo
 from learning.rules.errors import NotProjectOwner, ProjectNotFound
 from yanxiu.contracts.enrollment import ProjectOpened
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.reads import Db, Reader
 
 
 async def learn_project(session: AsyncSession, event: ProjectOpened) -> None:
@@ -36,9 +37,9 @@ async def learn_project(session: AsyncSession, event: ProjectOpened) -> None:
     )
 
 
-async def owner_path(session: AsyncSession, project_id: uuid.UUID) -> list[str] | None:
+async def owner_path(db: Db, project_id: uuid.UUID) -> list[str] | None:
     """The owner's org path, or None when learning does not know it (the legacy rule)."""
-    project = await repo.get_project(session, project_id)
+    project = await repo.get_project(db, project_id)
     return list(project.owner_org_path) if project and project.owner_org_path else None
 
 
@@ -53,12 +54,10 @@ async def ensure_may_assign(
         raise NotProjectOwner()
 
 
-async def ensure_may_read(
-    session: AsyncSession, *, actor: Principal, project_id: uuid.UUID
-) -> None:
+async def ensure_may_read(reader: Reader, *, actor: Principal, project_id: uuid.UUID) -> None:
     if not actor.is_admin:
         return
-    owner = await owner_path(session, project_id)
+    owner = await owner_path(reader, project_id)
     if owner is not None and not _overlap(actor.org_path, owner):
         raise ProjectNotFound()
 

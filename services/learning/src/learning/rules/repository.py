@@ -5,31 +5,33 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.reading import prepared_tuples
 from learning.rules.models import Project, ProjectRules
+from yanxiu.kit.reads import Db, Prepared, Reader, by_key
 
 
-async def get(session: AsyncSession, project_id: uuid.UUID) -> ProjectRules | None:
-    return await session.get(ProjectRules, project_id)
+async def get(db: Db, project_id: uuid.UUID) -> ProjectRules | None:
+    return await by_key(db, ProjectRules, project_id)
 
 
-async def get_versioned(
-    session: AsyncSession, project_id: uuid.UUID
-) -> tuple[dict[str, Any], int, str] | None:
+_VERSIONED = Prepared(
+    select(
+        ProjectRules.ruleset, ProjectRules.year, literal_column("xmin::text").label("version")
+    ).where(ProjectRules.project_id == bindparam("project_id"))
+)
+
+
+async def get_versioned(db: Db, project_id: uuid.UUID) -> tuple[dict[str, Any], int, str] | None:
     """The project's rule-set document, year and version (the row's xmin, new on every write)."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT ruleset, year, xmin::text AS version FROM learning.project_rules "
-                "WHERE project_id = :p"
-            ),
-            {"p": project_id},
-        )
-    ).one_or_none()
-    return (row.ruleset, row.year, row.version) if row else None
+    found = await prepared_tuples(db, _VERSIONED, project_id=project_id)
+    if not found:
+        return None
+    ruleset, year, version = found[0]
+    return ruleset, year, version
 
 
 async def put(
@@ -87,5 +89,7 @@ async def learn_project(
     )
 
 
-async def get_project(session: AsyncSession, project_id: uuid.UUID) -> Project | None:
-    return await session.get(Project, project_id, populate_existing=True)
+async def get_project(db: Db, project_id: uuid.UUID) -> Project | None:
+    if isinstance(db, Reader):
+        return await db.get(Project, project_id)
+    return await db.get(Project, project_id, populate_existing=True)

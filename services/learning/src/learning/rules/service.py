@@ -27,6 +27,7 @@ from learning.rules.models import ProjectRules
 from learning.rules.ruleset import WINDOW_NAMES_ZH, RuleSet
 from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, WindowRead
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.reads import Db, Reader
 
 Window = Literal["selection", "learning", "subject_required"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -102,12 +103,12 @@ async def assign(
 
 
 async def project_rules(
-    session: AsyncSession, *, actor: Principal, project_id: uuid.UUID
+    reader: Reader, *, actor: Principal, project_id: uuid.UUID
 ) -> ProjectRulesRead:
     """Any signed-in user may read a project's rules (they are the published notice), except
     an admin outside the project's owner (`owners.ensure_may_read`: 404)."""
-    await owners.ensure_may_read(session, actor=actor, project_id=project_id)
-    row = await repo.get(session, project_id)
+    await owners.ensure_may_read(reader, actor=actor, project_id=project_id)
+    row = await repo.get(reader, project_id)
     if row is None:
         raise ProjectRulesMissing()
     return read(row)
@@ -145,10 +146,18 @@ async def ruleset_at(
     hit = _PARSED.get((project_id, version))
     if hit is not None:
         return hit
-    found = await repo.get_versioned(session, project_id)
+    return await _current(session, project_id)
+
+
+async def _current(db: Db, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
+    """The project's rule set and year as they are now, parsed once per version."""
+    found = await repo.get_versioned(db, project_id)
     if found is None:
         return None
     doc, year, current = found
+    hit = _PARSED.get((project_id, current))
+    if hit is not None:
+        return hit
     parsed = (RuleSet.model_validate(doc), year)
     if len(_PARSED) >= _PARSED_MAX:
         _PARSED.clear()
@@ -156,13 +165,16 @@ async def ruleset_at(
     return parsed
 
 
-async def ruleset_for(session: AsyncSession, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
-    """The project's rule set and year, or None when none was assigned: read and parsed once
-    per session (a completion checks its window against the rules, then re-evaluates the
-    teacher by them), and again after the session changed them (`assign` forgets it)."""
-    memo: dict[uuid.UUID, tuple[RuleSet, int] | None] = session.info.setdefault(_RULESETS, {})
+async def ruleset_for(db: Db, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
+    """The project's rule set and year, or None when none was assigned. Through a session:
+    read and parsed once per session (a completion checks its window against the rules, then
+    re-evaluates the teacher by them), and again after the session changed them (`assign`
+    forgets it). On the driver (a safe request): read each time, parsed once per version."""
+    if isinstance(db, Reader):
+        return await _current(db, project_id)
+    memo: dict[uuid.UUID, tuple[RuleSet, int] | None] = db.info.setdefault(_RULESETS, {})
     if project_id not in memo:
-        row = await repo.get(session, project_id)
+        row = await repo.get(db, project_id)
         memo[project_id] = (RuleSet.model_validate(row.ruleset), row.year) if row else None
     return memo[project_id]
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.models import Plan
 from learning.schools.models import School
 from yanxiu.contracts.envelope import OrgPath
+from yanxiu.kit.reads import Db, Reader, by_key
 
 
 async def upsert_schools(session: AsyncSession, orgs: Iterable[OrgPath]) -> None:
@@ -49,14 +50,14 @@ async def upsert_schools(session: AsyncSession, orgs: Iterable[OrgPath]) -> None
     )
 
 
-async def get_school(session: AsyncSession, school_id: str) -> School | None:
-    return await session.get(School, school_id)
+async def get_school(db: Db, school_id: str) -> School | None:
+    return await by_key(db, School, school_id)
 
 
-async def has_plan_at(session: AsyncSession, *, teacher_id: uuid.UUID, school_id: str) -> bool:
+async def has_plan_at(reader: Reader, *, teacher_id: uuid.UUID, school_id: str) -> bool:
     """The teacher has a plan placed at this school (learning's own record of where they are)."""
     stmt = select(Plan.id).where(Plan.teacher_id == teacher_id, Plan.school_id == school_id)
-    return (await session.scalar(stmt.limit(1))) is not None
+    return (await reader.scalar(stmt.limit(1))) is not None
 
 
 # A teacher's standing as enrollment last told it: (teacher, org path, still employed). Every

@@ -36,6 +36,7 @@ from learning.schools.errors import SchoolNotFound
 from learning.schools.models import School
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import admin_covers, own_teacher_id
 
 
@@ -58,15 +59,15 @@ async def follow_teachers(session: AsyncSession, standings: Iterable[Standing]) 
     return await repo.follow_teachers(session, list(latest.values()))
 
 
-async def readable_school(session: AsyncSession, *, actor: Principal, school_id: str) -> School:
+async def readable_school(reader: Reader, *, actor: Principal, school_id: str) -> School:
     """The school, if the caller may read its topic choice; 404 otherwise."""
-    school = await repo.get_school(session, school_id)
+    school = await repo.get_school(reader, school_id)
     if school is None:
         raise SchoolNotFound()
     if admin_covers(actor, school.org_path):
         return school
     me = own_teacher_id(actor)
-    if me is not None and await repo.has_plan_at(session, teacher_id=me, school_id=school_id):
+    if me is not None and await repo.has_plan_at(reader, teacher_id=me, school_id=school_id):
         return school
     raise SchoolNotFound()
 

@@ -19,7 +19,7 @@ from learning.selection.schemas import (
 )
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import ORG_ID_MAX
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 
 router = APIRouter(tags=["selection"])
@@ -42,11 +42,9 @@ async def put_topics(
     "/schools/{school_id}/topics", response_model=SchoolTopicsRead, summary="a school's topics"
 )
 async def get_topics(
-    school_id: SchoolId, project_id: uuid.UUID, session: Session, user: CurrentUser
+    school_id: SchoolId, project_id: uuid.UUID, db: Reads, user: CurrentUser
 ) -> SchoolTopicsRead:
-    return await service.school_topics(
-        session, actor=user, project_id=project_id, school_id=school_id
-    )
+    return await service.school_topics(db, actor=user, project_id=project_id, school_id=school_id)
 
 
 @router.post(
@@ -79,10 +77,8 @@ async def select_course(
 
 
 @router.get("/selections", response_model=SelectionsRead, summary="the caller's selections")
-async def my_selections(
-    project_id: uuid.UUID, session: Session, user: CurrentUser
-) -> SelectionsRead:
-    return await service.selections_of(session, actor=user, project_id=project_id)
+async def my_selections(project_id: uuid.UUID, db: Reads, user: CurrentUser) -> SelectionsRead:
+    return await service.selections_of(db, actor=user, project_id=project_id)
 
 
 @router.delete(
@@ -102,8 +98,6 @@ async def unselect(selection_id: uuid.UUID, session: Session, user: CurrentUser)
     summary="选课建议 courses that fill the remaining hours",
 )
 async def suggest(
-    teacher_id: uuid.UUID, project_id: uuid.UUID, session: Session, user: CurrentUser
+    teacher_id: uuid.UUID, project_id: uuid.UUID, db: Reads, user: CurrentUser
 ) -> SuggestionsRead:
-    return await suggestions.suggest(
-        session, actor=user, teacher_id=teacher_id, project_id=project_id
-    )
+    return await suggestions.suggest(db, actor=user, teacher_id=teacher_id, project_id=project_id)

@@ -12,16 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.catalog.models import Course, Topic
 from learning.models import Plan
+from learning.reading import column, pairs
 from learning.selection.models import SchoolTopic, Selection
+from yanxiu.kit.reads import Db, rows
 
 
-async def school_topic_ids(
-    session: AsyncSession, *, project_id: uuid.UUID, school_id: str
-) -> set[str]:
+async def school_topic_ids(db: Db, *, project_id: uuid.UUID, school_id: str) -> set[str]:
     stmt = select(SchoolTopic.topic_id).where(
         SchoolTopic.project_id == project_id, SchoolTopic.school_id == school_id
     )
-    return set((await session.scalars(stmt)).all())
+    return set(await column(db, stmt))
 
 
 async def replace_school_topics(
@@ -47,9 +47,9 @@ async def replace_school_topics(
         )
 
 
-async def topics_by_id(session: AsyncSession, ids: Sequence[str]) -> list[Topic]:
+async def topics_by_id(db: Db, ids: Sequence[str]) -> list[Topic]:
     stmt = select(Topic).where(Topic.id.in_(ids)).order_by(Topic.is_ethics.desc(), Topic.id)
-    return list((await session.scalars(stmt)).all())
+    return await rows(db, Topic, stmt)
 
 
 async def lock_plan(
@@ -65,7 +65,7 @@ async def lock_plan(
 
 
 async def selected(
-    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID
+    db: Db, *, teacher_id: uuid.UUID, project_id: uuid.UUID
 ) -> list[tuple[Selection, Course]]:
     stmt = (
         select(Selection, Course)
@@ -73,7 +73,7 @@ async def selected(
         .where(Selection.teacher_id == teacher_id, Selection.project_id == project_id)
         .order_by(Selection.id)
     )
-    return [(s, c) for s, c in (await session.execute(stmt)).all()]
+    return await pairs(db, stmt, Selection, Course)
 
 
 async def add(

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning import repository as plans_repo
 from learning.audit import AUDIT
 from learning.catalog import service as catalog
 from learning.catalog.models import Course
@@ -44,10 +45,11 @@ from learning.selection.schemas import (
 from learning.service import WITHDRAWN, ensure_plan_counts
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.reads import Db, Reader
 
 
-async def _rules(session: AsyncSession, project_id: uuid.UUID) -> RuleSet:
-    found = await ruleset_for(session, project_id)
+async def _rules(db: Db, project_id: uuid.UUID) -> RuleSet:
+    found = await ruleset_for(db, project_id)
     if found is None:
         raise ProjectRulesMissing()
     return found[0]
@@ -93,26 +95,24 @@ async def choose_topics(
 
 
 async def school_topics(
-    session: AsyncSession, *, actor: Principal, project_id: uuid.UUID, school_id: str
+    reader: Reader, *, actor: Principal, project_id: uuid.UUID, school_id: str
 ) -> SchoolTopicsRead:
     """A school's topic list (what its teachers choose from), for the school's own teachers and
     the admins covering it; 404 for anyone else (`learning.schools.service`)."""
-    await schools.readable_school(session, actor=actor, school_id=school_id)
-    return await _school_topics(session, project_id=project_id, school_id=school_id)
+    await schools.readable_school(reader, actor=actor, school_id=school_id)
+    return await _school_topics(reader, project_id=project_id, school_id=school_id)
 
 
-async def _school_topics(
-    session: AsyncSession, *, project_id: uuid.UUID, school_id: str
-) -> SchoolTopicsRead:
-    rules = await _rules(session, project_id)
-    ids = await repo.school_topic_ids(session, project_id=project_id, school_id=school_id)
+async def _school_topics(db: Db, *, project_id: uuid.UUID, school_id: str) -> SchoolTopicsRead:
+    rules = await _rules(db, project_id)
+    ids = await repo.school_topic_ids(db, project_id=project_id, school_id=school_id)
     ids |= set(rules.mandatory_topics)
     return SchoolTopicsRead(
         project_id=project_id,
         school_id=school_id,
         max_topics=rules.max_school_topics,
         mandatory_topics=rules.mandatory_topics,
-        topics=[TopicRead.model_validate(t) for t in await repo.topics_by_id(session, list(ids))],
+        topics=[TopicRead.model_validate(t) for t in await repo.topics_by_id(db, list(ids))],
     )
 
 
@@ -123,21 +123,28 @@ def fits_teacher(course: Course, plan: Plan) -> bool:
     return course.scope != "subject" or not course.subjects or plan.subject in course.subjects
 
 
-async def _teacher_plan(
-    session: AsyncSession, actor: Principal, project_id: uuid.UUID, *, changing: bool = True
-) -> Plan:
-    """The caller's own plan, locked. A withdrawn plan is not theirs any more (not registered);
-    a departed (suspended) one is read but not changed (plan_departed)."""
+def _learner(actor: Principal) -> uuid.UUID:
+    """The caller's teacher id: selections are a teacher's own."""
     actor.ensure_role(Role.teacher)
     if actor.teacher_id is None:
         raise Forbidden()
-    plan = await repo.lock_plan(
-        session, teacher_id=uuid.UUID(actor.teacher_id), project_id=project_id
-    )
+    return uuid.UUID(actor.teacher_id)
+
+
+def _registered(plan: Plan | None) -> Plan:
+    """A withdrawn plan is not the teacher's any more (not registered)."""
     if plan is None or plan.status == WITHDRAWN:
         raise NotRegistered()
-    if changing:
-        ensure_plan_counts(plan)
+    return plan
+
+
+async def _teacher_plan(session: AsyncSession, actor: Principal, project_id: uuid.UUID) -> Plan:
+    """The caller's own plan, locked, to change: a departed (suspended) one is read
+    (`selections_of`) but not changed (plan_departed)."""
+    plan = _registered(
+        await repo.lock_plan(session, teacher_id=_learner(actor), project_id=project_id)
+    )
+    ensure_plan_counts(plan)
     return plan
 
 
@@ -190,13 +197,15 @@ async def unselect(session: AsyncSession, *, actor: Principal, selection_id: uui
 
 
 async def selections_of(
-    session: AsyncSession, *, actor: Principal, project_id: uuid.UUID
+    reader: Reader, *, actor: Principal, project_id: uuid.UUID
 ) -> SelectionsRead:
     """The caller's own selections in a project (a teacher has a few dozen at most: one page)."""
-    plan = await _teacher_plan(session, actor, project_id, changing=False)
-    rules = await _rules(session, project_id)
-    current = await repo.selected(session, teacher_id=plan.teacher_id, project_id=project_id)
-    offered = await repo.school_topic_ids(session, project_id=project_id, school_id=plan.school_id)
+    plan = _registered(
+        await plans_repo.plan_of(reader, teacher_id=_learner(actor), project_id=project_id)
+    )
+    rules = await _rules(reader, project_id)
+    current = await repo.selected(reader, teacher_id=plan.teacher_id, project_id=project_id)
+    offered = await repo.school_topic_ids(reader, project_id=project_id, school_id=plan.school_id)
     offered |= set(rules.mandatory_topics)
     return SelectionsRead(
         items=[_read(s, c, outside=not _offered(c, offered)) for s, c in current],

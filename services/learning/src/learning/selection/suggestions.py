@@ -8,11 +8,9 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning import service as plans
 from learning.attainment import repository as attained
-from learning.attainment.models import Completion
 from learning.catalog import service as catalog
 from learning.catalog.models import Course
 from learning.catalog.repository import for_stage_subject
@@ -22,6 +20,7 @@ from learning.rules.service import ruleset_for
 from learning.selection import repository as repo
 from learning.selection.schemas import Suggestion, SuggestionsRead
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.reads import Reader
 
 # Categories that no course stands for (peer reviews are pushed by the lessons service).
 _NOT_COURSES = {"review"}
@@ -29,38 +28,29 @@ _PER_BUCKET = 20
 
 
 async def suggest(
-    session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID
+    reader: Reader, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID
 ) -> SuggestionsRead:
     plan = next(
         (
             p
-            for p in await plans.plans_for(session, actor=actor, teacher_id=teacher_id)
+            for p in await plans.plans_for(reader, actor=actor, teacher_id=teacher_id)
             if p.project_id == project_id
         ),
         None,
     )
-    found = await ruleset_for(session, project_id) if plan else None
+    found = await ruleset_for(reader, project_id) if plan else None
     if plan is None or found is None:
         return SuggestionsRead(teacher_id=teacher_id, project_id=project_id, suggestions=[])
     rules = found[0]
     ev = evaluate(
-        rules, await attained.live_credits(session, teacher_id=teacher_id, project_id=project_id)
+        rules, await attained.live_credits(reader, teacher_id=teacher_id, project_id=project_id)
     )
-    chosen = await repo.selected(session, teacher_id=teacher_id, project_id=project_id)
-    done = set(
-        (
-            await session.scalars(
-                select(Completion.course_id).where(
-                    Completion.teacher_id == teacher_id,
-                    Completion.project_id == project_id,
-                    Completion.revoked_at.is_(None),
-                    Completion.course_id.is_not(None),
-                )
-            )
-        ).all()
+    chosen = await repo.selected(reader, teacher_id=teacher_id, project_id=project_id)
+    done: set[uuid.UUID | None] = set(
+        await attained.completed_courses(reader, teacher_id=teacher_id, project_id=project_id)
     )
     done |= {c.id for _, c in chosen}
-    topics = await repo.school_topic_ids(session, project_id=project_id, school_id=plan.school_id)
+    topics = await repo.school_topic_ids(reader, project_id=project_id, school_id=plan.school_id)
     topics |= set(rules.mandatory_topics)
     out = []
     for b in rules.buckets:
@@ -68,7 +58,7 @@ async def suggest(
         remaining = b.min_hours - ev.counted[b.code] - pending
         if remaining <= 0 and not b.compulsory_courses:
             continue
-        compulsory, courses = await _fill(session, rules, b, plan, topics, done, remaining)
+        compulsory, courses = await _fill(reader, rules, b, plan, topics, done, remaining)
         if remaining > 0 or compulsory:
             out.append(
                 Suggestion(
@@ -83,7 +73,7 @@ async def suggest(
 
 
 async def _fill(
-    session: AsyncSession,
+    reader: Reader,
     rules: RuleSet,
     bucket: Bucket,
     plan: Plan,
@@ -94,19 +84,21 @@ async def _fill(
     compulsory: list[Course] = []
     if bucket.compulsory_courses:
         stmt = select(Course).where(Course.code.in_(bucket.compulsory_courses))
-        compulsory = [c for c in (await session.scalars(stmt)).all() if c.id not in done]
+        compulsory = [c for c in await reader.all(Course, stmt) if c.id not in done]
     stmt = for_stage_subject(select(Course), plan.stage, None)
     if bucket.topics:
         stmt = stmt.where(Course.topic_id.in_(bucket.topics))
-    candidates = (
-        await session.scalars(stmt.order_by(Course.hours.desc(), Course.code).limit(500))
-    ).all()
+    candidates = await reader.all(
+        Course, stmt.order_by(Course.hours.desc(), Course.code).limit(500)
+    )
+    # Each query's rows are instances of their own (no identity map): compared by id.
+    listed = {c.id for c in compulsory}
     picked: list[Course] = []
     got = sum((c.hours for c in compulsory), Decimal(0))
     for c in candidates:
         if got >= remaining or len(picked) >= _PER_BUCKET:
             break
-        if c.id in done or c in compulsory or c.category in _NOT_COURSES:
+        if c.id in done or c.id in listed or c.category in _NOT_COURSES:
             continue
         if not bucket.takes(c.category, c.topic_id):
             continue

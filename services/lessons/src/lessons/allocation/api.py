@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from lessons.allocation import service
 from lessons.allocation.schemas import AllocationCreate, AllocationRead, AssignmentRead
 from yanxiu.kit.audit_api import audited
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Reads, Session
 
 router = APIRouter(tags=["allocations"])
 
@@ -34,30 +34,15 @@ async def allocate(body: AllocationCreate, session: Session, user: CurrentUser) 
 
 
 @router.get("/allocations/{run_id}", response_model=AllocationRead, summary="分配批次 a run")
-async def get_run(run_id: uuid.UUID, session: Session, user: CurrentUser) -> AllocationRead:
-    return AllocationRead.model_validate(await service.get_run(session, actor=user, run_id=run_id))
+async def get_run(run_id: uuid.UUID, db: Reads, user: CurrentUser) -> AllocationRead:
+    return AllocationRead.model_validate(await service.get_run(db, actor=user, run_id=run_id))
 
 
 @router.get(
     "/assignments", response_model=list[AssignmentRead], summary="观评课任务 a teacher's lessons"
 )
 async def assignments(
-    teacher_id: uuid.UUID, session: Session, user: CurrentUser, project_id: uuid.UUID | None = None
+    teacher_id: uuid.UUID, db: Reads, user: CurrentUser, project_id: uuid.UUID | None = None
 ) -> list[AssignmentRead]:
-    rows = await service.assignments(
-        session, actor=user, teacher_id=teacher_id, project_id=project_id
-    )
-    return [
-        AssignmentRead(
-            id=a.id,
-            run_id=a.run_id,
-            project_id=a.project_id,
-            lesson_id=a.lesson_id,
-            lesson_title=title,
-            stage=stage,
-            subject=subject,
-            video_url=video,
-            assigned_at=a.assigned_at,
-        )
-        for a, title, stage, subject, video in rows
-    ]
+    rows = await service.assignments(db, actor=user, teacher_id=teacher_id, project_id=project_id)
+    return [AssignmentRead(**row) for row in rows]

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import asyncpg
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lessons.allocation.models import AllocationRun, Assignment, Reviewer
 from lessons.models import Lesson
 from yanxiu.kit.db import driver_connection
+from yanxiu.kit.reads import Reader
 
 CITY_LEVELS = ("city", "province")
 
@@ -91,32 +93,43 @@ async def write_assignments(session: AsyncSession, records: Iterable[tuple[Any, 
     )
 
 
-async def run(session: AsyncSession, run_id: uuid.UUID) -> AllocationRun | None:
-    return await session.get(AllocationRun, run_id)
+async def run(reader: Reader, run_id: uuid.UUID) -> AllocationRun | None:
+    return await reader.get(AllocationRun, run_id)
 
 
 async def assignments_of(
-    session: AsyncSession, *, reviewer_id: uuid.UUID, project_id: uuid.UUID | None
-) -> list[Any]:
+    reader: Reader, *, reviewer_id: uuid.UUID, project_id: uuid.UUID | None
+) -> list[asyncpg.Record]:
+    """The reviewer's assignments with their lessons, keyed as `AssignmentRead`'s fields."""
     stmt = (
-        select(Assignment, Lesson.title, Lesson.stage, Lesson.subject, Lesson.video_url)
+        select(
+            Assignment.id,
+            Assignment.run_id,
+            Assignment.project_id,
+            Assignment.lesson_id,
+            Lesson.title.label("lesson_title"),
+            Lesson.stage,
+            Lesson.subject,
+            Lesson.video_url,
+            Assignment.assigned_at,
+        )
         .join(Lesson, Lesson.id == Assignment.lesson_id)
         .where(Assignment.reviewer_id == reviewer_id)
         .order_by(Assignment.assigned_at, Assignment.id)
     )
     if project_id is not None:
         stmt = stmt.where(Assignment.project_id == project_id)
-    return list((await session.execute(stmt)).all())
+    return await reader.records(stmt)
 
 
 async def memberships(
-    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID | None
+    reader: Reader, *, teacher_id: uuid.UUID, project_id: uuid.UUID | None
 ) -> list[Reviewer]:
     """The teacher's pool memberships (one per project), by the teacher_id index."""
     stmt = select(Reviewer).where(Reviewer.teacher_id == teacher_id)
     if project_id is not None:
         stmt = stmt.where(Reviewer.project_id == project_id)
-    return list((await session.scalars(stmt)).all())
+    return await reader.all(Reviewer, stmt)
 
 
 async def lock_project(session: AsyncSession, project_id: uuid.UUID) -> None:

@@ -9,8 +9,8 @@ import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.allocation import repository as repo
@@ -19,6 +19,7 @@ from lessons.allocation.models import AllocationRun, Reviewer
 from lessons.allocation.planning import plan_project
 from lessons.audit import AUDIT
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import admin_covers, is_self
 
 
@@ -88,10 +89,10 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-async def get_run(session: AsyncSession, *, actor: Principal, run_id: uuid.UUID) -> AllocationRun:
+async def get_run(reader: Reader, *, actor: Principal, run_id: uuid.UUID) -> AllocationRun:
     if not actor.is_admin:
         raise RunNotFound()
-    found = await repo.run(session, run_id)
+    found = await repo.run(reader, run_id)
     if found is None:
         raise RunNotFound()
     return found
@@ -108,21 +109,21 @@ def admin_reads(actor: Principal, member: Reviewer) -> bool:
 
 
 async def assignments(
-    session: AsyncSession, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID | None
-) -> list[Any]:
+    reader: Reader, *, actor: Principal, teacher_id: uuid.UUID, project_id: uuid.UUID | None
+) -> list[asyncpg.Record]:
     """A teacher sees their own assignments; an admin those of the projects whose membership
     `admin_reads` allows; anyone else, a colleague or a staff role with a teacher id on its
     token included, an empty list. The admin of the school a departed reviewer left gets 404
     (ReviewerNotFound), as for the plan in learning."""
     if is_self(actor, teacher_id):
-        return await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
+        return await repo.assignments_of(reader, reviewer_id=teacher_id, project_id=project_id)
     if not actor.is_admin:
         return []
-    members = await repo.memberships(session, teacher_id=teacher_id, project_id=project_id)
+    members = await repo.memberships(reader, teacher_id=teacher_id, project_id=project_id)
     readable = {m.project_id for m in members if admin_reads(actor, m)}
     if not readable:
         if any(admin_covers(actor, m.org_path) for m in members):
             raise ReviewerNotFound()
         return []
-    rows = await repo.assignments_of(session, reviewer_id=teacher_id, project_id=project_id)
-    return [row for row in rows if row[0].project_id in readable]
+    rows = await repo.assignments_of(reader, reviewer_id=teacher_id, project_id=project_id)
+    return [row for row in rows if row["project_id"] in readable]

@@ -19,7 +19,7 @@ from lessons.reviews import service
 from lessons.reviews.rubric import RUBRIC
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import Cursor
-from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.deps import CurrentUser, Reads, Session
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
 
 router = APIRouter(tags=["reviews"])
@@ -47,14 +47,14 @@ async def submit(
 
 @router.get("/reviews", response_model=Page[ReviewRead], summary="评课记录 reviews")
 async def list_reviews(
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     lesson_id: uuid.UUID | None = None,
     cursor: Cursor | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ReviewRead]:
     rows = await service.list_reviews(
-        session, actor=user, lesson_id=lesson_id, after=decode_uuid_cursor(cursor), limit=limit + 1
+        db, actor=user, lesson_id=lesson_id, after=decode_uuid_cursor(cursor), limit=limit + 1
     )
     return Page(
         items=[ReviewRead.model_validate(r) for r in rows[:limit]],

@@ -28,12 +28,14 @@ from lessons.allocation.errors import (
 from lessons.allocation.models import DEPARTED, WITHDRAWN, Assignment, Reviewer
 from lessons.audit import AUDIT
 from lessons.models import Lesson
+from lessons.reviews import repository as repo
 from lessons.reviews.models import LessonFlag, Review
 from lessons.reviews.rubric import RUBRIC
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.contracts.lessons import ReviewRevoked, ReviewSubmitted
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import is_self, own_teacher_id
 
 
@@ -202,7 +204,7 @@ async def flag(
 
 
 async def list_reviews(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     lesson_id: uuid.UUID | None,
@@ -211,25 +213,16 @@ async def list_reviews(
 ) -> list[Review]:
     """A teacher sees the reviews it wrote; an admin the reviews of lessons in its subtree;
     any other role none."""
-    stmt = select(Review).order_by(Review.id).limit(limit)
-    if after is not None:
-        stmt = stmt.where(Review.id > after)
-    if lesson_id is not None:
-        stmt = stmt.where(Review.lesson_id == lesson_id)
-    if not actor.is_admin:
-        me = own_teacher_id(actor)
-        if me is None:
-            return []
-        stmt = stmt.where(Review.reviewer_id == me)
-    else:
-        stmt = stmt.join(Lesson, Lesson.id == Review.lesson_id)
-        for column, org in zip(
-            (Lesson.province_id, Lesson.city_id, Lesson.county_id, Lesson.school_id),
-            actor.org_path,
-            strict=False,
-        ):
-            stmt = stmt.where(column == org)
-    return list((await session.scalars(stmt)).all())
+    if actor.is_admin:
+        return await repo.list_reviews(
+            reader, lesson_id=lesson_id, after=after, limit=limit, scope=actor.org_path
+        )
+    me = own_teacher_id(actor)
+    if me is None:
+        return []
+    return await repo.list_reviews(
+        reader, lesson_id=lesson_id, after=after, limit=limit, reviewer_id=me
+    )
 
 
 async def lesson_review_totals(

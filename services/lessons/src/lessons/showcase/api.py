@@ -30,7 +30,7 @@ from lessons.showcase.schemas import (
 )
 from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.audit_api import audited
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
@@ -67,7 +67,7 @@ async def create_lesson(
 
 @router.get("/lessons", response_model=Page[LessonRead], summary="课例列表")
 async def list_lessons(
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     stage: Stage | None = None,
@@ -97,12 +97,12 @@ async def list_lessons(
         county_id=county_id,
         school_id=school_id,
     )
-    return await service.list_lessons(session, actor=user, where=where, cursor=cursor, limit=limit)
+    return await service.list_lessons(db, actor=user, where=where, cursor=cursor, limit=limit)
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonRead)
-async def get_lesson(lesson_id: uuid.UUID, session: Session, user: CurrentUser) -> LessonRead:
-    lesson = await service.get_lesson(session, actor=user, lesson_id=lesson_id)
+async def get_lesson(lesson_id: uuid.UUID, db: Reads, user: CurrentUser) -> LessonRead:
+    lesson = await service.get_lesson(db, actor=user, lesson_id=lesson_id)
     return LessonRead.model_validate(lesson)
 
 
@@ -124,10 +124,8 @@ async def update_lesson(
     response_model=Page[PromotionRead],
     summary="遴选记录 (at most four: one page)",
 )
-async def selections(
-    lesson_id: uuid.UUID, session: Session, user: CurrentUser
-) -> Page[PromotionRead]:
-    return await service.selections(session, actor=user, lesson_id=lesson_id)
+async def selections(lesson_id: uuid.UUID, db: Reads, user: CurrentUser) -> Page[PromotionRead]:
+    return await service.selections(db, actor=user, lesson_id=lesson_id)
 
 
 @router.post(
@@ -207,10 +205,8 @@ async def select_provincial(
 
 
 @router.get("/quotas", response_model=QuotaTableRead, summary="市级优课名额分配表")
-async def quota_table(
-    year: Year, session: Session, user: CurrentUser, rules: Rules
-) -> QuotaTableRead:
-    return await quotas.quota_table(session, actor=user, rules=rules, year=year)
+async def quota_table(year: Year, db: Reads, user: CurrentUser, rules: Rules) -> QuotaTableRead:
+    return await quotas.quota_table(db, actor=user, rules=rules, year=year)
 
 
 @router.get("/scores", response_model=Page[LessonScore], summary="省级优课观评总成绩排名")
@@ -218,14 +214,14 @@ async def ranking(
     year: Year,
     stage: Stage,
     subject: Annotated[str, Query(min_length=1, max_length=40)],
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     rules: Rules,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page[LessonScore]:
     return await scores.ranking(
-        session,
+        db,
         actor=user,
         rules=rules,
         year=year,
@@ -246,7 +242,7 @@ async def city_summary(
     year: Year,
     city_id: Annotated[str, Query(min_length=1, max_length=40)],
     request: Request,
-    session: Session,
+    db: Reads,
     user: CurrentUser,
     rules: Rules,
     settings: LessonsSettings,
@@ -256,7 +252,7 @@ async def city_summary(
         settings.enrollment_url, token=token, timeout=settings.enrollment_timeout_s
     )
     body = await exports.city_summary(
-        session,
+        db,
         actor=user,
         rules=rules,
         enrollment=client,

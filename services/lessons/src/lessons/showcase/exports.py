@@ -11,7 +11,6 @@ from datetime import datetime
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.errors import NoCityQuota
 from lessons.models import Lesson
@@ -21,6 +20,7 @@ from lessons.showcase.rules import AWARD_NAMES, SHANGHAI, LessonRules
 from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden, OutOfScope
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.spreadsheet import safe_row
 
 TITLE = "市级“优课”信息汇总表"
@@ -90,7 +90,7 @@ def render(rows: list[list[str]], *, city_name: str, year: int, generated: datet
 
 
 async def city_summary(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     rules: LessonRules,
@@ -112,7 +112,7 @@ async def city_summary(
         raise NoCityQuota()
     lessons = [
         lesson
-        for lesson in await repo.city_level_lessons(session, year=year, city_id=city_id)
+        for lesson in await repo.city_level_lessons(reader, year=year, city_id=city_id)
         if actor.covers(lesson.org_path)
     ]
     lessons.sort(key=lambda lesson: _AWARD_ORDER.get(lesson.award, 3))

@@ -13,6 +13,7 @@ from lessons.showcase.models import CityQuotaCounter
 from lessons.showcase.rules import AWARD_NAMES, CITY_AWARDS, LessonRules, QuotaTable
 from lessons.showcase.schemas import AwardQuota, CityQuotaRead, QuotaTableRead
 from yanxiu.kit.auth import Principal
+from yanxiu.kit.reads import Reader
 
 
 def table_for(rules: LessonRules, year: int) -> QuotaTable:
@@ -81,19 +82,19 @@ async def _bump(
 
 
 async def quota_table(
-    session: AsyncSession, *, actor: Principal, rules: LessonRules, year: int
+    reader: Reader, *, actor: Principal, rules: LessonRules, year: int
 ) -> QuotaTableRead:
     """GET /quotas: the table, with each city's used places; the province sees every city,
     anyone below it (city, county, school, teacher) their own city."""
     table = table_for(rules, year)
     own_city = tuple(actor.org_path[1:2])  # () for the province: every city
     cities = [c for c in table.cities.values() if own_city in ((), (c.city_id,))]
-    rows = await session.execute(
+    rows = await reader.records(
         select(CityQuotaCounter.city_id, CityQuotaCounter.award, CityQuotaCounter.used).where(
             CityQuotaCounter.year == year
         )
     )
-    used = {(r.city_id, r.award): r.used for r in rows}
+    used = {(r["city_id"], r["award"]): r["used"] for r in rows}
     out = []
     for city in cities:
         awards = []

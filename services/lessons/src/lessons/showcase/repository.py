@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.models import Lesson
 from lessons.showcase.models import LessonAward, LessonPromotion
+from yanxiu.kit.reads import Reader
 
 # The column that holds each level of a lesson's org path (province … school).
 _LEVEL_COLUMN = (Lesson.province_id, Lesson.city_id, Lesson.county_id, Lesson.school_id)
@@ -36,8 +37,8 @@ def add_lesson(session: AsyncSession, lesson: Lesson) -> None:
     session.add(lesson)
 
 
-async def get_lesson(session: AsyncSession, lesson_id: uuid.UUID) -> Lesson | None:
-    return await session.get(Lesson, lesson_id)
+async def get_lesson(reader: Reader, lesson_id: uuid.UUID) -> Lesson | None:
+    return await reader.get(Lesson, lesson_id)
 
 
 async def lock_lesson(session: AsyncSession, lesson_id: uuid.UUID) -> Lesson | None:
@@ -51,7 +52,7 @@ async def lock_lesson(session: AsyncSession, lesson_id: uuid.UUID) -> Lesson | N
 
 
 async def list_lessons(
-    session: AsyncSession, *, where: LessonFilter, after: uuid.UUID | None, limit: int
+    reader: Reader, *, where: LessonFilter, after: uuid.UUID | None, limit: int
 ) -> list[Lesson]:
     if not where.scope:
         return []
@@ -75,7 +76,7 @@ async def list_lessons(
             stmt = stmt.where(column == value)
     if after is not None:
         stmt = stmt.where(Lesson.id > after)
-    return list((await session.scalars(stmt)).all())
+    return await reader.all(Lesson, stmt)
 
 
 async def promoted_levels(session: AsyncSession, lesson_id: uuid.UUID) -> set[str]:
@@ -85,13 +86,13 @@ async def promoted_levels(session: AsyncSession, lesson_id: uuid.UUID) -> set[st
     return set(rows.all())
 
 
-async def promotions(session: AsyncSession, lesson_id: uuid.UUID) -> list[LessonPromotion]:
-    rows = await session.scalars(
+async def promotions(reader: Reader, lesson_id: uuid.UUID) -> list[LessonPromotion]:
+    return await reader.all(
+        LessonPromotion,
         select(LessonPromotion)
         .where(LessonPromotion.lesson_id == lesson_id)
-        .order_by(LessonPromotion.id)
+        .order_by(LessonPromotion.id),
     )
-    return list(rows.all())
 
 
 def add_promotion(session: AsyncSession, promotion: LessonPromotion) -> None:
@@ -102,7 +103,7 @@ def add_award(session: AsyncSession, award: LessonAward) -> None:
     session.add(award)
 
 
-async def city_level_lessons(session: AsyncSession, *, year: int, city_id: str) -> list[Lesson]:
+async def city_level_lessons(reader: Reader, *, year: int, city_id: str) -> list[Lesson]:
     """The city's 市级优课 of a year, for its summary sheet."""
     stmt = (
         select(Lesson)
@@ -111,4 +112,4 @@ async def city_level_lessons(session: AsyncSession, *, year: int, city_id: str) 
         )
         .order_by(Lesson.county_id, Lesson.stage, Lesson.school_id, Lesson.subject, Lesson.id)
     )
-    return list((await session.scalars(stmt)).all())
+    return await reader.all(Lesson, stmt)

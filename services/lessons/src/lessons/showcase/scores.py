@@ -23,7 +23,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.models import Lesson, metadata
 from lessons.showcase.rules import CITY_AWARDS, CITY_LEVEL, LessonRules
@@ -31,6 +30,7 @@ from lessons.showcase.schemas import LessonScore
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+from yanxiu.kit.reads import Reader
 
 _SCOPE_COLUMN = (Lesson.province_id, Lesson.city_id, Lesson.county_id, Lesson.school_id)
 SUBMITTED = "submitted"
@@ -134,7 +134,7 @@ def _decode(cursor: str | None) -> tuple[Decimal, uuid.UUID] | None:
 
 
 async def ranking(
-    session: AsyncSession,
+    reader: Reader,
     *,
     actor: Principal,
     rules: LessonRules,
@@ -164,7 +164,7 @@ async def ranking(
                 and_(ranked.c.total == after[0], ranked.c.lesson_id > after[1]),
             )
         )
-    rows = (await session.execute(stmt)).mappings().all()
+    rows = await reader.records(stmt)
     items = [
         LessonScore(
             rank=r["rank"],

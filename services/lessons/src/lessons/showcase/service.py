@@ -36,6 +36,7 @@ from lessons.showcase.schemas import LessonCreate, LessonRead, LessonUpdate, Pro
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
+from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import may_read_teacher_record
 
 # Which unique index stands for which rule.
@@ -106,24 +107,24 @@ async def create_lesson(session: AsyncSession, *, actor: Principal, data: Lesson
     return lesson
 
 
-async def get_lesson(session: AsyncSession, *, actor: Principal, lesson_id: uuid.UUID) -> Lesson:
-    lesson = await repo.get_lesson(session, lesson_id)
+async def get_lesson(reader: Reader, *, actor: Principal, lesson_id: uuid.UUID) -> Lesson:
+    lesson = await repo.get_lesson(reader, lesson_id)
     if lesson is None or not can_see(actor, lesson):
         raise LessonNotFound()
     return lesson
 
 
 async def selections(
-    session: AsyncSession, *, actor: Principal, lesson_id: uuid.UUID
+    reader: Reader, *, actor: Principal, lesson_id: uuid.UUID
 ) -> Page[PromotionRead]:
     """遴选记录: the levels that selected the lesson, in order (at most four, one page)."""
-    lesson = await get_lesson(session, actor=actor, lesson_id=lesson_id)
-    rows = await repo.promotions(session, lesson.id)
+    lesson = await get_lesson(reader, actor=actor, lesson_id=lesson_id)
+    rows = await repo.promotions(reader, lesson.id)
     return Page[PromotionRead](items=[PromotionRead.model_validate(p) for p in rows])
 
 
 async def list_lessons(
-    session: AsyncSession, *, actor: Principal, where: LessonFilter, cursor: str | None, limit: int
+    reader: Reader, *, actor: Principal, where: LessonFilter, cursor: str | None, limit: int
 ) -> Page[LessonRead]:
     """课例列表: the caller's own lessons (teacher) or those under its org (admin)."""
     if actor.role == Role.teacher:
@@ -135,7 +136,7 @@ async def list_lessons(
         raise Forbidden()
     where = replace(where, scope=actor.org_path)
     rows = await repo.list_lessons(
-        session, where=where, after=decode_uuid_cursor(cursor), limit=limit + 1
+        reader, where=where, after=decode_uuid_cursor(cursor), limit=limit + 1
     )
     return Page[LessonRead](
         items=[LessonRead.model_validate(r) for r in rows[:limit]],
