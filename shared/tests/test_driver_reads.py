@@ -6,6 +6,7 @@ is a 422 or a 503 through the app, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +195,66 @@ async def test_a_database_that_is_gone_is_a_503(
     assert got.status_code == 503, got.text
     assert got.json()["code"] == "database_unavailable"
     assert "retry-after" in got.headers
+
+
+async def test_a_saturated_pool_is_waited_for_a_bounded_time_then_refused(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    r = Reader(database_url, size=1, acquire_timeout=0.2)
+    try:
+        pool = await r._get_pool()
+        held = await pool.acquire()
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await r.scalar(select(func.count()).select_from(effects))
+        waited = asyncio.get_running_loop().time() - started
+        assert 0.15 <= waited < 1.0, waited
+        # the refused wait took nothing: the connection comes back, and a read then succeeds,
+        # in the same task (no cancellation of the timeout is left pending on it)
+        await pool.release(held)
+        assert await r.scalar(select(func.count()).select_from(effects)) == 30
+        await asyncio.sleep(0)
+        assert await r.scalar(select(func.count()).select_from(effects)) == 30
+    finally:
+        await r.close()
+
+
+async def test_a_wait_given_a_connection_in_time_goes_on_with_it(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    r = Reader(database_url, size=1, acquire_timeout=2.0)
+    try:
+        pool = await r._get_pool()
+        held = await pool.acquire()
+        asyncio.get_running_loop().call_later(
+            0.1, lambda: asyncio.ensure_future(pool.release(held))
+        )
+        assert await r.scalar(select(func.count()).select_from(effects)) == 30
+    finally:
+        await r.close()
+
+
+async def test_a_bounded_wait_passes_on_a_cancellation_from_elsewhere() -> None:
+    waiting = asyncio.Event()
+
+    async def forever() -> None:
+        waiting.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.ensure_future(reads.within(forever(), 5.0))
+    await waiting.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+
+
+async def test_a_bounded_wait_returns_what_it_waited_for() -> None:
+    async def soon() -> int:
+        await asyncio.sleep(0.01)
+        return 7
+
+    assert await reads.within(soon(), 1.0) == 7
 
 
 @pytest.fixture(autouse=True)

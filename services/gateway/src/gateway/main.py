@@ -22,6 +22,7 @@ from gateway.runtime import GatewayRuntime, build_runtime, close_runtime, start_
 from gateway.sessions.api import jwks, sessions
 from yanxiu.kit.app import (
     check_database,
+    fastapi_telemetry,
     install_admission_control,
     install_probes,
     install_request_context,
@@ -64,6 +65,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        telemetry=fastapi_telemetry(),
     )
     install_error_handlers(app)
     # Each add wraps the ones before: admission control → request id → rate limit → body

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from yanxiu.kit.db import CONNECT_TIMEOUT, POOL_TIMEOUT, plain_url, statements_var
 
 M = TypeVar("M")
+T = TypeVar("T")
 # Any `select(…)`, whatever its columns (SQLAlchemy types a select by the tuple of its row).
 Query = Select[*tuple[Any, ...]]
 
@@ -207,6 +209,56 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
+async def within(awaitable: Awaitable[T], seconds: float) -> T:
+    """`awaitable`, or `TimeoutError` once `seconds` have passed: `asyncio.wait_for` without
+    the task it wraps the awaitable in (asyncpg's bounded `acquire` makes one per call, and
+    under load, when every connection is busy, that task cost a short read ~5 % of its time).
+    The wait is cut by cancelling the current task, as `asyncio.timeout` does; a cancellation
+    from elsewhere is passed on as it came."""
+    task = asyncio.current_task()
+    assert task is not None
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    deadline = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        if expired and task.uncancel() == 0:
+            raise TimeoutError(f"not done within {seconds} s") from None
+        raise
+    finally:
+        deadline.cancel()
+
+
+class _Borrowed:
+    """One connection of the pool for an `async with`: taken at once when one is idle,
+    otherwise waited for at most `timeout` seconds (a saturated pool answers 503 in bounded
+    time, never holds a request for as long as the load lasts)."""
+
+    __slots__ = ("conn", "pool", "timeout")
+
+    conn: PoolConnectionProxy[asyncpg.Record]
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self.pool = pool
+        self.timeout = timeout
+
+    async def __aenter__(self) -> PoolConnectionProxy[asyncpg.Record]:
+        if self.pool.get_idle_size():
+            self.conn = await self.pool.acquire()
+        else:
+            self.conn = await within(self.pool.acquire(), self.timeout)
+        return self.conn
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.pool.release(self.conn)
+
+
 class Reader:
     """A service's asyncpg pool for safe requests. The pool opens on first use and holds at
     most `size` connections (beside the session engine's pool: `size` counts against the
@@ -244,12 +296,8 @@ class Reader:
                 )
         return self._pool
 
-    def _acquire(self, pool: asyncpg.Pool) -> Any:
-        # The bounded wait is for a saturated pool; an idle connection is taken at once, and
-        # setting up the timer for it cost a short read ~5 % of its time.
-        if pool.get_idle_size():
-            return pool.acquire()
-        return pool.acquire(timeout=self.acquire_timeout)
+    def _acquire(self, pool: asyncpg.Pool) -> _Borrowed:
+        return _Borrowed(pool, self.acquire_timeout)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
