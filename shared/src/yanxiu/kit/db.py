@@ -87,12 +87,17 @@ def make_engine(
 statements_var: ContextVar[list[int] | None] = ContextVar("db_statements", default=None)
 
 
+def count_statement() -> None:
+    """One more statement of the current request (for those sent on the driver directly)."""
+    counter = statements_var.get()
+    if counter is not None:
+        counter[0] += 1
+
+
 def count_statements(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _sent(*_args: Any) -> None:
-        counter = statements_var.get()
-        if counter is not None:
-            counter[0] += 1
+        count_statement()
 
 
 # A connection idle this long is checked before use (see `ping_when_idle`).

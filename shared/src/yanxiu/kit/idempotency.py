@@ -7,8 +7,10 @@ A failed request stores nothing (its transaction rolls back), so a retry runs ag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -16,10 +18,11 @@ from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yanxiu.kit import writes
+from yanxiu.kit.db import count_statement
 from yanxiu.kit.errors import DomainError
 
 IdempotencyKey = Annotated[
@@ -62,29 +65,39 @@ async def once(
         result = await run()
         return JSONResponse(jsonable_encoder(result), status_code=status)
     fingerprint = _fingerprint(operation, request)
-    claimed = await session.execute(
-        insert(table)
-        .values(actor=actor, key=key, request_hash=fingerprint, status=0)
-        .on_conflict_do_nothing()
-        .returning(table.c.key)
-    )
-    if claimed.first() is None:
-        row = (
-            await session.execute(
-                select(table.c.request_hash, table.c.status, table.c.body).where(
-                    table.c.actor == actor, table.c.key == key
-                )
-            )
-        ).one()
-        if row.request_hash != fingerprint:
+    sql = _statements(table)
+    # On the driver, in the request's transaction (kit.writes): a claimed key, a replay and
+    # the stored answer are plain values, and each statement costs a fraction of the session's.
+    conn = await writes.connection(session)
+    count_statement()
+    if await conn.fetchval(sql.claim, actor, key, fingerprint) is None:
+        count_statement()
+        row = await conn.fetchrow(sql.replay, actor, key)
+        assert row is not None  # the conflicting row: keys are never deleted within a request
+        if row["request_hash"] != fingerprint:
             raise IdempotencyKeyReused()
         return JSONResponse(
-            row.body, status_code=row.status, headers={"Idempotent-Replayed": "true"}
+            row["body"], status_code=row["status"], headers={"Idempotent-Replayed": "true"}
         )
     body = jsonable_encoder(await run())
-    await session.execute(
-        update(table)
-        .where(table.c.actor == actor, table.c.key == key)
-        .values(status=status, body=body)
-    )
+    count_statement()
+    await conn.execute(sql.store, actor, key, status, orjson.dumps(body).decode())
     return JSONResponse(body, status_code=status)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    claim: str
+    replay: str
+    store: str
+
+
+@functools.cache
+def _statements(table: Table) -> _Statements:
+    name = f"{table.schema}.{table.name}" if table.schema else table.name
+    return _Statements(
+        claim=f"INSERT INTO {name} (actor, key, request_hash, status) VALUES ($1, $2, $3, 0) "
+        "ON CONFLICT DO NOTHING RETURNING key",
+        replay=f"SELECT request_hash, status, body FROM {name} WHERE actor = $1 AND key = $2",
+        store=f"UPDATE {name} SET status = $3, body = $4 WHERE actor = $1 AND key = $2",
+    )

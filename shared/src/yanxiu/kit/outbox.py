@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yanxiu.contracts.envelope import Envelope, Event
+from yanxiu.kit import writes
 from yanxiu.kit.context import current_trace_id
 
 _CHUNK = 5000
+_COLUMNS = ("event_id", "topic", "key", "event_type", "payload")
 OutboxColumns = dict[str, list[Any]]
 
 
@@ -25,12 +27,13 @@ class Outbox:
     def __init__(self, table: Table, *, producer: str) -> None:
         self.table = table
         self.producer = producer
-        self._insert = text(
+        # On the driver, in the session's transaction (kit.writes): ~35 µs of CPU instead of
+        # the ~230 µs of a statement through the session, on every write that records an event.
+        self._insert = (
             f"INSERT INTO {table.schema}.{table.name} (event_id, topic, key, event_type, payload) "
             # WITH ORDINALITY ... ORDER BY: outbox ids (the relay's order) follow event order.
             "SELECT u.event_id, u.topic, u.key, u.event_type, u.payload FROM unnest("
-            "CAST(:event_id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]), "
-            "CAST(:event_type AS text[]), CAST(:payload AS bytea[])) WITH ORDINALITY "
+            "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY "
             "AS u(event_id, topic, key, event_type, payload, n) ORDER BY u.n"
         )
 
@@ -58,7 +61,9 @@ class Outbox:
     async def write(self, session: AsyncSession, cols: OutboxColumns) -> None:
         n = len(cols["event_id"])
         for i in range(0, n, _CHUNK):
-            await session.execute(self._insert, {k: v[i : i + _CHUNK] for k, v in cols.items()})
+            await writes.execute(
+                session, self._insert, *(cols[name][i : i + _CHUNK] for name in _COLUMNS)
+            )
 
     async def add(self, session: AsyncSession, *events: Event) -> list[Envelope]:
         if not events:

@@ -38,7 +38,7 @@ from sqlalchemy.orm import configure_mappers
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from yanxiu.kit.db import CONNECT_TIMEOUT, POOL_TIMEOUT, plain_url, statements_var
+from yanxiu.kit.db import CONNECT_TIMEOUT, POOL_TIMEOUT, count_statement, plain_url
 
 M = TypeVar("M")
 T = TypeVar("T")
@@ -181,12 +181,6 @@ def loader(model: type[M]) -> _Loader:
     return loader
 
 
-def _count() -> None:
-    counter = statements_var.get()
-    if counter is not None:
-        counter[0] += 1
-
-
 def _json_text(value: Any) -> str:
     # SQLAlchemy's bind processor of a JSON type has already serialised the value.
     return value if isinstance(value, str) else json.dumps(value)
@@ -308,7 +302,7 @@ class Reader:
         """Every row of `stmt`, as records keyed by the names of its columns and labels."""
         entry, args = _statement(stmt, params)
         pool = await self._get_pool()
-        _count()
+        count_statement()
         async with self._acquire(pool) as conn:
             rows: list[asyncpg.Record] = await conn.fetch(entry.sql, *args)
         return rows
@@ -317,7 +311,7 @@ class Reader:
         """The first row of `stmt` (None if there is none)."""
         entry, args = _statement(stmt, params)
         pool = await self._get_pool()
-        _count()
+        count_statement()
         async with self._acquire(pool) as conn:
             row: asyncpg.Record | None = await conn.fetchrow(entry.sql, *args)
         return row

@@ -1,0 +1,118 @@
+"""Statements of a write on the driver (kit.writes): they run on the session's own connection
+inside its transaction — begun for them if the session has sent nothing yet — so they commit
+with it, roll back with it (savepoints too), see what it has flushed, and count as statements
+of the request; the outbox's rows go this way and leave with the commit only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.tests.kit_fixtures import Pinged, create_schema, effects, tables
+from yanxiu.kit import writes
+from yanxiu.kit.db import make_engine, make_session_factory, statements_var
+from yanxiu.kit.outbox import Outbox
+
+OUTBOX_TABLE = tables["outbox"]
+INSERT = "INSERT INTO kittest.effects (key, count) VALUES ($1, $2)"
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest_asyncio.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(database_url, pool_size=2)
+    await create_schema(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_session_factory(engine)
+
+
+async def keys(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessions() as s:
+        return list((await s.scalars(select(effects.c.key).order_by(effects.c.key))).all())
+
+
+async def test_a_statement_on_the_driver_commits_with_the_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        await s.execute(effects.insert().values(key="by-session", count=1))
+        await writes.execute(s, INSERT, "on-driver", 2)
+    assert await keys(sessions) == ["by-session", "on-driver"]
+
+
+async def test_the_first_statement_of_a_transaction_on_the_driver_rolls_back_with_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # nothing sent through the session yet: the driver statement must not run in autocommit
+    with pytest.raises(Boom):
+        async with sessions() as s, s.begin():
+            await writes.execute(s, INSERT, "first", 1)
+            raise Boom
+    assert await keys(sessions) == []
+
+
+async def test_a_rolled_back_savepoint_takes_its_driver_statements_with_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        await writes.execute(s, INSERT, "kept", 1)
+        with pytest.raises(Boom):
+            async with s.begin_nested():
+                await writes.execute(s, INSERT, "undone", 1)
+                raise Boom
+    assert await keys(sessions) == ["kept"]
+
+
+async def test_the_driver_sees_what_the_session_flushed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        await s.execute(effects.insert().values(key="flushed", count=5))
+        conn = await writes.connection(s)
+        assert await conn.fetchval("SELECT count FROM kittest.effects WHERE key = 'flushed'") == 5
+
+
+async def test_each_driver_statement_counts_as_one_of_the_request(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    counter = [0]
+    token = statements_var.set(counter)
+    try:
+        async with sessions() as s, s.begin():
+            await writes.execute(s, INSERT, "a", 1)
+            await writes.execute(s, INSERT, "b", 1)
+    finally:
+        statements_var.reset(token)
+    assert counter[0] == 2
+
+
+async def test_outbox_rows_leave_with_the_commit_only_and_in_event_order(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    outbox = Outbox(OUTBOX_TABLE, producer="kittest")
+    with pytest.raises(Boom):
+        async with sessions() as s, s.begin():
+            await outbox.add(s, Pinged(subject="lost", seq=0))
+            raise Boom
+    async with sessions() as s, s.begin():
+        sent = await outbox.add(s, *(Pinged(subject=f"s{i}", seq=i) for i in range(3)))
+    async with sessions() as s:
+        rows = (
+            await s.execute(
+                select(OUTBOX_TABLE.c.event_id, OUTBOX_TABLE.c.key).order_by(OUTBOX_TABLE.c.id)
+            )
+        ).all()
+        assert await s.scalar(select(func.count()).select_from(OUTBOX_TABLE)) == 3
+    assert [r.event_id for r in rows] == [e.id for e in sent]
