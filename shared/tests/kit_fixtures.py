@@ -6,12 +6,13 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from fastapi import APIRouter
 from sqlalchemy import Column, Integer, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase
 
 from yanxiu.contracts.envelope import Event
 from yanxiu.kit.app import ServiceSpec, create_service_app
@@ -29,6 +30,20 @@ effects = Table(
     Column("key", String(100), primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Effect(Base):
+    """The kit test schema's effect table, mapped; `count` under another attribute name."""
+
+    __table__ = effects
+    __mapper_args__ = {"properties": {"times": effects.c["count"]}}  # noqa: RUF012
+    if TYPE_CHECKING:
+        key: str
+        times: int
 
 
 @contextlib.asynccontextmanager

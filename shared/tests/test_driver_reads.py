@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -16,28 +16,13 @@ import pytest_asyncio
 from fastapi import APIRouter
 from sqlalchemy import JSON, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import DeclarativeBase
 
-from shared.tests.kit_fixtures import create_schema, effects, kittest_client, metadata
+from shared.tests.kit_fixtures import Effect, create_schema, effects, kittest_client
 from yanxiu.kit import reads
 from yanxiu.kit.db import make_engine, make_session_factory, statements_var
 from yanxiu.kit.deps import Reads
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.settings import KitSettings
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
-
-
-class Effect(Base):
-    """The kit test schema's effect table, mapped; `count` under another attribute name."""
-
-    __table__ = effects
-    __mapper_args__ = {"properties": {"times": effects.c["count"]}}  # noqa: RUF012
-    if TYPE_CHECKING:
-        key: str
-        times: int
 
 
 @pytest_asyncio.fixture

@@ -12,10 +12,11 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.tests.kit_fixtures import Pinged, create_schema, effects, tables
-from yanxiu.kit import writes
+from shared.tests.kit_fixtures import Effect, Pinged, create_schema, effects, tables
+from yanxiu.kit import reads, writes
 from yanxiu.kit.db import make_engine, make_session_factory, statements_var
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.writes import SessionReads
 
 OUTBOX_TABLE = tables["outbox"]
 INSERT = "INSERT INTO kittest.effects (key, count) VALUES ($1, $2)"
@@ -116,3 +117,32 @@ async def test_outbox_rows_leave_with_the_commit_only_and_in_event_order(
         ).all()
         assert await s.scalar(select(func.count()).select_from(OUTBOX_TABLE)) == 3
     assert [r.event_id for r in rows] == [e.id for e in sent]
+
+
+async def test_a_writes_reads_see_its_own_rows_and_come_back_detached(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        await s.execute(effects.insert().values(key="mine", count=3))
+        db = SessionReads(s)
+        found = await db.get(Effect, "mine")
+        assert found is not None and found.times == 3
+        assert found not in s  # a value to check, not an instance the session tracks
+        listed = await reads.rows(db, Effect, select(Effect).order_by(Effect.key))
+        assert [e.key for e in listed] == ["mine"]
+        assert await db.scalar(select(func.count()).select_from(effects)) == 1
+    # committed with the session: nothing of the reads was written, the row was
+    assert await keys(sessions) == ["mine"]
+
+
+async def test_a_writes_reads_count_as_statements_of_the_request(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    counter = [0]
+    token = statements_var.set(counter)
+    try:
+        async with sessions() as s, s.begin():
+            await SessionReads(s).get(Effect, "none")
+    finally:
+        statements_var.reset(token)
+    assert counter[0] == 1

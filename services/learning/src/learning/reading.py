@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, inspect
 from sqlalchemy.sql.elements import Label
 
-from yanxiu.kit.reads import Db, Prepared, Query, Reader, loader
+from yanxiu.kit.reads import Db, DriverReads, Prepared, Query, loader
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -20,14 +20,14 @@ B = TypeVar("B")
 async def prepared_tuples(db: Db, stmt: Prepared, **params: Any) -> Sequence[Any]:
     """The rows of a prepared select of columns (`kit.reads.tuples` for a `Prepared`): either
     unpacks and indexes by position."""
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         return await db.records(stmt, **params)
     return (await db.execute(stmt.stmt, params)).all()
 
 
 async def column(db: Db, stmt: Query) -> list[Any]:
     """The first column of every row."""
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         return await db.scalars(stmt)
     return list((await db.scalars(stmt)).all())
 
@@ -64,7 +64,7 @@ async def pairs(db: Db, stmt: Query, first: type[A], second: type[B]) -> list[tu
     """The rows of `select(first, second)…` (a join) as pairs of instances. On the driver the
     statement's columns become both classes' columns, each under its own prefix, and each side
     is a detached, complete instance."""
-    if not isinstance(db, Reader):
+    if not isinstance(db, DriverReads):
         return [(row[0], row[1]) for row in (await db.execute(stmt)).all()]
     labelled = stmt.with_only_columns(*_labelled(first, _FIRST), *_labelled(second, _SECOND))
     load_first, load_second = loader(first), loader(second)

@@ -114,7 +114,9 @@ def _processed(entry: _Compiled, args: list[Any]) -> list[Any]:
     return args
 
 
-def _statement(stmt: Query | Prepared, params: dict[str, Any]) -> tuple[_Compiled, list[Any]]:
+def compile_statement(
+    stmt: Query | Prepared, params: dict[str, Any]
+) -> tuple[_Compiled, list[Any]]:
     if isinstance(stmt, Prepared):
         return stmt.entry, stmt.args(params)
     if params:
@@ -253,7 +255,44 @@ class _Borrowed:
         await self.pool.release(self.conn)
 
 
-class Reader:
+class DriverReads:
+    """Statements on the driver, rows as records or detached instances: a service's pool for
+    safe requests (`Reader`), or a write's own connection inside its transaction
+    (`kit.writes.SessionReads`). Each provides `records` and `record`."""
+
+    async def records(self, stmt: Query | Prepared, **params: Any) -> list[asyncpg.Record]:
+        """Every row of `stmt`, as records keyed by the names of its columns and labels."""
+        raise NotImplementedError
+
+    async def record(self, stmt: Query | Prepared, **params: Any) -> asyncpg.Record | None:
+        """The first row of `stmt` (None if there is none)."""
+        raise NotImplementedError
+
+    async def scalar(self, stmt: Query | Prepared, **params: Any) -> Any:
+        """The first column of the first row (None if there is no row)."""
+        row = await self.record(stmt, **params)
+        return None if row is None else row[0]
+
+    async def scalars(self, stmt: Query | Prepared, **params: Any) -> list[Any]:
+        """The first column of every row."""
+        return [row[0] for row in await self.records(stmt, **params)]
+
+    async def all(self, model: type[M], stmt: Query | Prepared, **params: Any) -> list[M]:
+        """Every row of `select(model)…` as a detached, fully loaded `model`."""
+        load = loader(model)
+        return [load(row) for row in await self.records(stmt, **params)]
+
+    async def one(self, model: type[M], stmt: Query | Prepared, **params: Any) -> M | None:
+        """The first row of `select(model)…` as a detached `model` (None if there is none)."""
+        row = await self.record(stmt, **params)
+        return None if row is None else cast(M, loader(model)(row))
+
+    async def get(self, model: type[M], key: Any) -> M | None:
+        """The row of `model` with primary key `key` (a single-column key)."""
+        return await self.one(model, _by_key(model), key=key)
+
+
+class Reader(DriverReads):
     """A service's asyncpg pool for safe requests. The pool opens on first use and holds at
     most `size` connections (beside the session engine's pool: `size` counts against the
     database's connection limit too)."""
@@ -300,7 +339,7 @@ class Reader:
 
     async def records(self, stmt: Query | Prepared, **params: Any) -> list[asyncpg.Record]:
         """Every row of `stmt`, as records keyed by the names of its columns and labels."""
-        entry, args = _statement(stmt, params)
+        entry, args = compile_statement(stmt, params)
         pool = await self._get_pool()
         count_statement()
         async with self._acquire(pool) as conn:
@@ -309,35 +348,12 @@ class Reader:
 
     async def record(self, stmt: Query | Prepared, **params: Any) -> asyncpg.Record | None:
         """The first row of `stmt` (None if there is none)."""
-        entry, args = _statement(stmt, params)
+        entry, args = compile_statement(stmt, params)
         pool = await self._get_pool()
         count_statement()
         async with self._acquire(pool) as conn:
             row: asyncpg.Record | None = await conn.fetchrow(entry.sql, *args)
         return row
-
-    async def scalar(self, stmt: Query | Prepared, **params: Any) -> Any:
-        """The first column of the first row (None if there is no row)."""
-        row = await self.record(stmt, **params)
-        return None if row is None else row[0]
-
-    async def scalars(self, stmt: Query | Prepared, **params: Any) -> list[Any]:
-        """The first column of every row."""
-        return [row[0] for row in await self.records(stmt, **params)]
-
-    async def all(self, model: type[M], stmt: Query | Prepared, **params: Any) -> list[M]:
-        """Every row of `select(model)…` as a detached, fully loaded `model`."""
-        load = loader(model)
-        return [load(row) for row in await self.records(stmt, **params)]
-
-    async def one(self, model: type[M], stmt: Query | Prepared, **params: Any) -> M | None:
-        """The first row of `select(model)…` as a detached `model` (None if there is none)."""
-        row = await self.record(stmt, **params)
-        return None if row is None else cast(M, loader(model)(row))
-
-    async def get(self, model: type[M], key: Any) -> M | None:
-        """The row of `model` with primary key `key` (a single-column key)."""
-        return await self.one(model, _by_key(model), key=key)
 
 
 _key_statements: dict[type, Prepared] = {}
@@ -357,12 +373,12 @@ def _by_key(model: type[Any]) -> Prepared:
 # --- one repository function for both sides ------------------------------------------------
 # A query that a write path runs inside its transaction and a safe request runs on the driver
 # is written once, and takes either.
-Db = AsyncSession | Reader
+Db = AsyncSession | DriverReads
 
 
 async def rows(db: Db, model: type[M], stmt: Query | Prepared, **params: Any) -> list[M]:
     """Every `model` that `select(model)…` finds, through the session or the reader."""
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         return await db.all(model, stmt, **params)
     if isinstance(stmt, Prepared):
         return list((await db.scalars(stmt.stmt, params)).all())
@@ -371,7 +387,7 @@ async def rows(db: Db, model: type[M], stmt: Query | Prepared, **params: Any) ->
 
 async def first(db: Db, model: type[M], stmt: Query) -> M | None:
     """The first `model` that `select(model)…` finds (None if none)."""
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         return await db.one(model, stmt)
     found: M | None = (await db.scalars(stmt.limit(1))).first()
     return found
@@ -385,6 +401,6 @@ async def by_key(db: Db, model: type[M], key: Any) -> M | None:
 async def tuples(db: Db, stmt: Query) -> Sequence[Any]:
     """The rows of a select of columns, through the session (rows) or the reader (records):
     either unpacks and indexes by position."""
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         return await db.records(stmt)
     return (await db.execute(stmt)).all()

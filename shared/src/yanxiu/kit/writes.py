@@ -11,6 +11,10 @@ statements 1.2–1.6 ms through the session, 0.43 ms on its connection). What ru
 - commits and rolls back with the session, savepoints included;
 - counts as one of the request's statements; its failures are the driver's own (asyncpg errors,
   `OSError`), which the kit's error handlers answer like the session's.
+
+`SessionReads(session)` is a `kit.reads.Db` for the repositories that take one: their reads run
+on the write's connection and return detached instances (values to check, never to change:
+an instance the write changes or deletes is read through the session, which tracks it).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yanxiu.kit.db import count_statement
+from yanxiu.kit.reads import DriverReads, Prepared, Query, compile_statement
 
 
 async def connection(session: AsyncSession) -> asyncpg.Connection:
@@ -43,3 +48,26 @@ async def execute(session: AsyncSession, sql: str, *args: Any) -> str:
     count_statement()
     status: str = await conn.execute(sql, *args)
     return status
+
+
+class SessionReads(DriverReads):
+    """The reads of a write that only check or copy what they find (the school a teacher is
+    added to, the course a teacher selects), on the write's own connection, inside its
+    transaction: what `kit.reads` gives a safe request, for a write."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def records(self, stmt: Query | Prepared, **params: Any) -> list[asyncpg.Record]:
+        entry, args = compile_statement(stmt, params)
+        conn = await connection(self.session)
+        count_statement()
+        rows: list[asyncpg.Record] = await conn.fetch(entry.sql, *args)
+        return rows
+
+    async def record(self, stmt: Query | Prepared, **params: Any) -> asyncpg.Record | None:
+        entry, args = compile_statement(stmt, params)
+        conn = await connection(self.session)
+        count_statement()
+        row: asyncpg.Record | None = await conn.fetchrow(entry.sql, *args)
+        return row

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Org, Project, ProjectUnit, Registration, Teacher, UnitSubmission
-from yanxiu.kit.reads import Db, Prepared, Reader, by_key, loader, rows
+from yanxiu.kit.reads import Db, DriverReads, Prepared, by_key, loader, rows
 
 
 async def get_project(db: Db, project_id: uuid.UUID) -> Project | None:
@@ -205,7 +205,7 @@ async def page_registrations(
     if after is not None:
         stmt = stmt.where(Registration.id > after)
     stmt = stmt.order_by(Registration.id).limit(limit + 1)
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         load = loader(Registration)
         return [(load(row), row["teacher_name"]) for row in await db.records(stmt)]
     return [(r, name) for r, name in (await db.execute(stmt)).all()]

@@ -43,6 +43,7 @@ from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pii import PiiCipher, mask_id_number, mask_phone
 from yanxiu.kit.reads import Db
 from yanxiu.kit.scope import may_read_teacher_record
+from yanxiu.kit.writes import SessionReads
 
 ADMINS = (Role.school_admin, Role.county_admin, Role.city_admin, Role.province_admin)
 REVEALERS = (Role.school_admin, Role.county_admin)
@@ -122,7 +123,8 @@ async def create_teacher(
 ) -> Teacher:
     """教师信息采集: an admin adds a teacher to a school in its scope."""
     actor.ensure_role(*ADMINS)
-    school = await org_repo.get_org(session, data.school_id)
+    # The school is only checked and copied from: read on the write's own connection.
+    school = await org_repo.get_org(SessionReads(session), data.school_id)
     if school is None or not visible(actor, school):
         raise OrgNotFound()
     if school.level != "school":

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning.reading import prepared_tuples
 from learning.rules.models import Project, ProjectRules
-from yanxiu.kit.reads import Db, Prepared, Reader, by_key
+from yanxiu.kit.reads import Db, DriverReads, Prepared, by_key
 
 
 async def get(db: Db, project_id: uuid.UUID) -> ProjectRules | None:
@@ -90,6 +90,6 @@ async def learn_project(
 
 
 async def get_project(db: Db, project_id: uuid.UUID) -> Project | None:
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         return await db.get(Project, project_id)
     return await db.get(Project, project_id, populate_existing=True)

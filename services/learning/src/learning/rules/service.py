@@ -27,7 +27,7 @@ from learning.rules.models import ProjectRules
 from learning.rules.ruleset import WINDOW_NAMES_ZH, RuleSet
 from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, WindowRead
 from yanxiu.kit.auth import Principal
-from yanxiu.kit.reads import Db, Reader
+from yanxiu.kit.reads import Db, DriverReads, Reader
 
 Window = Literal["selection", "learning", "subject_required"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -170,7 +170,7 @@ async def ruleset_for(db: Db, project_id: uuid.UUID) -> tuple[RuleSet, int] | No
     read and parsed once per session (a completion checks its window against the rules, then
     re-evaluates the teacher by them), and again after the session changed them (`assign`
     forgets it). On the driver (a safe request): read each time, parsed once per version."""
-    if isinstance(db, Reader):
+    if isinstance(db, DriverReads):
         return await _current(db, project_id)
     memo: dict[uuid.UUID, tuple[RuleSet, int] | None] = db.info.setdefault(_RULESETS, {})
     if project_id not in memo:

@@ -46,6 +46,7 @@ from learning.service import WITHDRAWN, ensure_plan_counts
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
 from yanxiu.kit.reads import Db, Reader
+from yanxiu.kit.writes import SessionReads
 
 
 async def _rules(db: Db, project_id: uuid.UUID) -> RuleSet:
@@ -156,7 +157,10 @@ async def select_course(
     plan = await _teacher_plan(session, actor, project_id)
     rules = await _rules(session, project_id)
     await require_window(session, project_id=project_id, window="selection")
-    course = await session.get(Course, course_id)
+    # The course, the school's topics and the teacher's selections are only checked: read on
+    # the write's own connection (the plan, locked above, serialises a teacher's selections).
+    reads = SessionReads(session)
+    course = await reads.get(Course, course_id)
     if course is None:
         raise CourseNotFound()
     if course.kind != "elective" or course.category not in rules.elective_categories:
@@ -165,11 +169,11 @@ async def select_course(
         raise CourseNotForTeacher()
     if course.category == "general_elective":
         offered = await repo.school_topic_ids(
-            session, project_id=project_id, school_id=plan.school_id
+            reads, project_id=project_id, school_id=plan.school_id
         )
         if not _offered(course, offered | set(rules.mandatory_topics)):
             raise TopicNotChosenBySchool()
-    current = await repo.selected(session, teacher_id=plan.teacher_id, project_id=project_id)
+    current = await repo.selected(reads, teacher_id=plan.teacher_id, project_id=project_id)
     if any(c.id == course.id for _, c in current):
         raise AlreadySelected()
     total = sum((c.hours for _, c in current), Decimal(0)) + course.hours

@@ -37,6 +37,7 @@ from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import is_self, own_teacher_id
+from yanxiu.kit.writes import SessionReads
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,12 @@ async def submit(
     if reviewer.status == WITHDRAWN:
         raise ReviewerWithdrawn()
     total = check_rubric(scores)
-    if await session.scalar(select(Review.id).where(Review.assignment_id == assignment_id)):
+    # Only checked and copied from (the assignment, locked above, serialises its reviews):
+    # read on the write's own connection.
+    reads = SessionReads(session)
+    if await reads.scalar(select(Review.id).where(Review.assignment_id == assignment_id)):
         raise AlreadyReviewed()
-    lesson = await session.get(Lesson, assignment.lesson_id)
+    lesson = await reads.get(Lesson, assignment.lesson_id)
     assert lesson is not None
     review = Review(
         id=uuid.uuid4(),
