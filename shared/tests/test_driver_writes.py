@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
@@ -14,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.tests.kit_fixtures import Effect, Pinged, create_schema, effects, tables
 from yanxiu.kit import reads, writes
-from yanxiu.kit.db import make_engine, make_session_factory, statements_var
+from yanxiu.kit.db import make_engine, make_session_factory, plain_url, statements_var
+from yanxiu.kit.faults import Fault, classify
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.writes import SessionReads
 
@@ -81,8 +83,8 @@ async def test_the_driver_sees_what_the_session_flushed(
 ) -> None:
     async with sessions() as s, s.begin():
         await s.execute(effects.insert().values(key="flushed", count=5))
-        conn = await writes.connection(s)
-        assert await conn.fetchval("SELECT count FROM kittest.effects WHERE key = 'flushed'") == 5
+        got = await writes.fetchval(s, "SELECT count FROM kittest.effects WHERE key = 'flushed'")
+        assert got == 5
 
 
 async def test_each_driver_statement_counts_as_one_of_the_request(
@@ -146,3 +148,33 @@ async def test_a_writes_reads_count_as_statements_of_the_request(
     finally:
         statements_var.reset(token)
     assert counter[0] == 1
+
+
+async def _kill_backend_of(s: AsyncSession, database_url: str) -> None:
+    raw = await (await s.connection()).get_raw_connection()
+    pid = raw.dbapi_connection.driver_connection.get_server_pid()  # type: ignore[union-attr]
+    killer = await asyncpg.connect(plain_url(database_url))
+    try:
+        await killer.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await killer.close()
+
+
+@pytest.mark.parametrize("sent_before", [False, True])
+async def test_a_connection_lost_under_a_write_is_an_outage_and_never_handed_out_again(
+    sessions: async_sessionmaker[AsyncSession], database_url: str, sent_before: bool
+) -> None:
+    # the database restarted under the write: before its first statement, or after one
+    with pytest.raises(Exception) as lost:
+        async with sessions() as s, s.begin():
+            if sent_before:
+                await writes.execute(s, INSERT, "before", 1)
+            await _kill_backend_of(s, database_url)
+            await writes.execute(s, INSERT, "lost", 1)
+    # the kit answers it as an outage (503), not as the work's own failure (500)
+    assert classify(lost.value) is Fault.UNAVAILABLE, repr(lost.value)
+    # and the pool gives the next writes live connections, however many it holds
+    for n in range(3):
+        async with sessions() as s, s.begin():
+            await writes.execute(s, INSERT, f"after-{n}", 1)
+    assert await keys(sessions) == ["after-0", "after-1", "after-2"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka.errors import KafkaConnectionError, RequestTimedOutError
@@ -78,6 +79,9 @@ async def test_statement_timeout_is_the_infrastructures(engine: AsyncEngine) -> 
         KafkaConnectionError("no broker"),
         RequestTimedOutError(),
         ServiceUnavailable(),
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
     ],
     ids=repr,
 )

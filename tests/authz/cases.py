@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tests.province.world import (
@@ -526,7 +526,8 @@ def completion(w: World) -> dict[str, Any]:
         "teacher_id": w.teachers["T1"],
         "project_id": w.ids["project"],
         "course": {"code": w.ids["course_subject_code"]},
-        "completed_at": f"{_today()}T09:00:00+08:00",
+        # an hour ago: a fixed time of today is still in the future early in Beijing's morning
+        "completed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
     }
 
 

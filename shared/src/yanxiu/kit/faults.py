@@ -57,6 +57,9 @@ def _one(exc: BaseException) -> Fault | None:
         | sa.DisconnectionError
         | sa.TimeoutError  # the pool had no connection to give in time
         | asyncpg.InterfaceError  # "connection is closed", ConnectionDoesNotExistError
+        # the protocol out of step: the server ended the session (it stops, it restarts) while
+        # the driver was between operations on it
+        | asyncpg.InternalClientError
         | asyncpg.PostgresConnectionError
         | KafkaError
         | httpx.TransportError,  # a peer service unreachable or too slow

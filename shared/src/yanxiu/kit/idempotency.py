@@ -22,7 +22,6 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yanxiu.kit import writes
-from yanxiu.kit.db import count_statement
 from yanxiu.kit.errors import DomainError
 
 IdempotencyKey = Annotated[
@@ -68,11 +67,8 @@ async def once(
     sql = _statements(table)
     # On the driver, in the request's transaction (kit.writes): a claimed key, a replay and
     # the stored answer are plain values, and each statement costs a fraction of the session's.
-    conn = await writes.connection(session)
-    count_statement()
-    if await conn.fetchval(sql.claim, actor, key, fingerprint) is None:
-        count_statement()
-        row = await conn.fetchrow(sql.replay, actor, key)
+    if await writes.fetchval(session, sql.claim, actor, key, fingerprint) is None:
+        row = await writes.fetchrow(session, sql.replay, actor, key)
         assert row is not None  # the conflicting row: keys are never deleted within a request
         if row["request_hash"] != fingerprint:
             raise IdempotencyKeyReused()
@@ -80,8 +76,7 @@ async def once(
             row["body"], status_code=row["status"], headers={"Idempotent-Replayed": "true"}
         )
     body = jsonable_encoder(await run())
-    count_statement()
-    await conn.execute(sql.store, actor, key, status, orjson.dumps(body).decode())
+    await writes.execute(session, sql.store, actor, key, status, orjson.dumps(body).decode())
     return JSONResponse(body, status_code=status)
 
 

@@ -19,35 +19,81 @@ an instance the write changes or deletes is read through the session, which trac
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yanxiu.kit.db import count_statement
 from yanxiu.kit.reads import DriverReads, Prepared, Query, compile_statement
 
+T = TypeVar("T")
 
-async def connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session's transaction, that transaction begun.
+
+async def _on_driver(
+    session: AsyncSession, work: Callable[[asyncpg.Connection], Awaitable[T]]
+) -> T:
+    """`work` on the asyncpg connection under the session's transaction, that transaction
+    begun, counted as one statement of the request.
 
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement it runs: a
     statement sent to the driver before that would run outside the transaction, in autocommit.
-    So the adapter's transaction is started here when it has not been yet."""
-    raw = await (await session.connection()).get_raw_connection()
+    So the adapter's transaction is started here when it has not been yet.
+
+    A statement's failure is the driver's own error (the kit answers it like the session's: 422
+    for a value out of range, 409 or 503 for what PostgreSQL refuses). A connection that failed
+    under it — the database restarted — is invalidated, as SQLAlchemy does for its own
+    statements, so the pool never hands it out again, and the failure is a `DisconnectionError`
+    (503)."""
+    sa_conn = await session.connection()
+    raw = await sa_conn.get_raw_connection()
     adapted: Any = raw.dbapi_connection
-    if adapted._transaction is None:
-        await adapted._start_transaction()
     conn: asyncpg.Connection = adapted.driver_connection
-    return conn
+    try:
+        if adapted._transaction is None:
+            try:
+                await adapted._start_transaction()
+            except Exception as wrapped:
+                # the adapter wraps the driver's error in its own DB-API class: unwrap it
+                cause = wrapped.__cause__
+                raise (cause if isinstance(cause, Exception) else wrapped) from None
+        count_statement()
+        return await work(conn)
+    except asyncpg.DataError:
+        raise  # a value the driver cannot send: the caller's (422), the connection is fine
+    except _LOST as error:
+        # The connection closed, reset, or out of step with the server (which ends its
+        # sessions when it stops, and asyncpg may meet that message mid-operation): it cannot
+        # be trusted again. Out of the pool, and an outage to the caller.
+        await sa_conn.invalidate(error)
+        raise DisconnectionError(f"database connection lost: {error!r}") from error
+    except Exception as error:
+        if conn.is_closed():
+            await sa_conn.invalidate(error)
+        raise
+
+
+# What the driver raises when the connection, not the statement, failed.
+_LOST = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 
 
 async def execute(session: AsyncSession, sql: str, *args: Any) -> str:
     """Run `sql` (with `$n` placeholders) in the session's transaction; its status tag."""
-    conn = await connection(session)
-    count_statement()
-    status: str = await conn.execute(sql, *args)
+    status: str = await _on_driver(session, lambda conn: conn.execute(sql, *args))
     return status
+
+
+async def fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
+    """The first column of the first row of `sql`, in the session's transaction."""
+    return await _on_driver(session, lambda conn: conn.fetchval(sql, *args))
+
+
+async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
+    """The first row of `sql`, in the session's transaction (None if there is none)."""
+    row: asyncpg.Record | None = await _on_driver(session, lambda conn: conn.fetchrow(sql, *args))
+    return row
 
 
 class SessionReads(DriverReads):
@@ -60,14 +106,11 @@ class SessionReads(DriverReads):
 
     async def records(self, stmt: Query | Prepared, **params: Any) -> list[asyncpg.Record]:
         entry, args = compile_statement(stmt, params)
-        conn = await connection(self.session)
-        count_statement()
-        rows: list[asyncpg.Record] = await conn.fetch(entry.sql, *args)
+        rows: list[asyncpg.Record] = await _on_driver(
+            self.session, lambda conn: conn.fetch(entry.sql, *args)
+        )
         return rows
 
     async def record(self, stmt: Query | Prepared, **params: Any) -> asyncpg.Record | None:
         entry, args = compile_statement(stmt, params)
-        conn = await connection(self.session)
-        count_statement()
-        row: asyncpg.Record | None = await conn.fetchrow(entry.sql, *args)
-        return row
+        return await fetchrow(self.session, entry.sql, *args)
