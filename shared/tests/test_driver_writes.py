@@ -5,17 +5,14 @@ of the request; the outbox's rows go this way and leave with the commit only."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
-import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.tests.kit_fixtures import Effect, Pinged, create_schema, effects, tables
+from shared.tests.kit_fixtures import Effect, Pinged, effects, tables
 from yanxiu.kit import reads, writes
-from yanxiu.kit.db import make_engine, make_session_factory, plain_url, statements_var
+from yanxiu.kit.db import make_session_factory, plain_url, statements_var
 from yanxiu.kit.faults import Fault, classify
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.writes import SessionReads
@@ -26,14 +23,6 @@ INSERT = "INSERT INTO kittest.effects (key, count) VALUES ($1, $2)"
 
 class Boom(Exception):
     pass
-
-
-@pytest_asyncio.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url, pool_size=2)
-    await create_schema(eng)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture

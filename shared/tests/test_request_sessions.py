@@ -19,10 +19,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.tests.kit_fixtures import create_schema, effects, kittest_client, tables
+from shared.tests.kit_fixtures import effects, kittest_client, tables
 from yanxiu.kit import db as kit_db
 from yanxiu.kit.audit import AuditTrail
-from yanxiu.kit.db import driver_connection, make_engine, make_session_factory, plain_url
+from yanxiu.kit.db import driver_connection, make_session_factory, plain_url
 from yanxiu.kit.deps import Session
 from yanxiu.kit.errors import Conflict
 from yanxiu.kit.settings import KitSettings
@@ -54,14 +54,6 @@ async def read_and_record(session: Session, key: str) -> dict[str, Any]:
 async def write_effect(session: Session, key: str) -> dict[str, Any]:
     await session.execute(insert(effects).values(key=key, count=1))
     raise Conflict("第二步失败", "The second step failed")
-
-
-@pytest_asyncio.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url, pool_size=2)
-    await create_schema(eng)
-    yield eng
-    await eng.dispose()
 
 
 @pytest_asyncio.fixture
