@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.tests.kit_fixtures import Effect, Pinged, effects, tables
 from yanxiu.kit import reads, writes
+from yanxiu.kit.audit import AuditTrail
 from yanxiu.kit.db import make_session_factory, plain_url, statements_var
 from yanxiu.kit.faults import Fault, classify
 from yanxiu.kit.outbox import Outbox
@@ -137,6 +139,79 @@ async def test_a_writes_reads_count_as_statements_of_the_request(
     finally:
         statements_var.reset(token)
     assert counter[0] == 1
+
+
+async def test_a_new_instance_added_on_the_driver_is_a_loaded_row_of_the_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        effect = Effect(key="added", times=2)
+        await writes.add(s, effect)
+        assert effect in s and effect not in s.new  # tracked, already written
+        effect.times = 5  # a later change is an UPDATE of the flush
+        await s.flush()
+    async with sessions() as s:
+        assert (await s.get(Effect, "added")).times == 5  # type: ignore[union-attr]
+
+
+async def test_a_row_added_on_the_driver_rolls_back_with_the_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    with pytest.raises(Boom):
+        async with sessions() as s, s.begin():
+            await writes.add(s, Effect(key="undone", times=1))
+            raise Boom
+    assert await keys(sessions) == []
+
+
+async def test_a_row_the_database_refuses_on_the_driver_is_an_integrity_error_as_from_a_flush(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        await writes.add(s, Effect(key="twin", times=1))
+    with pytest.raises(IntegrityError) as refused:
+        async with sessions() as s, s.begin():
+            await writes.add(s, Effect(key="twin", times=2))
+    assert isinstance(refused.value.orig, asyncpg.UniqueViolationError)
+
+
+async def test_an_audit_entry_is_written_on_the_driver_with_what_the_database_fills_in(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    trail = AuditTrail(tables["audit_log"])
+    counter = [0]
+    token = statements_var.set(counter)
+    try:
+        async with sessions() as s, s.begin():
+            await trail.record(
+                s,
+                actor=None,
+                actor_id="importer",
+                action="effect.create",
+                target_type="effect",
+                target_id="e1",
+                after={"id_number": "110101199003077777", "n": 1},
+            )
+    finally:
+        statements_var.reset(token)
+    assert counter[0] == 1  # one INSERT … RETURNING (BEGIN and COMMIT are not statements)
+    audit_log = tables["audit_log"]
+    async with sessions() as s:
+        row = (await s.execute(select(audit_log))).one()
+    assert row.id is not None and row.at is not None  # identity and server default
+    assert row.actor_id == "importer" and row.actor_role == "system" and row.actor_org == []
+    assert row.after == {"id_number": "110101********7777", "n": 1}  # masked, JSON kept
+
+
+async def test_an_audit_entry_flushes_what_the_session_holds_first(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    trail = AuditTrail(tables["audit_log"])
+    async with sessions() as s, s.begin():
+        s.add(Effect(key="pending", times=1))
+        await trail.record(s, actor=None, action="effect.create", target_type="effect")
+        assert not s.new
+    assert await keys(sessions) == ["pending"]
 
 
 async def _kill_backend_of(s: AsyncSession, database_url: str) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
+from yanxiu.kit import writes
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.pii import mask_id_number, mask_phone
@@ -105,10 +106,12 @@ class AuditTrail:
         self.table = table
 
     async def record(self, session: AsyncSession, **entry: Any) -> None:
-        """Append one entry now (a flush), in the session's transaction; the keywords are
-        those of `add`."""
-        self.add(session, **entry)
-        await session.flush()
+        """Append one entry now, in the session's transaction; the keywords are those of
+        `add`. What the session holds pending is flushed first, as before any statement of
+        the change; the entry itself is one INSERT on the driver (`kit.writes.add`)."""
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        await writes.add(session, _entry_class(self.table)(**entry_values(**entry)))
 
     def add(
         self,
@@ -143,11 +146,11 @@ def entry_values(
     actor: Principal | None,
     action: str,
     target_type: str,
-    target_id: str | None,
-    target_org: Sequence[str] | None,
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any] | None,
-    actor_id: str | None,
+    target_id: str | None = None,
+    target_org: Sequence[str] | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    actor_id: str | None = None,
 ) -> dict[str, Any]:
     """The columns of one entry, personal data masked and the request's id attached."""
     return {

@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from yanxiu.kit.db import CONNECT_TIMEOUT, POOL_TIMEOUT, count_statement, plain_url
@@ -54,7 +54,7 @@ _CACHE_LIMIT = 2000
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class Compiled:
     sql: str
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
@@ -77,7 +77,7 @@ class _Loader:
         return instance
 
 
-_compiled: dict[Any, _Compiled] = {}
+_compiled: dict[Any, Compiled] = {}
 _expanding: set[Any] = set()
 _loaders: dict[type, _Loader] = {}
 
@@ -107,16 +107,14 @@ class Prepared:
         return _processed(self.entry, [values[name] for name in self.entry.names])
 
 
-def _processed(entry: _Compiled, args: list[Any]) -> list[Any]:
+def _processed(entry: Compiled, args: list[Any]) -> list[Any]:
     for i, process in enumerate(entry.processors):
         if process is not None and args[i] is not None:
             args[i] = process(args[i])
     return args
 
 
-def compile_statement(
-    stmt: Query | Prepared, params: dict[str, Any]
-) -> tuple[_Compiled, list[Any]]:
+def compile_statement(stmt: Query | Prepared, params: dict[str, Any]) -> tuple[Compiled, list[Any]]:
     if isinstance(stmt, Prepared):
         return stmt.entry, stmt.args(params)
     if params:
@@ -124,7 +122,7 @@ def compile_statement(
     return _compile(stmt)
 
 
-def _compile(stmt: Query) -> tuple[_Compiled, list[Any]]:
+def _compile(stmt: Query) -> tuple[Compiled, list[Any]]:
     key = stmt._generate_cache_key()
     if key is None:  # a construct SQLAlchemy cannot cache: compile it every time
         entry = _compile_new(stmt)
@@ -149,17 +147,29 @@ def _compile(stmt: Query) -> tuple[_Compiled, list[Any]]:
     return entry, _processed(entry, [params[name] for name in entry.names])
 
 
+def compile_once(stmt: ClauseElement) -> Compiled:
+    """The `$n` form of a statement built once (an INSERT of `kit.writes`, say), for
+    `positional` to give values to."""
+    return _compile_new(stmt)
+
+
+def positional(entry: Compiled, values: dict[str, Any]) -> list[Any]:
+    """The arguments of a `compile_once` statement from its named values, as the driver takes
+    them (through the types' bind processors: JSON as text, say)."""
+    return _processed(entry, [values[name] for name in entry.names])
+
+
 def _compile_new(
-    stmt: Query, *, cache_key: Any = None, render_postcompile: bool = False
-) -> _Compiled:
-    compiled = stmt.compile(
+    stmt: Query | ClauseElement, *, cache_key: Any = None, render_postcompile: bool = False
+) -> Compiled:
+    compiled: Any = stmt.compile(
         dialect=_DIALECT,
         cache_key=cache_key,
         compile_kwargs={"render_postcompile": render_postcompile},
     )
     names = tuple(compiled.positiontup or ())
     bind_processors: dict[str, Any] = dict(compiled._bind_processors)
-    return _Compiled(
+    return Compiled(
         sql=compiled.string,
         names=names,
         processors=tuple(bind_processors.get(name) for name in names),

@@ -12,6 +12,12 @@ statements 1.2–1.6 ms through the session, 0.43 ms on its connection). What ru
 - counts as one of the request's statements; its failures are the driver's own (asyncpg errors,
   `OSError`), which the kit's error handlers answer like the session's.
 
+`add(session, instance)` inserts a new mapped instance on the driver (one `INSERT … RETURNING` of
+what the database fills in) and puts it in the session as a row it loaded: later changes to it
+are flushed as UPDATEs like any other. It is for rows a write creates and answers with (a new
+teacher, a selection, a history row, an audit entry); a constraint the row breaks is an
+`IntegrityError`, as from a flush.
+
 `SessionReads(session)` is a `kit.reads.Db` for the repositories that take one: their reads run
 on the write's connection and return detached instances (values to check, never to change:
 an instance the write changes or deletes is read through the session, which tracks it).
@@ -20,14 +26,25 @@ an instance the write changes or deletes is read through the session, which trac
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import Table, bindparam, insert, inspect
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper, make_transient_to_detached
 
 from yanxiu.kit.db import count_statement
-from yanxiu.kit.reads import DriverReads, Prepared, Query, compile_statement
+from yanxiu.kit.reads import (
+    Compiled,
+    DriverReads,
+    Prepared,
+    Query,
+    compile_once,
+    compile_statement,
+    positional,
+)
 
 T = TypeVar("T")
 
@@ -94,6 +111,84 @@ async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Recor
     """The first row of `sql`, in the session's transaction (None if there is none)."""
     row: asyncpg.Record | None = await _on_driver(session, lambda conn: conn.fetchrow(sql, *args))
     return row
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """The INSERT of one mapped class with one set of given attributes, compiled once."""
+
+    entry: Compiled
+    returned: tuple[tuple[str, str], ...]  # (column name in the row, attribute key)
+
+
+_inserts: dict[tuple[type, frozenset[str]], _Insert] = {}
+
+
+async def add(session: AsyncSession, instance: Any) -> None:
+    """Insert the new mapped `instance` on the driver, in the session's transaction, and put
+    it in the session as a loaded row.
+
+    The values are the instance's attributes and, for those it leaves unset, its columns'
+    Python defaults (`default=uuid.uuid4`); what the database fills in (identities, server
+    defaults) comes back with RETURNING and is set on the instance, so it is complete, as after
+    a flush. A constraint the row breaks (a unique index, a foreign key) raises
+    `IntegrityError` with the driver's error as `orig`, as a flush would."""
+    mapper: Mapper[Any] = inspect(type(instance))
+    if inspect(instance).key is not None:
+        raise ValueError("writes.add inserts new instances only")
+    given = instance.__dict__
+    values: dict[str, Any] = {}
+    for prop in mapper.column_attrs:
+        key = prop.key
+        if key in given:
+            values[key] = given[key]
+            continue
+        default = prop.columns[0].default
+        if default is None:
+            continue
+        if default.is_scalar:
+            value = default.arg
+        elif default.is_callable:
+            value = default.arg(None)  # wrapped by SQLAlchemy: takes an execution context
+        else:
+            raise TypeError(f"{mapper.class_.__name__}.{key}: a SQL default is not supported")
+        setattr(instance, key, value)
+        values[key] = value
+    shape = _insert_of(mapper, frozenset(values))
+    args = positional(shape.entry, values)
+    sql = shape.entry.sql
+    try:
+        if shape.returned:
+            row = await _on_driver(session, lambda conn: conn.fetchrow(sql, *args))
+            assert row is not None
+            for column, key in shape.returned:
+                setattr(instance, key, row[column])
+        else:
+            await _on_driver(session, lambda conn: conn.execute(sql, *args))
+    except asyncpg.IntegrityConstraintViolationError as refused:
+        raise IntegrityError(sql, args, refused) from refused
+    make_transient_to_detached(instance)
+    session.add(instance)
+
+
+def _insert_of(mapper: Mapper[Any], given: frozenset[str]) -> _Insert:
+    cache_key = (mapper.class_, given)
+    shape = _inserts.get(cache_key)
+    if shape is None:
+        table: Table = mapper.local_table  # type: ignore[assignment]
+        columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+        stmt = insert(table).values(
+            {columns[key]: bindparam(key, type_=columns[key].type) for key in sorted(given)}
+        )
+        rest = [(column, key) for key, column in columns.items() if key not in given]
+        if rest:
+            stmt = stmt.returning(*(column for column, _ in rest))
+        shape = _Insert(
+            entry=compile_once(stmt),
+            returned=tuple((column.name, key) for column, key in rest),
+        )
+        _inserts[cache_key] = shape
+    return shape
 
 
 class SessionReads(DriverReads):

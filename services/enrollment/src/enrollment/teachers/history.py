@@ -55,7 +55,7 @@ def snapshot(teacher: Teacher, pii: PiiCipher) -> dict[str, Any]:
     }
 
 
-def record(
+async def record(
     session: AsyncSession,
     teacher: Teacher,
     *,
@@ -64,7 +64,7 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    repo.add_change(
+    await repo.add_change(
         session,
         TeacherChange(
             teacher_id=teacher.id,
@@ -78,7 +78,7 @@ def record(
     )
     # The same change in the audit trail, listed under the teacher's org (the history is
     # per record; the trail is what a county or the province reviews across records).
-    AUDIT.add(
+    await AUDIT.record(
         session,
         actor=actor,
         action=f"teacher.{_AUDIT_ACTIONS.get(action, action)}",

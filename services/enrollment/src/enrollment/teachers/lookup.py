@@ -72,7 +72,7 @@ async def lookup_teachers(
         full = pii.decrypt(t.id_number_cipher, context=ID_CONTEXT)
         reveal = data.reveal == "id_number" and may_reveal(actor, t)
         if reveal:
-            history.record(
+            await history.record(
                 session,
                 t,
                 actor=actor,

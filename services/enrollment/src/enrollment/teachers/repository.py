@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Teacher, TeacherChange
+from yanxiu.kit import writes
 from yanxiu.kit.reads import Db, by_key, rows
 
 # The column that holds each level of a teacher's org path (province … school).
@@ -77,8 +78,14 @@ async def list_teachers(
     return await rows(db, Teacher, stmt)
 
 
-def add_change(session: AsyncSession, change: TeacherChange) -> None:
-    session.add(change)
+async def add_change(session: AsyncSession, change: TeacherChange) -> None:
+    await writes.add(session, change)
+
+
+async def add_teacher(session: AsyncSession, teacher: Teacher) -> None:
+    """A new record; a twin of its ID number is refused by the unique blind index
+    (`IntegrityError`)."""
+    await writes.add(session, teacher)
 
 
 async def history(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,14 +104,19 @@ def _check_subject(stage: str, subject: str) -> None:
         )
 
 
+def _refuse_twin(exc: IntegrityError) -> NoReturn:
+    """A twin of an ID number, concurrent or not, loses on the unique blind index."""
+    if "id_number_index" in str(exc.orig):
+        raise DuplicateIdNumber() from exc
+    raise exc
+
+
 async def _flush_unique(session: AsyncSession) -> None:
-    """Flush; a concurrent twin of the same ID number loses on the unique blind index."""
+    """Flush a changed record; another record's ID number is refused (`_refuse_twin`)."""
     try:
         await session.flush()
     except IntegrityError as exc:
-        if "id_number_index" in str(exc.orig):
-            raise DuplicateIdNumber() from exc
-        raise
+        _refuse_twin(exc)
 
 
 async def create_teacher(
@@ -156,9 +162,11 @@ async def create_teacher(
         county_id=school.county_id,
         school_id=school.id,
     )
-    session.add(teacher)
-    await _flush_unique(session)
-    history.record(
+    try:
+        await repo.add_teacher(session, teacher)
+    except IntegrityError as exc:
+        _refuse_twin(exc)
+    await history.record(
         session,
         teacher,
         actor=actor,
@@ -200,7 +208,7 @@ async def show_teacher(
     if reveal_id_number:
         if not may_reveal(actor, teacher):
             raise RevealNotAllowed()
-        history.record(
+        await history.record(
             session,
             teacher,
             actor=actor,
@@ -285,7 +293,7 @@ async def update_teacher(
     teacher.version += 1
     await _flush_unique(session)
     after = history.snapshot(teacher, pii)
-    history.record(
+    await history.record(
         session,
         teacher,
         actor=actor,
@@ -313,7 +321,7 @@ async def verify_teacher(
     teacher.verified_by = actor.user_id
     teacher.version += 1
     await session.flush()
-    history.record(
+    await history.record(
         session,
         teacher,
         actor=actor,

@@ -118,7 +118,7 @@ async def transfer(
     teacher.version += 1
     await session.flush()
     after = history.snapshot(teacher, pii)
-    history.record(
+    await history.record(
         session,
         teacher,
         actor=actor,
@@ -144,7 +144,7 @@ async def depart(
     teacher.status = "departed"
     teacher.version += 1
     await session.flush()
-    history.record(
+    await history.record(
         session,
         teacher,
         actor=actor,
