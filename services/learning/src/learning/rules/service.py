@@ -28,6 +28,7 @@ from learning.rules.ruleset import WINDOW_NAMES_ZH, RuleSet
 from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, WindowRead
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.reads import Db, DriverReads, Reader
+from yanxiu.kit.writes import SessionReads
 
 Window = Literal["selection", "learning", "subject_required"]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -167,15 +168,15 @@ async def _current(db: Db, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
 
 async def ruleset_for(db: Db, project_id: uuid.UUID) -> tuple[RuleSet, int] | None:
     """The project's rule set and year, or None when none was assigned. Through a session:
-    read and parsed once per session (a completion checks its window against the rules, then
+    read once per session (a completion checks its window against the rules, then
     re-evaluates the teacher by them), and again after the session changed them (`assign`
     forgets it). On the driver (a safe request): read each time, parsed once per version."""
     if isinstance(db, DriverReads):
         return await _current(db, project_id)
     memo: dict[uuid.UUID, tuple[RuleSet, int] | None] = db.info.setdefault(_RULESETS, {})
     if project_id not in memo:
-        row = await repo.get(db, project_id)
-        memo[project_id] = (RuleSet.model_validate(row.ruleset), row.year) if row else None
+        # read on the session's own connection, in its transaction (kit.writes)
+        memo[project_id] = await _current(SessionReads(db), project_id)
     return memo[project_id]
 
 

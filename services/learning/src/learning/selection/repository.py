@@ -14,7 +14,8 @@ from learning.catalog.models import Course, Topic
 from learning.models import Plan
 from learning.reading import column, pairs
 from learning.selection.models import SchoolTopic, Selection
-from yanxiu.kit.reads import Db, rows
+from yanxiu.kit import writes
+from yanxiu.kit.reads import Db, first, rows
 
 
 async def school_topic_ids(db: Db, *, project_id: uuid.UUID, school_id: str) -> set[str]:
@@ -52,16 +53,15 @@ async def topics_by_id(db: Db, ids: Sequence[str]) -> list[Topic]:
     return await rows(db, Topic, stmt)
 
 
-async def lock_plan(
-    session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID
-) -> Plan | None:
-    """The plan row, locked: a teacher's concurrent selections are checked one at a time."""
+async def lock_plan(db: Db, *, teacher_id: uuid.UUID, project_id: uuid.UUID) -> Plan | None:
+    """The plan row, locked until the transaction ends: a teacher's concurrent selections are
+    checked one at a time. Read to check, not to change (a write's `SessionReads` will do)."""
     stmt = (
         select(Plan)
         .where(Plan.teacher_id == teacher_id, Plan.project_id == project_id)
         .with_for_update()
     )
-    return (await session.scalars(stmt)).one_or_none()
+    return await first(db, Plan, stmt)
 
 
 async def selected(
@@ -86,8 +86,7 @@ async def add(
         course_id=course_id,
         created_at=datetime.now(UTC),
     )
-    session.add(row)
-    await session.flush()
+    await writes.add(session, row)
     return row
 
 

@@ -140,10 +140,13 @@ def _registered(plan: Plan | None) -> Plan:
 
 
 async def _teacher_plan(session: AsyncSession, actor: Principal, project_id: uuid.UUID) -> Plan:
-    """The caller's own plan, locked, to change: a departed (suspended) one is read
-    (`selections_of`) but not changed (plan_departed)."""
+    """The caller's own plan, locked, to change its selections: a departed (suspended) one is
+    read (`selections_of`) but not changed (plan_departed). Only checked: read on the write's
+    own connection."""
     plan = _registered(
-        await repo.lock_plan(session, teacher_id=_learner(actor), project_id=project_id)
+        await repo.lock_plan(
+            SessionReads(session), teacher_id=_learner(actor), project_id=project_id
+        )
     )
     ensure_plan_counts(plan)
     return plan

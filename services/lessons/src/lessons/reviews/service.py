@@ -33,6 +33,7 @@ from lessons.reviews.models import LessonFlag, Review
 from lessons.reviews.rubric import RUBRIC
 from yanxiu.contracts.envelope import OrgPath
 from yanxiu.contracts.lessons import ReviewRevoked, ReviewSubmitted
+from yanxiu.kit import writes
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.reads import Reader
@@ -75,12 +76,24 @@ async def submit(
     scores: dict[str, int],
     comment: str,
 ) -> Review:
-    assignment = await session.get(Assignment, assignment_id, with_for_update=True)
+    # The assignment, locked (it serialises its reviews), the reviewer, shared-locked, the
+    # lesson and any earlier review are only checked and copied from: read on the write's own
+    # connection.
+    reads = SessionReads(session)
+    assignment = await reads.one(
+        Assignment, select(Assignment).where(Assignment.id == assignment_id).with_for_update()
+    )
     if assignment is None or not is_self(actor, assignment.reviewer_id):
         raise AssignmentNotFound()
     # FOR SHARE: a departure handled meanwhile waits for this review, or this sees it.
-    reviewer = await session.get(
-        Reviewer, (assignment.project_id, assignment.reviewer_id), with_for_update={"read": True}
+    reviewer = await reads.one(
+        Reviewer,
+        select(Reviewer)
+        .where(
+            Reviewer.project_id == assignment.project_id,
+            Reviewer.teacher_id == assignment.reviewer_id,
+        )
+        .with_for_update(read=True),
     )
     assert reviewer is not None
     if reviewer.departed:
@@ -88,9 +101,6 @@ async def submit(
     if reviewer.status == WITHDRAWN:
         raise ReviewerWithdrawn()
     total = check_rubric(scores)
-    # Only checked and copied from (the assignment, locked above, serialises its reviews):
-    # read on the write's own connection.
-    reads = SessionReads(session)
     if await reads.scalar(select(Review.id).where(Review.assignment_id == assignment_id)):
         raise AlreadyReviewed()
     lesson = await reads.get(Lesson, assignment.lesson_id)
@@ -107,8 +117,7 @@ async def submit(
         status="submitted",
         submitted_at=datetime.now(UTC),
     )
-    session.add(review)
-    await session.flush()
+    await writes.add(session, review)
     await outbox.add(
         session,
         ReviewSubmitted(
