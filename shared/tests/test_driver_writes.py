@@ -5,9 +5,12 @@ of the request; the outbox's rows go this way and leave with the commit only."""
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Column, MetaData, Table, Uuid, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -173,6 +176,39 @@ async def test_a_row_the_database_refuses_on_the_driver_is_an_integrity_error_as
         async with sessions() as s, s.begin():
             await writes.add(s, Effect(key="twin", times=2))
     assert isinstance(refused.value.orig, asyncpg.UniqueViolationError)
+
+
+async def test_a_core_statement_on_the_driver_returns_its_rows_and_commits_with_the_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        claim = insert(effects).values(key="claimed", count=1).on_conflict_do_nothing()
+        assert [r["key"] for r in await writes.run(s, claim.returning(effects.c.key))] == [
+            "claimed"
+        ]
+        assert await writes.run(s, claim.returning(effects.c.key)) == []  # claimed already
+        await writes.run(s, update(effects).where(effects.c.key == "claimed").values(count=7))
+    async with sessions() as s:
+        assert (await s.get(Effect, "claimed")).times == 7  # type: ignore[union-attr]
+
+
+async def test_a_core_statement_that_leaves_a_python_default_unset_is_refused(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    stamped = Table("stamped", MetaData(), Column("id", Uuid, primary_key=True, default=uuid.uuid4))
+    async with sessions() as s:
+        with pytest.raises(TypeError, match="Python-side default"):
+            await writes.run(s, insert(stamped).values())
+
+
+async def test_a_core_statement_the_database_refuses_is_an_integrity_error(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    with pytest.raises(IntegrityError):
+        async with sessions() as s, s.begin():
+            await writes.run(s, insert(effects).values(key="twin", count=1))
+            await writes.run(s, insert(effects).values(key="twin", count=2))
+    assert await keys(sessions) == []
 
 
 async def test_an_audit_entry_is_written_on_the_driver_with_what_the_database_fills_in(

@@ -34,6 +34,7 @@ from sqlalchemy import Table, bindparam, insert, inspect
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.sql import Executable
 
 from yanxiu.kit.db import count_statement
 from yanxiu.kit.reads import (
@@ -111,6 +112,29 @@ async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Recor
     """The first row of `sql`, in the session's transaction (None if there is none)."""
     row: asyncpg.Record | None = await _on_driver(session, lambda conn: conn.fetchrow(sql, *args))
     return row
+
+
+async def run(session: AsyncSession, stmt: Executable) -> list[asyncpg.Record]:
+    """A Core statement (`insert(…).values(…).on_conflict_do_nothing().returning(…)`, an
+    `update(…)`) on the driver, in the session's transaction; the rows it returns. Compiled once
+    per shape, its values bound as the session would bind them. Columns filled by Python-side
+    defaults are the session's to compute: a statement that leaves one unset is refused, give
+    it a value (or use `add`). A constraint the statement breaks raises `IntegrityError`, as
+    through the session."""
+    entry, args = compile_statement(stmt, {})  # type: ignore[arg-type]
+    compiled: Any = entry.compiled
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        raise TypeError(
+            "writes.run: a column of this statement takes a Python-side default; give it a "
+            f"value ({[c.name for c in [*compiled.insert_prefetch, *compiled.update_prefetch]]})"
+        )
+    try:
+        found: list[asyncpg.Record] = await _on_driver(
+            session, lambda conn: conn.fetch(entry.sql, *args)
+        )
+    except asyncpg.IntegrityConstraintViolationError as refused:
+        raise IntegrityError(entry.sql, args, refused) from refused
+    return found
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from learning.catalog.models import Course
 from learning.errors import CompletionIncomplete, CourseNotFound
 from learning.models import Plan
 from yanxiu.contracts.learning import course_key_for
+from yanxiu.kit.writes import SessionReads
 
 # counted: it counts now; already_recorded: this very fact was recorded before (a replay);
 # already_counted: the course counts already (another channel, event or statement id), so
@@ -106,7 +107,12 @@ async def resolve(
 ) -> Fact:
     """The fact with its course: the catalogue's title, category and hours when the id is a
     catalogue course, else the sender's (all three needed)."""
-    known = await session.get(Course, course.course_id) if course.course_id is not None else None
+    # the catalogue course is only copied from: read on the write's own connection
+    known = (
+        await SessionReads(session).get(Course, course.course_id)
+        if course.course_id is not None
+        else None
+    )
     if (
         course.course_id is not None
         and known is None

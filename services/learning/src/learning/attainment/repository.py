@@ -17,6 +17,7 @@ from learning.attainment.models import Attainment, Completion, CompletionAttempt
 from learning.models import Plan
 from learning.reading import pairs, prepared_tuples
 from learning.rules.ruleset import Credited
+from yanxiu.kit import writes
 from yanxiu.kit.reads import Db, Prepared, Reader
 
 
@@ -26,7 +27,7 @@ async def insert_completion(session: AsyncSession, values: dict[str, Any]) -> bo
     no conflict target, so either constraint makes it a no-op, and a concurrent insert of the
     same course waits for the other transaction and then finds its row."""
     stmt = insert(Completion).values(**values).on_conflict_do_nothing().returning(Completion.id)
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+    return bool(await writes.run(session, stmt))
 
 
 async def completion_by_source(
@@ -68,14 +69,14 @@ async def insert_attempt(session: AsyncSession, values: dict[str, Any]) -> uuid.
     """The attempt's id; None when (source, source_ref) was recorded as an attempt already."""
     stmt = (
         insert(CompletionAttempt)
-        .values(**values)
+        .values({"id": uuid.uuid4(), **values})
         .on_conflict_do_nothing(
             index_elements=[CompletionAttempt.source, CompletionAttempt.source_ref]
         )
         .returning(CompletionAttempt.id)
     )
-    found: uuid.UUID | None = (await session.execute(stmt)).scalar_one_or_none()
-    return found
+    found = await writes.run(session, stmt)
+    return found[0][0] if found else None
 
 
 async def next_attempt(

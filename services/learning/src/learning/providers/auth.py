@@ -29,8 +29,11 @@ from learning.providers.errors import (
     SignatureReplayed,
 )
 from learning.providers.models import Provider, ProviderKey, ProviderSignature
+from learning.reading import pairs
+from yanxiu.kit import writes
 from yanxiu.kit.deps import Session, runtime
 from yanxiu.kit.pii import PiiCipher
+from yanxiu.kit.writes import SessionReads
 
 _CIPHER = "provider_cipher"
 
@@ -70,16 +73,18 @@ def _secret(request: Request, key: ProviderKey) -> str:
 
 
 async def _key(session: AsyncSession, key_id: str) -> tuple[ProviderKey, Provider]:
-    row = (
-        await session.execute(
-            select(ProviderKey, Provider)
-            .join(Provider, Provider.id == ProviderKey.provider_id)
-            .where(ProviderKey.id == key_id)
-        )
-    ).first()
-    if row is None:
+    """The key and its provider, to check and copy from: read on the request's connection."""
+    found = await pairs(
+        SessionReads(session),
+        select(ProviderKey, Provider)
+        .join(Provider, Provider.id == ProviderKey.provider_id)
+        .where(ProviderKey.id == key_id),
+        ProviderKey,
+        Provider,
+    )
+    if not found:
         raise KeyUnknown()
-    key, provider = row
+    key, provider = found[0]
     if key.revoked_at is not None:
         raise KeyRevoked()
     return key, provider
@@ -88,17 +93,20 @@ async def _key(session: AsyncSession, key_id: str) -> tuple[ProviderKey, Provide
 async def _remember(session: AsyncSession, key_id: str, digest: str, window: int) -> None:
     """Record the signature once (primary key); a second use inside the window is a replay.
     Older rows cannot be replayed anyway (their timestamp is out of the window): prune a few."""
-    inserted = await session.execute(
+    inserted = await writes.run(
+        session,
         insert(ProviderSignature)
         .values(key_id=key_id, signature=digest)
         .on_conflict_do_nothing()
-        .returning(ProviderSignature.key_id)
+        .returning(ProviderSignature.key_id),
     )
-    if inserted.first() is None:
+    if not inserted:
         raise SignatureReplayed()
     if digest.startswith("00"):  # ~1 request in 256 prunes, so the table stays small
         cutoff = datetime.fromtimestamp(time.time() - 2 * window, UTC)
-        await session.execute(delete(ProviderSignature).where(ProviderSignature.seen_at < cutoff))
+        await writes.run(
+            session, delete(ProviderSignature).where(ProviderSignature.seen_at < cutoff)
+        )
 
 
 async def _touch(session: AsyncSession, key: ProviderKey) -> None:
@@ -109,7 +117,8 @@ async def _touch(session: AsyncSession, key: ProviderKey) -> None:
     now = datetime.now(UTC)
     if key.last_used_at is not None and key.last_used_at >= now - timedelta(minutes=1):
         return
-    await session.execute(
+    await writes.run(
+        session,
         update(ProviderKey)
         .where(
             ProviderKey.id == key.id,
@@ -118,7 +127,7 @@ async def _touch(session: AsyncSession, key: ProviderKey) -> None:
                 ProviderKey.last_used_at < now - timedelta(minutes=1),
             ),
         )
-        .values(last_used_at=now)
+        .values(last_used_at=now),
     )
 
 

@@ -24,8 +24,10 @@ from learning.providers.errors import CompletionEventNotFound, EventIdReused
 from learning.providers.learners import active_plan, ensure_not_future, resolve_course
 from learning.providers.models import Provider, ProviderEvent
 from learning.providers.schemas import CompletionIn, CompletionResult
+from yanxiu.kit import writes
 from yanxiu.kit.errors import DomainError, render_domain_error
 from yanxiu.kit.pagination import Page, decode_cursor, next_cursor
+from yanxiu.kit.writes import SessionReads
 
 
 def body_hash(data: CompletionIn) -> str:
@@ -54,21 +56,22 @@ async def record(
     """Record one event; returns (result, replayed). The same event id with the same body gets
     the stored result back; with a different body, EventIdReused."""
     digest = body_hash(data)
-    claimed = await session.execute(
+    claimed = await writes.run(
+        session,
         insert(ProviderEvent)
         .values(provider_id=provider.id, event_id=data.event_id, body_hash=digest, result={})
         .on_conflict_do_nothing()
-        .returning(ProviderEvent.event_id)
+        .returning(ProviderEvent.event_id),
     )
-    if claimed.first() is None:
-        earlier = (
-            await session.execute(
-                select(ProviderEvent).where(
-                    ProviderEvent.provider_id == provider.id,
-                    ProviderEvent.event_id == data.event_id,
-                )
-            )
-        ).scalar_one()
+    if not claimed:
+        earlier = await SessionReads(session).one(
+            ProviderEvent,
+            select(ProviderEvent).where(
+                ProviderEvent.provider_id == provider.id,
+                ProviderEvent.event_id == data.event_id,
+            ),
+        )
+        assert earlier is not None  # the claim found it
         if earlier.body_hash != digest:
             raise EventIdReused(event_id=data.event_id)
         replayed = CompletionResult.model_validate(earlier.result)
@@ -113,10 +116,11 @@ async def record(
         attempt_id=done.attempt_id,
         best_score=done.best_score,
     )
-    await session.execute(
+    await writes.run(
+        session,
         update(ProviderEvent)
         .where(ProviderEvent.provider_id == provider.id, ProviderEvent.event_id == data.event_id)
-        .values(completion_id=done.completion_id, result=jsonable_encoder(result))
+        .values(completion_id=done.completion_id, result=jsonable_encoder(result)),
     )
     return result, False
 

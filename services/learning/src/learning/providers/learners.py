@@ -22,6 +22,8 @@ from learning.providers.errors import (
 )
 from learning.providers.models import Provider
 from learning.providers.schemas import CATEGORIES
+from yanxiu.kit.reads import Db, first
+from yanxiu.kit.writes import SessionReads
 
 
 @dataclass(frozen=True)
@@ -38,24 +40,26 @@ class ResolvedCourse:
 async def active_plan(
     session: AsyncSession, *, provider: Provider, teacher_id: uuid.UUID, project_id: uuid.UUID
 ) -> Plan:
-    """The teacher's active plan; a provider reports only for teachers of its own province."""
-    plan = (
-        await session.execute(
-            select(Plan).where(
-                Plan.teacher_id == teacher_id,
-                Plan.project_id == project_id,
-                Plan.status == "active",
-                Plan.province_id == provider.province_id,
-            )
-        )
-    ).scalar_one_or_none()
+    """The teacher's active plan; a provider reports only for teachers of its own province.
+    Checked and copied from (learning changes plans by statements, never through instances):
+    read on the write's own connection."""
+    plan = await first(
+        SessionReads(session),
+        Plan,
+        select(Plan).where(
+            Plan.teacher_id == teacher_id,
+            Plan.project_id == project_id,
+            Plan.status == "active",
+            Plan.province_id == provider.province_id,
+        ),
+    )
     if plan is None:
         raise LearnerNotRegistered(teacher_id=str(teacher_id), project_id=str(project_id))
     return plan
 
 
 async def catalogue_course(
-    session: AsyncSession, *, course_id: uuid.UUID | None = None, code: str | None = None
+    db: Db, *, course_id: uuid.UUID | None = None, code: str | None = None
 ) -> Course | None:
     clauses = []
     if course_id is not None:
@@ -64,8 +68,7 @@ async def catalogue_course(
         clauses.append(Course.code == code)
     if not clauses:
         return None
-    found = (await session.execute(select(Course).where(or_(*clauses)).limit(1))).scalars()
-    return found.first()
+    return await first(db, Course, select(Course).where(or_(*clauses)).limit(1))
 
 
 async def resolve_course(
@@ -79,7 +82,8 @@ async def resolve_course(
 ) -> ResolvedCourse:
     """A catalogue course wins (its hours and category are authoritative); otherwise the
     provider's own course must carry a title, a known category and positive hours."""
-    course = await catalogue_course(session, course_id=course_id, code=code)
+    # only checked and copied from: read on the write's own connection
+    course = await catalogue_course(SessionReads(session), course_id=course_id, code=code)
     if course is not None:
         return ResolvedCourse(
             course.id, course.title, course.category, Decimal(course.hours), entry=course
