@@ -161,6 +161,9 @@ async def add(session: AsyncSession, instance: Any) -> None:
     if inspect(instance).key is not None:
         raise ValueError("writes.add inserts new instances only")
     given = instance.__dict__
+    related = [key for key in mapper.relationships.keys() if key in given]  # noqa: SIM118 (iterating gives properties)
+    if related:
+        raise TypeError(f"writes.add takes column values only, not {related}: set the keys")
     values: dict[str, Any] = {}
     for prop in mapper.column_attrs:
         key = prop.key
