@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,7 +49,7 @@ from learning.rules import repository as rules_repo
 from learning.rules.catalogue import shipped
 from learning.rules.service import today_in_shanghai
 from stack.migrate import migrate_all
-from yanxiu.devstack.broker import TansuBroker
+from yanxiu.devstack.broker import TansuBroker, free_port, free_ports
 from yanxiu.devstack.paths import data_dir
 from yanxiu.devstack.postgres import create_database, drop_database, ensure_server
 from yanxiu.kit.auth import Principal, Role, generate_keypair, issue_token
@@ -61,12 +60,6 @@ VIDEO_SECONDS = 4 * 3600
 # The brief's floor app, next to the repository: /work/main/bench/.. -> /work/shared/floor.
 DEFAULT_FLOOR_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "floor"
 FLOOR_TABLE = "floor_heartbeat"  # created by floor_app.py's lifespan
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pct(values: list[float], p: float) -> float:
@@ -509,7 +502,7 @@ async def platform(
             for i, t in enumerate(teacher_ids)
         ]
         bootstrap = broker.start()
-        learning_port, gateway_port = free_port(), free_port()
+        learning_port, gateway_port = free_ports(2)
         env = {
             **os.environ,
             "DATABASE_URL": url,

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import uvloop
 
-from bench.learning_heartbeats import free_port, servers, wait_ready
+from bench.learning_heartbeats import servers, wait_ready
 from bench.seeding import Placed, Seeded, seed
 from stack.migrate import migrate_all
-from yanxiu.devstack.broker import TansuBroker
+from yanxiu.devstack.broker import TansuBroker, free_ports
 from yanxiu.devstack.paths import SERVICES, data_dir
 from yanxiu.devstack.postgres import create_database, drop_database, ensure_server
 from yanxiu.kit.auth import Principal, Role, generate_keypair, issue_token
@@ -204,7 +204,8 @@ async def platform(
             r: tokens.get(r) or _teacher_token(Placed(r, path, "", ""), private)
             for r, path in seeded.reviewer_paths.items()
         }
-        ports = {n: free_port() for n in (*SERVICES, "gateway", "floor")}
+        names = (*SERVICES, "gateway", "floor")
+        ports = dict(zip(names, free_ports(len(names)), strict=True))
         bootstrap = broker.start()
         env = _environment(
             url=url,

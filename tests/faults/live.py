@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from yanxiu.devstack.broker import TansuBroker, free_port
+from yanxiu.devstack.broker import TansuBroker, free_ports
 from yanxiu.devstack.paths import SERVICES
 from yanxiu.devstack.private_postgres import PrivateServer
 from yanxiu.kit.auth import generate_keypair
@@ -47,7 +47,7 @@ class LiveStack:
         private, public = generate_keypair()
         (keys / "jwt-private.pem").write_text(private)
         (keys / "jwt-public.pem").write_text(public)
-        self.ports = {name: free_port() for name in PROCESSES}
+        self.ports = dict(zip(PROCESSES, free_ports(len(PROCESSES)), strict=True))
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,

@@ -17,8 +17,9 @@ from learning.config import Settings as LearningSettings
 from learning.main import create_app as learning_app
 from lessons.config import Settings as LessonsSettings
 from lessons.main import create_app as lessons_app
+from yanxiu.devstack.broker import free_ports
 from yanxiu.kit.pii import generate_key
-from yanxiu.testing import free_port, served
+from yanxiu.testing import served
 
 SERVICES = {
     "enrollment": (enrollment_app, EnrollmentSettings),
@@ -36,7 +37,7 @@ async def platform(
     """Serves every service and the gateway; yields their base URLs by name ("gateway" too)."""
     # Ports chosen up front: lessons asks enrollment for the teachers of its exports, and
     # enrollment asks the others for their rosters (enrollment.reconcile).
-    ports = {name: free_port() for name in SERVICES}
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     peers: dict[str, dict[str, str]] = {
         "lessons": {"enrollment_url": urls["enrollment"]},

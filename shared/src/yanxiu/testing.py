@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -14,6 +13,8 @@ import httpx
 import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from fastapi import FastAPI
+
+from yanxiu.devstack.broker import free_port as free_port  # re-exported: the tests' one
 
 
 @contextlib.asynccontextmanager
@@ -28,12 +29,6 @@ async def app_client(
         httpx.AsyncClient(transport=transport, base_url=base_url) as client,
     ):
         yield client
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
