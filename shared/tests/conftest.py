@@ -14,7 +14,7 @@ from yanxiu.kit.db import make_engine
 @pytest_asyncio.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a fresh database holding the kit test schema."""
-    eng = make_engine(database_url, pool_size=2)
+    eng = make_engine(database_url, pool_size=5)
     await create_schema(eng)
     yield eng
     await eng.dispose()

@@ -13,11 +13,10 @@ import signal
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import pytest_asyncio
 from fastapi import APIRouter, Request
 from prometheus_client import REGISTRY
 from pydantic import BaseModel
@@ -25,14 +24,14 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, create_schema, effects, metadata, tables
+from shared.tests.kit_fixtures import Pinged, effects, metadata, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.broker import ensure_topics, make_producer, recreate_topics
 from yanxiu.kit.broker_probe import BrokerProbe
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.db import make_session_factory
 from yanxiu.kit.deps import Session, runtime
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.relay import OutboxRelay
@@ -97,14 +96,6 @@ async def crash_and_restart(broker: TansuBroker, down: float) -> None:
     broker.proc.wait(10)
     await asyncio.sleep(down)
     broker.start()
-
-
-@pytest_asyncio.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url, pool_size=5)
-    await create_schema(eng)
-    yield eng
-    await eng.dispose()
 
 
 def loss_settings(

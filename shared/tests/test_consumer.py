@@ -14,23 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, PingedV2, create_schema, effects, tables
+from shared.tests.kit_fixtures import Pinged, PingedV2, effects, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.db import make_session_factory
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
 
 DLQ = "kittest.dlq.v1"
-
-
-@pytest_asyncio.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url, pool_size=5)
-    await create_schema(eng)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture

@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.tests.kit_fixtures import SCHEMA, create_schema, metadata
-from yanxiu.kit.db import make_engine
+from shared.tests.kit_fixtures import SCHEMA, metadata
 from yanxiu.kit.housekeeping import Housekeeper, machinery_jobs, start_housekeeping
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually
 
 TABLES = [t.name for t in metadata.tables.values()]
-
-
-@pytest_asyncio.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url, pool_size=3)
-    await create_schema(eng)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture

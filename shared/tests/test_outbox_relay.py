@@ -8,33 +8,24 @@ import os
 import signal
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.tests.kit_fixtures import Pinged, create_schema, effects, tables
+from shared.tests.kit_fixtures import Pinged, effects, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.kit.broker import ensure_topics, make_producer
-from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.db import make_session_factory
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.relay import OutboxRelay, replay_outbox
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
 
 outbox = Outbox(tables["outbox"], producer="kittest")
-
-
-@pytest_asyncio.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url, pool_size=5)
-    await create_schema(eng)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import create_schema, effects, tables
+from shared.tests.kit_fixtures import effects, tables
 from yanxiu.contracts.enrollment import TeacherRegistered
 from yanxiu.contracts.envelope import Envelope, OrgPath
 from yanxiu.contracts.registry import all_events
@@ -34,7 +34,7 @@ from yanxiu.contracts.schemas import (
 from yanxiu.devstack.paths import repo_root
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.db import make_session_factory
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
 
@@ -119,14 +119,6 @@ def test_reader_still_refuses_an_event_missing_a_field_it_needs() -> None:
 
 
 # An old consumer, the kit's runner with today's model, fed newer events.
-
-
-@pytest_asyncio.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url, pool_size=3)
-    await create_schema(eng)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture
