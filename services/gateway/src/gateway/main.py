@@ -31,6 +31,7 @@ from yanxiu.kit.app import (
 from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.logging import configure_logging
+from yanxiu.kit.request_params import remember_parameter_shapes
 
 DESCRIPTION = (
     "研修平台的统一入口：登录、各服务接口（/api/v1/<服务>/…）。"
@@ -56,6 +57,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 await consumers.stop()
             await close_runtime(app.state.runtime)
 
+    remember_parameter_shapes()
     app = FastAPI(
         title="研修平台 API (Yanxiu API)",
         description=DESCRIPTION,

@@ -44,6 +44,7 @@ from yanxiu.kit.metrics import HTTP_DB_STATEMENTS, HTTP_REQUESTS, HTTP_SECONDS
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.relay import OutboxRelay
+from yanxiu.kit.request_params import remember_parameter_shapes
 from yanxiu.kit.settings import KitSettings
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,9 @@ async def stop_runtime(rt: Runtime) -> None:
         await asyncio.wait_for(rt.reader.close(), STOP_TIMEOUT)
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestContextMiddleware:
     """Request id (X-Request-ID, kept from the caller or made here) as the trace id of
     everything the request does, plus the access log and request counter. Plain ASGI rather
@@ -229,6 +233,9 @@ class RequestContextMiddleware:
         self.app = app
         self.service = service
         self.access = logging.getLogger(f"{service}.access")
+        # The metric series of each (method, route template, status): `labels()` looks a
+        # series up under a lock with its label values checked, three times a request.
+        self.series: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -261,9 +268,10 @@ class RequestContextMiddleware:
             method, path = scope["method"], scope["path"]
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            HTTP_REQUESTS.labels(self.service, method, str(status)).inc()
-            HTTP_SECONDS.labels(self.service, method, route).observe(elapsed)
-            HTTP_DB_STATEMENTS.labels(self.service, method, route).observe(counter[0])
+            requests, seconds, statements = self.series_of(method, route, status)
+            requests.inc()
+            seconds.observe(elapsed)
+            statements.observe(counter[0])
             ms = elapsed * 1000
             if path not in ("/healthz", "/metrics") and self.logs(scope, status, ms):
                 self.access.info(
@@ -277,6 +285,20 @@ class RequestContextMiddleware:
                         "trace_id": rid,
                     },
                 )
+
+    def series_of(self, method: str, route: str, status: int) -> tuple[Any, Any, Any]:
+        key = (method, route, status)
+        found = self.series.get(key)
+        if found is None:
+            found = (
+                HTTP_REQUESTS.labels(self.service, method, str(status)),
+                HTTP_SECONDS.labels(self.service, method, route),
+                HTTP_DB_STATEMENTS.labels(self.service, method, route),
+            )
+            # Methods are the client's to choose: remember the usual ones only.
+            if method in KNOWN_METHODS:
+                self.series[key] = found
+        return found
 
     @staticmethod
     def logs(scope: Scope, status: int, ms: float) -> bool:
@@ -400,6 +422,7 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
         finally:
             await stop_runtime(rt)
 
+    remember_parameter_shapes()
     app = FastAPI(
         title=spec.title or f"Yanxiu {spec.name}",
         version="1.0.0",
