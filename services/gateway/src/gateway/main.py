@@ -26,6 +26,7 @@ from yanxiu.kit.app import (
     install_admission_control,
     install_probes,
     install_request_context,
+    mount_routes,
     settle_heap,
 )
 from yanxiu.kit.audit_api import audit_router
@@ -90,10 +91,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return {"database": database, **dict(zip(rt.upstreams, states, strict=True))}
 
     install_probes(app, ready, metrics=False)  # gateway.ops serves /metrics behind a token
-    app.include_router(auth)
-    app.include_router(sessions)
-    app.include_router(jwks)
-    app.include_router(ops)
-    app.include_router(audit_router(audit_log, prefix="/api/v1/auth", tag="auth"))
-    app.include_router(docs)
+    mount_routes(app, auth)
+    mount_routes(app, sessions)
+    mount_routes(app, jwks)
+    mount_routes(app, ops)
+    mount_routes(app, audit_router(audit_log, prefix="/api/v1/auth", tag="auth"))
+    mount_routes(app, docs)
     return app
