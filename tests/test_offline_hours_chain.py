@@ -10,6 +10,7 @@ One platform (every service and the gateway, real PostgreSQL and broker) serves 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -21,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest_asyncio
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.service import create_account
 from tests.province.platform import platform
@@ -216,6 +219,21 @@ async def served(
         await drop_database(pg_server, name)
 
 
+async def _first_connection(engine: AsyncEngine, attempts: int = 3) -> None:
+    """The machine's shared server can stall a new connection for a few seconds while other
+    tests create databases from templates (seen once: the SSL request timed out at the kit's
+    3 s). Nothing is written before a connection exists, so trying again is safe; the pool of
+    one keeps the connection for what follows."""
+    for attempt in range(attempts):
+        try:
+            async with engine.connect():
+                return
+        except (OSError, TimeoutError, DBAPIError):
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1)
+
+
 @pytest_asyncio.fixture(scope="module")
 async def zq(served: tuple[str, str]) -> AsyncIterator[Zhaoqing]:
     """Zhaoqing's people, each account opened by the level above through the accounts API;
@@ -224,6 +242,7 @@ async def zq(served: tuple[str, str]) -> AsyncIterator[Zhaoqing]:
     gateway, database_url = served
     engine = make_engine(database_url, pool_size=1)
     try:
+        await _first_connection(engine)
         async with make_session_factory(engine)() as session, session.begin():
             await create_account(
                 session,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -11,15 +12,16 @@ import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.tests.kit_fixtures import Pinged, effects, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.kit.broker import ensure_topics, make_producer
-from yanxiu.kit.db import make_session_factory
+from yanxiu.kit.db import make_session_factory, plain_url
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.relay import OutboxRelay, replay_outbox
 from yanxiu.kit.settings import KitSettings
@@ -221,3 +223,75 @@ async def run_relay_until_drained(engine: AsyncEngine, settings: KitSettings) ->
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await producer.stop()
+
+
+async def _in_transaction(engine: AsyncEngine) -> int:
+    """Connections of this database left inside a transaction by anyone but the asker."""
+    async with engine.connect() as conn:
+        return int(
+            await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+                )
+            )
+            or 0
+        )
+
+
+async def test_a_batch_the_broker_refuses_stays_queued_and_leaves_its_connection_clean(
+    engine: AsyncEngine, settings: KitSettings, broker: str
+) -> None:
+    topic = settings.topic(Pinged.TOPIC)
+    await ensure_topics(settings, [topic], partitions=1)
+    await record(engine, [Pinged(subject="teacher-1", seq=i) for i in range(5)])
+    stopped = make_producer(settings)
+    await stopped.start()
+    await stopped.stop()
+    refused = OutboxRelay(engine=engine, producer=stopped, schema="kittest", settings=settings)
+    with pytest.raises(Exception):  # noqa: B017 - whatever the client raises once stopped
+        await refused.publish_batch()
+    assert await unpublished(engine) == 5
+    assert await _in_transaction(engine) == 0
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        relay = OutboxRelay(engine=engine, producer=producer, schema="kittest", settings=settings)
+        assert await relay.publish_batch() == 5
+    finally:
+        await producer.stop()
+    assert await unpublished(engine) == 0
+    assert len(await read_topic(broker, topic, expect=5)) == 5
+
+
+async def test_a_batch_whose_connection_was_cut_is_sent_on_a_new_one(
+    engine: AsyncEngine, settings: KitSettings, broker: str
+) -> None:
+    topic = settings.topic(Pinged.TOPIC)
+    await ensure_topics(settings, [topic], partitions=1)
+    await record(engine, [Pinged(subject="teacher-2", seq=i) for i in range(3)])
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        relay = OutboxRelay(engine=engine, producer=producer, schema="kittest", settings=settings)
+        # Every pooled connection of the database is cut, as by a restart of the server.
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        cutter = await asyncpg.connect(plain_url(settings.database_url))
+        try:
+            await cutter.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await cutter.close()
+        sent = 0
+        for _ in range(3):  # a cut connection fails its batch once, then leaves the pool
+            with contextlib.suppress(Exception):
+                sent += await relay.publish_batch()
+            if sent:
+                break
+        assert sent == 3
+    finally:
+        await producer.stop()
+    assert await unpublished(engine) == 0

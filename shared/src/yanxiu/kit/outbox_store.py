@@ -5,7 +5,6 @@ back in the queue when it turns out it does not."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,14 +22,17 @@ class OutboxStore:
     def __init__(self, schema: str) -> None:
         self.schema = schema
         outbox = f"{schema}.outbox"
-        self._next = text(
+        # The relay's batch, sent on the driver (kit.relay.publish_batch): the next rows to
+        # send, locked (rows another transaction holds are skipped), then marked with the
+        # partition and offset the broker acknowledged each at.
+        self.next_sql = (
             f"SELECT id, topic, key, event_type, payload FROM {outbox} "
-            "WHERE published_at IS NULL ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"
+            "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
         )
-        self._mark = text(
+        self.mark_sql = (
             f"UPDATE {outbox} o SET published_at = now(), kafka_partition = u.p, "
-            "kafka_offset = u.o FROM unnest(CAST(:ids AS bigint[]), CAST(:ps AS int[]), "
-            "CAST(:os AS bigint[])) AS u(id, p, o) WHERE o.id = u.id"
+            "kafka_offset = u.o FROM unnest($1::bigint[], $2::int[], $3::bigint[]) "
+            "AS u(id, p, o) WHERE o.id = u.id"
         )
         # Walks ix_outbox_kafka_offset one (topic, partition) at a time (a loose index scan),
         # then takes each one's highest offset from the same index: a few index probes however
@@ -76,17 +78,6 @@ class OutboxStore:
             "WHERE published_at IS NULL ORDER BY id LIMIT 1"
         )
         self._unpublished = text(f"SELECT count(*) FROM {outbox} WHERE published_at IS NULL")
-
-    async def next_rows(self, conn: AsyncConnection, *, limit: int) -> list[Any]:
-        return list((await conn.execute(self._next, {"n": limit})).all())
-
-    async def mark_published(
-        self, conn: AsyncConnection, ids: list[int], at: list[tuple[int, int]]
-    ) -> None:
-        """`at`: the (partition, offset) the broker acknowledged each row at."""
-        await conn.execute(
-            self._mark, {"ids": ids, "ps": [p for p, _ in at], "os": [o for _, o in at]}
-        )
 
     async def acknowledged(self, conn: AsyncConnection) -> dict[TopicPartition, int]:
         """The highest offset the broker acknowledged in each partition the outbox still

@@ -79,7 +79,7 @@ async def _on_driver(
         return await work(conn)
     except asyncpg.DataError:
         raise  # a value the driver cannot send: the caller's (422), the connection is fine
-    except _LOST as error:
+    except CONNECTION_LOST as error:
         # The connection closed, reset, or out of step with the server (which ends its
         # sessions when it stops, and asyncpg may meet that message mid-operation): it cannot
         # be trusted again. Out of the pool, and an outage to the caller.
@@ -125,7 +125,7 @@ async def _bound(session: AsyncSession) -> tuple[AsyncConnection, Any]:
 
 
 # What the driver raises when the connection, not the statement, failed.
-_LOST = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+CONNECTION_LOST = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 
 
 async def execute(session: AsyncSession, sql: str, *args: Any) -> str:
