@@ -33,6 +33,7 @@ from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.logging import configure_logging
 from yanxiu.kit.request_params import remember_parameter_shapes
+from yanxiu.kit.route_index import index_routes
 
 DESCRIPTION = (
     "研修平台的统一入口：登录、各服务接口（/api/v1/<服务>/…）。"
@@ -97,4 +98,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     mount_routes(app, ops)
     mount_routes(app, audit_router(audit_log, prefix="/api/v1/auth", tag="auth"))
     mount_routes(app, docs)
+    index_routes(app.router)
     return app

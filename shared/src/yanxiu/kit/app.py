@@ -45,6 +45,7 @@ from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.relay import OutboxRelay
 from yanxiu.kit.request_params import remember_parameter_shapes
+from yanxiu.kit.route_index import index_routes
 from yanxiu.kit.settings import KitSettings
 
 log = logging.getLogger(__name__)
@@ -455,6 +456,7 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
     audit_log = spec.metadata.tables.get(f"{spec.schema}.audit_log")
     if audit_log is not None:
         mount_routes(app, audit_router(audit_log))
+    index_routes(app.router)
     return app
 
 
