@@ -92,3 +92,11 @@ async def create_schema(engine: AsyncEngine) -> None:
 
 def new_subject() -> str:
     return uuid.uuid4().hex[:8]
+
+
+async def assert_problems(client: httpx.AsyncClient, refusals: list[tuple[str, str, int]]) -> None:
+    """Each (method, url) is refused with its status as problem+json."""
+    for method, url, status in refusals:
+        r = await client.request(method, url)
+        assert r.status_code == status, (method, url)
+        assert r.headers["content-type"].startswith("application/problem+json"), (method, url)

@@ -239,12 +239,18 @@ async def _in_transaction(engine: AsyncEngine) -> int:
         )
 
 
+async def _queued(engine: AsyncEngine, settings: KitSettings, subject: str, n: int) -> str:
+    """n events of one subject waiting in the outbox; their topic."""
+    topic = settings.topic(Pinged.TOPIC)
+    await ensure_topics(settings, [topic], partitions=1)
+    await record(engine, [Pinged(subject=subject, seq=i) for i in range(n)])
+    return topic
+
+
 async def test_a_batch_the_broker_refuses_stays_queued_and_leaves_its_connection_clean(
     engine: AsyncEngine, settings: KitSettings, broker: str
 ) -> None:
-    topic = settings.topic(Pinged.TOPIC)
-    await ensure_topics(settings, [topic], partitions=1)
-    await record(engine, [Pinged(subject="teacher-1", seq=i) for i in range(5)])
+    topic = await _queued(engine, settings, "teacher-1", 5)
     stopped = make_producer(settings)
     await stopped.start()
     await stopped.stop()
@@ -267,9 +273,7 @@ async def test_a_batch_the_broker_refuses_stays_queued_and_leaves_its_connection
 async def test_a_batch_whose_connection_was_cut_is_sent_on_a_new_one(
     engine: AsyncEngine, settings: KitSettings, broker: str
 ) -> None:
-    topic = settings.topic(Pinged.TOPIC)
-    await ensure_topics(settings, [topic], partitions=1)
-    await record(engine, [Pinged(subject="teacher-2", seq=i) for i in range(3)])
+    await _queued(engine, settings, "teacher-2", 3)
     producer = make_producer(settings)
     await producer.start()
     try:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match
 
+from shared.tests.kit_fixtures import assert_problems
 from yanxiu.kit.app import mount_routes
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.route_index import RouteIndex, first_segment, index_routes
@@ -129,14 +130,14 @@ async def test_routes_answer_and_refuse_as_the_router_does() -> None:
         ):
             assert (await client.get(path)).json() == {"which": which}, path
         assert (await client.post("/made")).json() == {"which": "made"}
-        for method, url, status in (
-            ("GET", "/nowhere", 404),
-            ("GET", "/made", 405),
-            ("DELETE", "/things/7", 405),
-        ):
-            r = await client.request(method, url)
-            assert r.status_code == status, (method, url)
-            assert r.headers["content-type"].startswith("application/problem+json")
+        await assert_problems(
+            client,
+            [
+                ("GET", "/nowhere", 404),
+                ("GET", "/made", 405),
+                ("DELETE", "/things/7", 405),
+            ],
+        )
 
 
 def test_routes_added_after_the_first_request_are_found() -> None:

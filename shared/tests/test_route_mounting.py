@@ -11,6 +11,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from shared.tests.kit_fixtures import assert_problems
 from yanxiu.kit.app import ServiceSpec, mount_routes
 from yanxiu.kit.errors import install_error_handlers
 
@@ -91,12 +92,12 @@ async def test_mounted_routes_answer_and_refuse_as_before() -> None:
         assert (await client.get("/things/3")).json() == {"id": 3}
         assert (await client.post("/inner/made")).json() == {"made": "yes"}
         assert (await client.get("/tagged")).json() == {"tagged": "yes"}
-        for method, url, status in (
-            ("GET", "/nowhere", 404),
-            ("DELETE", "/things/3", 405),
-            ("GET", "/inner/made", 405),
-            ("GET", "/things/x", 422),
-        ):
-            r = await client.request(method, url)
-            assert r.status_code == status, (method, url)
-            assert r.headers["content-type"].startswith("application/problem+json")
+        await assert_problems(
+            client,
+            [
+                ("GET", "/nowhere", 404),
+                ("DELETE", "/things/3", 405),
+                ("GET", "/inner/made", 405),
+                ("GET", "/things/x", 422),
+            ],
+        )
