@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import PlainTextResponse
 from fastapi.routing import APIRoute
 
 from shared.tests.kit_fixtures import assert_problems
@@ -65,7 +66,7 @@ def test_a_services_routes_sit_in_one_list(spec: ServiceSpec) -> None:
 def _app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
-    outer, inner, tagged = APIRouter(), APIRouter(prefix="/inner"), APIRouter()
+    outer, inner, tagged, texts = APIRouter(), APIRouter(prefix="/inner"), APIRouter(), APIRouter()
 
     @outer.get("/things/{thing_id}")
     async def thing(thing_id: int) -> dict[str, int]:
@@ -79,10 +80,20 @@ def _app() -> FastAPI:
     async def tag() -> dict[str, str]:
         return {"tagged": "yes"}
 
+    @texts.get("/text", response_model=None)
+    async def text() -> str:
+        return "plain"
+
     outer.include_router(inner)
     outer.include_router(tagged, tags=["special"])
+    outer.include_router(texts, default_response_class=PlainTextResponse)
     mount_routes(app, outer)
     return app
+
+
+def test_an_include_with_options_of_its_own_stays_included() -> None:
+    kept = [r for r in _app().routes if hasattr(r, "original_router")]
+    assert len(kept) == 2  # tagged, and the one answering in plain text
 
 
 async def test_mounted_routes_answer_and_refuse_as_before() -> None:
@@ -92,6 +103,7 @@ async def test_mounted_routes_answer_and_refuse_as_before() -> None:
         assert (await client.get("/things/3")).json() == {"id": 3}
         assert (await client.post("/inner/made")).json() == {"made": "yes"}
         assert (await client.get("/tagged")).json() == {"tagged": "yes"}
+        assert (await client.get("/text")).text == "plain"
         await assert_problems(
             client,
             [

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -496,4 +497,7 @@ def _plain_include(included: Any) -> bool:
         and not context.callbacks
         and context.deprecated is None
         and context.include_in_schema
+        and isinstance(context.default_response_class, DefaultPlaceholder)
+        and isinstance(context.generate_unique_id_function, DefaultPlaceholder)
+        and isinstance(context.strict_content_type, DefaultPlaceholder)
     )
