@@ -101,7 +101,7 @@ async def store(
     now = datetime.now(UTC)
     statement_id = uuid.UUID(statement["id"]) if "id" in statement else uuid.uuid4()
     stored = {
-        **statement,
+        **xs.normalized(statement),
         "id": str(statement_id),
         "timestamp": statement.get("timestamp") or now.isoformat(),
         "stored": now.isoformat(),

@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from learning.providers import xapi_validation
 from learning.providers.errors import (
     XapiActorUnmapped,
     XapiProjectMissing,
@@ -40,7 +41,7 @@ MAPPING_DOC = (
     "StatementRef) revokes the voided statement's completion; a voiding statement cannot be "
     "voided."
 )
-VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+VOIDED = xapi_validation.VOIDED
 COMPLETION_VERBS = frozenset(
     {"http://adlnet.gov/expapi/verbs/completed", "http://adlnet.gov/expapi/verbs/passed"}
 )
@@ -49,142 +50,41 @@ PROJECT_EXT = EXT + "project-id"
 HOURS_EXT = EXT + "hours"
 CATEGORY_EXT = EXT + "category"
 
-TOP_LEVEL = frozenset(
-    {
-        "id",
-        "actor",
-        "verb",
-        "object",
-        "result",
-        "context",
-        "timestamp",
-        "stored",
-        "authority",
-        "version",
-        "attachments",
-    }
-)
 # Set by the LRS or allowed to differ between two sends of the same statement (spec §2.3).
 IGNORED_IN_COMPARISON = ("id", "stored", "authority", "timestamp", "version")
-IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 
 
 def _bad(path: str, why: str) -> XapiStatementInvalid:
     return XapiStatementInvalid(f"{path}：{why}", f"{path}: {why}", field=path)
 
 
-def _obj(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _bad(path, "must be an object")
-    return value
-
-
-def _iri(value: Any, path: str, max_length: int = 2048) -> str:
-    if not isinstance(value, str) or ":" not in value or any(c.isspace() for c in value):
-        raise _bad(path, "must be an IRI")
-    if len(value) > max_length:
-        raise _bad(path, f"is longer than {max_length} characters")
-    return value
-
-
-def parse_uuid(value: Any, path: str) -> uuid.UUID:
-    if not isinstance(value, str):
-        raise _bad(path, "must be a UUID")
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise _bad(path, "must be a UUID") from exc
+def validate(statement: Any, path: str = "statement") -> dict[str, Any]:
+    """Refuse what xAPI 1.0.3 requires an LRS to refuse (`xapi_validation`)."""
+    return xapi_validation.statement(statement, path)
 
 
 def parse_time(value: Any, path: str) -> datetime:
-    if not isinstance(value, str):
-        raise _bad(path, "must be an ISO 8601 timestamp")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise _bad(path, "must be an ISO 8601 timestamp") from exc
-    if parsed.tzinfo is None:
-        raise _bad(path, "needs a time zone")
-    return parsed
+    """An ISO 8601 timestamp as an instant in UTC (400 when it is not one)."""
+    return xapi_validation.timestamp(value, path)
 
 
-def _agent(value: Any, path: str) -> None:
-    agent = _obj(value, path)
-    kind = agent.get("objectType", "Agent")
-    ifis = [k for k in IFIS if k in agent]
-    if kind == "Group":
-        members = agent.get("member")
-        if not ifis and not isinstance(members, list):
-            raise _bad(path, "an anonymous Group needs a member list")
-        for i, member in enumerate(members or []):
-            _agent(member, f"{path}.member[{i}]")
-        return
-    if kind != "Agent":
-        raise _bad(f"{path}.objectType", "must be Agent or Group")
-    if len(ifis) != 1:
-        raise _bad(path, "needs exactly one of mbox, mbox_sha1sum, openid, account")
-    if "mbox" in agent and not str(agent["mbox"]).startswith("mailto:"):
-        raise _bad(f"{path}.mbox", "must be a mailto: IRI")
-    if "account" in agent:
-        account = _obj(agent["account"], f"{path}.account")
-        _iri(account.get("homePage"), f"{path}.account.homePage")
-        if not isinstance(account.get("name"), str) or not account["name"]:
-            raise _bad(f"{path}.account.name", "is required")
-
-
-def _object(value: Any, path: str, verb_id: str) -> None:
-    obj = _obj(value, path)
-    kind = obj.get("objectType", "Activity")
-    if verb_id == VOIDED and kind != "StatementRef":
-        raise _bad(f"{path}.objectType", "a voiding statement's object must be a StatementRef")
-    if kind == "Activity":
-        _iri(obj.get("id"), f"{path}.id")
-        if "definition" in obj:
-            _obj(obj["definition"], f"{path}.definition")
-    elif kind == "StatementRef":
-        parse_uuid(obj.get("id"), f"{path}.id")
-    elif kind in ("Agent", "Group"):
-        _agent(obj, path)
-    elif kind == "SubStatement":
-        for part in ("actor", "verb", "object"):
-            if part not in obj:
-                raise _bad(f"{path}.{part}", "is required")
-        _agent(obj["actor"], f"{path}.actor")
-    else:
-        raise _bad(f"{path}.objectType", "unknown objectType")
-
-
-def validate(statement: Any, path: str = "statement") -> dict[str, Any]:
-    """Refuse what xAPI 1.0.3 requires an LRS to refuse (the parts that matter here)."""
-    stmt = _obj(statement, path)
-    unknown = sorted(set(stmt) - TOP_LEVEL)
-    if unknown:
-        raise _bad(f"{path}.{unknown[0]}", "unknown property")
-    if "id" in stmt:
-        parse_uuid(stmt["id"], f"{path}.id")
-    for part in ("actor", "verb", "object"):
-        if part not in stmt:
-            raise _bad(f"{path}.{part}", "is required")
-    _agent(stmt["actor"], f"{path}.actor")
-    verb = _obj(stmt["verb"], f"{path}.verb")
-    verb_id = _iri(verb.get("id"), f"{path}.verb.id", max_length=500)
-    _object(stmt["object"], f"{path}.object", verb_id)
-    if "result" in stmt:
-        result = _obj(stmt["result"], f"{path}.result")
-        for flag in ("completion", "success"):
-            if flag in result and not isinstance(result[flag], bool):
-                raise _bad(f"{path}.result.{flag}", "must be a boolean")
-    if "context" in stmt:
-        context = _obj(stmt["context"], f"{path}.context")
-        if "registration" in context:
-            parse_uuid(context["registration"], f"{path}.context.registration")
-        if "extensions" in context:
-            _obj(context["extensions"], f"{path}.context.extensions")
-    if "timestamp" in stmt:
-        parse_time(stmt["timestamp"], f"{path}.timestamp")
-    if "version" in stmt and not str(stmt["version"]).startswith("1.0"):
-        raise _bad(f"{path}.version", "must be 1.0.x")
-    return stmt
+def normalized(statement: dict[str, Any]) -> dict[str, Any]:
+    """As the LRS keeps and returns it: every context activity list an array (a single
+    activity sent alone becomes a list of one), in the statement and in a SubStatement."""
+    out = dict(statement)
+    context = out.get("context")
+    if isinstance(context, dict) and isinstance(context.get("contextActivities"), dict):
+        activities = context["contextActivities"]
+        out["context"] = {
+            **context,
+            "contextActivities": {
+                k: v if isinstance(v, list) else [v] for k, v in activities.items()
+            },
+        }
+    inner = out.get("object")
+    if isinstance(inner, dict) and inner.get("objectType") == "SubStatement":
+        out["object"] = normalized(inner)
+    return out
 
 
 def comparable(statement: dict[str, Any]) -> dict[str, Any]:
