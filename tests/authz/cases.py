@@ -611,6 +611,13 @@ async def _xapi_get(w: World, actor: str) -> Req:
     )
 
 
+@case("GET /api/v1/learning/xapi/mappings")
+async def _xapi_mappings(w: World, actor: str) -> Req:
+    return Req(
+        "GET", "/api/v1/learning/xapi/mappings", headers={"X-Experience-API-Version": "1.0.3"}
+    )
+
+
 # --- credits ---------------------------------------------------------------------------------
 
 

@@ -128,7 +128,7 @@ class World:
     ) -> httpx.Response:
         body = b"" if payload is None else orjson.dumps(payload)
         # A read signs its request target; a write its body.
-        signed = path.encode() if method in ("GET", "DELETE") else body
+        signed = path.encode() if method in ("GET", "HEAD", "DELETE") else body
         all_headers = {"Content-Type": "application/json", **self.sign(signed, **sign_kw)}
         all_headers.update(headers or {})
         return await self.client.request(method, path, content=body, headers=all_headers)

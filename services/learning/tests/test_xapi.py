@@ -196,23 +196,6 @@ async def test_result_completion_counts_and_a_failure_does_not(world: World) -> 
     assert (await world.outbox_types()).count("learning.course_completed") == 1
 
 
-async def test_a_completion_needs_a_registered_teacher_account_and_a_project(
-    world: World,
-) -> None:
-    by_mail = completed(world, actor={"mbox": "mailto:li@school.cn"})
-    r = await post(world, by_mail)
-    assert (r.status_code, r.json()["code"]) == (422, "xapi_actor_unmapped")
-    stranger = completed(
-        world, actor={"account": {"homePage": HOME_PAGE, "name": str(uuid.uuid4())}}
-    )
-    r = await post(world, stranger)
-    assert (r.status_code, r.json()["code"]) == (422, "learner_not_registered")
-    r = await post(world, completed(world, context={}))
-    assert (r.status_code, r.json()["code"]) == (422, "xapi_project_missing")
-    by_registration = completed(world, context={"registration": str(world.project_id)})
-    assert (await post(world, by_registration)).status_code == 200
-
-
 async def test_a_providers_own_activity_carries_hours_and_category(world: World) -> None:
     own = completed(
         world,
@@ -227,10 +210,12 @@ async def test_a_providers_own_activity_carries_hours_and_category(world: World)
             },
         },
     )
-    assert (await post(world, own)).status_code == 200
+    r = await post(world, own)
+    assert r.status_code == 200 and " recorded " in r.headers["X-Yanxiu-Completions"]
     unknown = completed(world, object={"id": "https://zhixue.example/activities/nothing"})
     r = await post(world, unknown)
-    assert (r.status_code, r.json()["code"]) == (422, "course_unresolvable")
+    # Stored; it waits for its course (see test_xapi_store_first).
+    assert r.status_code == 200 and " waiting -" in r.headers["X-Yanxiu-Completions"]
 
 
 async def test_voiding_a_completion_revokes_it(world: World) -> None:
@@ -288,7 +273,8 @@ async def test_the_list_pages_with_more_and_leaves_out_voided(world: World) -> N
     # Newest first; the voided statement is left out, the voiding one is listed.
     assert seen == [void_id, str(ids[2]), str(ids[0])]
     only = await get(world, f"verb={EXPERIENCED}")
-    assert {s["id"] for s in only.json()["statements"]} == {str(ids[0]), str(ids[2])}
+    # The voided statement matches but is left out; the statement voiding it is listed (§2.1.4).
+    assert {s["id"] for s in only.json()["statements"]} == {str(ids[0]), str(ids[2]), void_id}
     bad = await get(world, "agent=x")
     assert (bad.status_code, bad.json()["code"]) == (400, "xapi_bad_query")
 
@@ -338,26 +324,18 @@ async def test_concurrent_puts_of_one_statement_store_it_once(world: World) -> N
 
 
 async def test_odd_statements_are_problems_not_crashes(world: World) -> None:
-    odd_hours = completed(
-        world,
-        object={
-            "id": "https://zhixue.example/activities/x",
-            "definition": {"extensions": {"https://yanxiu.example/xapi/extensions/hours": "NaN"}},
-        },
-    )
     odd_extensions = completed(
         world, object={"id": "https://zhixue.example/a/y", "definition": {"extensions": [1]}}
     )
     cases = [
-        (completed(world, verb={"id": "http://x.cn/" + "v" * 600}), 400),
-        (completed(world, verb={"id": "http://x.cn/\u0000"}), 400),
-        (odd_hours, 400),
-        (odd_extensions, 400),  # an extensions property must be an object (xAPI 4.1)
-        (completed(world, timestamp="2099-01-01T00:00:00Z"), 422),
+        completed(world, verb={"id": "http://x.cn/" + "v" * 600}),
+        completed(world, verb={"id": "http://x.cn/\u0000"}),
+        odd_extensions,  # an extensions property must be an object (xAPI 4.1)
+        completed(world, timestamp="0001-01-01T00:00:00+14:00"),  # before year 1 in UTC
     ]
-    for statement, status in cases:
+    for statement in cases:
         r = await post(world, statement)
-        assert r.status_code == status, (statement, r.text)
+        assert r.status_code == 400, (statement, r.text)
         assert r.headers["content-type"] == "application/problem+json"
     assert await world.scalar("SELECT count(*) FROM learning.xapi_statements") == 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learning import service
+from learning.providers import xapi_mapping
 from learning.rules import owners
 from learning.rules.named import apply_named_rule_set
 from learning.schools import service as schools
@@ -27,6 +28,8 @@ enrollment_events = Subscriber(group="learning.enrollment", topics=[ENROLLMENT_T
 async def on_teacher_registered(session: AsyncSession, events: list[TeacherRegistered]) -> None:
     await schools.place_schools(session, (e.org for e in events))
     await service.open_plans(session, registrations=events)
+    # Completion statements that arrived before the teacher's plan count now.
+    await xapi_mapping.map_waiting(session, teacher_ids={e.teacher_id for e in events})
 
 
 @enrollment_events.handler

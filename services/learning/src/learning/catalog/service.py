@@ -11,6 +11,7 @@ from learning.catalog import repository as repo
 from learning.catalog.models import Course, Topic
 from learning.catalog.schemas import CourseCreate, CourseRead, QuestionRead
 from learning.errors import CourseCodeTaken, CourseNotFound, TopicUnknown
+from learning.providers import xapi_mapping
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
 from yanxiu.kit.reads import Reader
@@ -40,6 +41,8 @@ async def create_course(
         target_id=str(course.id),
         after=body.model_dump(exclude={"assessment"}),
     )
+    # Completion statements that named this course before it was in the catalogue count now.
+    await xapi_mapping.map_waiting(session, course_keys=[course.code[:60], str(course.id)])
     return read(course)
 
 

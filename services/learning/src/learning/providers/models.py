@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, LargeBinary, String, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,6 +84,13 @@ class ProviderEvent(Base):
     retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+# What a completion statement became: attainment's answer (counted, already_counted, held,
+# already_recorded), waiting (its teacher's plan or its course is not known yet) or unmappable.
+XapiMapping = Literal[
+    "counted", "already_counted", "held", "already_recorded", "waiting", "unmappable"
+]
+
+
 class XapiStatement(Base):
     """An xAPI 1.0.3 statement as stored (with `stored`, `authority`, `version` set by the LRS)."""
 
@@ -89,8 +107,36 @@ class XapiStatement(Base):
     stored: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Monotonic order for the statement list's `more` cursor.
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    # What a completion statement became (xapi_mapping.MAPPINGS); None for other statements.
+    mapping: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    mapping_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # For a waiting statement: the teacher and course it waits for (tried again when they come).
+    mapping_teacher_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    mapping_course_key: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    mapped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (
         Index("ix_xapi_statements_provider_seq", "provider_id", "seq"),
         Index("ix_xapi_statements_voids_id", "voids_id"),
+        CheckConstraint(
+            "mapping IN (" + ", ".join(f"'{m}'" for m in get_args(XapiMapping)) + ")",
+            name="mapping",
+        ),
+        Index(
+            "ix_xapi_statements_waiting_teacher",
+            "mapping_teacher_id",
+            postgresql_where=text("mapping = 'waiting'"),
+        ),
+        Index(
+            "ix_xapi_statements_waiting_course",
+            "mapping_course_key",
+            postgresql_where=text("mapping = 'waiting'"),
+        ),
+        Index(
+            "ix_xapi_statements_provider_mapping_seq",
+            "provider_id",
+            "mapping",
+            "seq",
+            postgresql_where=text("mapping IS NOT NULL"),
+        ),
     )

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from learning.providers.models import XapiMapping
 from yanxiu.kit.bounds import AwareMoment
 
 # Printable text: PostgreSQL text cannot hold NUL, and control characters are never meant.
@@ -135,3 +136,26 @@ class BatchItemResult(BaseModel):
 
 class CompletionBatchResult(BaseModel):
     results: list[BatchItemResult]
+
+
+XapiMappingStatus = XapiMapping
+
+
+class XapiMappingRead(BaseModel):
+    """What one completion statement became (学习记录映射结果)."""
+
+    statement_id: uuid.UUID
+    status: XapiMappingStatus = Field(
+        description="counted, already_counted (the course counts already), held (after the "
+        "learning window: an admin decides), already_recorded, waiting (the teacher's plan, the "
+        "course or the account link is not known yet: tried again when it appears) or "
+        "unmappable (this statement can never count)"
+    )
+    code: str | None = Field(
+        default=None, description="The problem code that kept it from counting"
+    )
+    completion_id: uuid.UUID | None = None
+    teacher_id: uuid.UUID | None = Field(default=None, description="waiting: the teacher")
+    course_key: str | None = Field(default=None, description="waiting: the course id or code")
+    stored: AwareMoment
+    mapped_at: AwareMoment

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 import orjson
@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
+from learning.providers import xapi_filters as xf
 from learning.providers import xapi_service, xapi_statements
 from learning.providers.auth import LrsClient
 from learning.providers.errors import (
@@ -28,10 +29,10 @@ from learning.providers.errors import (
     XapiVersionMissing,
     XapiVersionUnsupported,
 )
+from learning.providers.schemas import XapiMappingRead, XapiMappingStatus
 from learning.providers.signing import NO_BEARER, SIGNING_DOC
-from yanxiu.kit.bounds import Moment
 from yanxiu.kit.deps import Session, runtime
-from yanxiu.kit.pagination import decode_int_cursor, encode_cursor
+from yanxiu.kit.pagination import Page, decode_int_cursor, encode_cursor
 
 VERSION_HEADER = "X-Experience-API-Version"
 # What became of each completion statement (xAPI answers only ids): see COMPLETIONS_DOC.
@@ -46,9 +47,7 @@ COMPLETIONS_DOC = (
     "year or learning window is refused (422 completion_outside_window)."
 )
 VERSION = "1.0.3"
-GET_PARAMS = frozenset(
-    {"statementId", "voidedStatementId", "verb", "since", "until", "limit", "cursor", "format"}
-)
+CONSISTENT_HEADER = "X-Experience-API-Consistent-Through"
 BODY_DOC = {
     **NO_BEARER,
     "requestBody": {
@@ -72,13 +71,36 @@ BODY_DOC = {
 AUTH_DOC = " Auth: " + SIGNING_DOC + " Or HTTP Basic `key id:secret`."
 
 
+TEXT: dict[str, Any] = {"type": "string"}
+FLAG: dict[str, Any] = {"type": "string", "enum": ["true", "false"]}
+ID: dict[str, Any] = {"type": "string", "format": "uuid"}
+INSTANT: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "formatMinimum": "0001-01-01T00:00:00Z",
+    "formatMaximum": "9999-12-31T23:59:59Z",
+}
+
+
+def _query_parameter(name: str, schema: dict[str, Any], doc: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": doc}
+
+
 class XapiRoute(APIRoute):
-    """Adds the version header to every response, including problem+json refusals."""
+    """Adds the version header to every response, including problem+json refusals, and to
+    every answer of a statements read `X-Experience-API-Consistent-Through` (§2.1.3: whatever
+    the status): every statement stored before that moment is in the answers."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reading = scope["method"] in ("GET", "HEAD") and scope["path"].endswith("/statements")
+        consistent = datetime.now(UTC).isoformat() if reading else None
+
         async def send_versioned(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[VERSION_HEADER] = VERSION
+                headers = MutableHeaders(scope=message)
+                headers[VERSION_HEADER] = VERSION
+                if consistent is not None:
+                    headers[CONSISTENT_HEADER] = consistent
             await send(message)
 
         await super().handle(scope, receive, send_versioned)
@@ -101,7 +123,12 @@ router = APIRouter(
 about_router = APIRouter(prefix="/xapi", tags=["xapi"], route_class=XapiRoute)
 
 
-@about_router.get("/about", summary="xAPI about: the supported versions", openapi_extra=NO_BEARER)
+@about_router.api_route(
+    "/about",
+    methods=["GET", "HEAD"],
+    summary="xAPI about: the supported versions",
+    openapi_extra=NO_BEARER,
+)
 async def about() -> dict[str, Any]:
     return {"version": [VERSION]}
 
@@ -146,14 +173,16 @@ async def post_statements(request: Request, session: Session, caller: LrsClient)
     + xapi_statements.MAPPING_DOC
     + COMPLETIONS_DOC
     + AUTH_DOC,
-    openapi_extra=BODY_DOC,
+    openapi_extra={
+        **BODY_DOC,
+        "parameters": [_query_parameter("statementId", ID, "The statement's id (required)")],
+    },
 )
-async def put_statement(
-    request: Request,
-    session: Session,
-    caller: LrsClient,
-    statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
-) -> Response:
+async def put_statement(request: Request, session: Session, caller: LrsClient) -> Response:
+    raw_id = request.query_params.get("statementId")
+    if raw_id is None:
+        raise XapiBadQuery("PUT 须带 statementId 参数", "PUT needs the statementId parameter")
+    statement_id = xf.statement_id(raw_id, "statementId")
     statement = xapi_statements.validate(_json(caller.body))
     if "id" in statement and uuid.UUID(statement["id"]) != statement_id:
         raise XapiStatementInvalid(
@@ -171,56 +200,118 @@ def _completions(stored: list[xapi_service.Stored]) -> dict[str, str]:
     return {COMPLETIONS_HEADER: value} if value else {}
 
 
-@router.get(
+STATEMENT_QUERY_DOC: list[tuple[str, dict[str, Any], str]] = [
+    ("statementId", ID, "One statement (not voided); only attachments and format beside it"),
+    ("voidedStatementId", ID, "One voided statement"),
+    ("agent", TEXT | {"maxLength": xf.AGENT_MAX}, "An Agent or identified Group as JSON"),
+    ("verb", TEXT | {"maxLength": 500}, "A verb IRI"),
+    ("activity", TEXT | {"maxLength": 2048}, "An activity IRI: the object"),
+    ("registration", ID, "context.registration"),
+    ("related_activities", FLAG, "activity also in context and SubStatements"),
+    ("related_agents", FLAG, "agent also as authority, instructor, team, in SubStatements"),
+    ("since", INSTANT, "Stored after this"),
+    ("until", INSTANT, "Stored at or before this"),
+    (
+        "limit",
+        {"type": "integer", "minimum": 0, "maximum": xf.LIMIT_INPUT_MAX},
+        f"Statements per page: 0 is the default 100, more than {xf.MAX_LIMIT} is {xf.MAX_LIMIT}",
+    ),
+    (
+        "format",
+        {"type": "string", "enum": ["exact", "ids", "canonical"]},
+        "exact (default), ids or canonical (one language: Accept-Language)",
+    ),
+    ("attachments", FLAG, "Attachments are not served yet: always JSON"),
+    ("ascending", FLAG, "Oldest first"),
+    ("cursor", TEXT | {"maxLength": xf.CURSOR_MAX}, "From `more`"),
+]
+
+
+@router.api_route(
     "/statements",
+    methods=["GET", "HEAD"],
     summary="xAPI 语句 get by id, or list",
-    openapi_extra=NO_BEARER,
-    description="`statementId` (not voided) or `voidedStatementId`, else a page of the caller's "
-    "statements, newest first, voided ones left out, with `more` for the next page. Filters: "
-    "verb, since, until, limit (≤ 500)." + AUTH_DOC,
+    openapi_extra={
+        **NO_BEARER,
+        "parameters": [_query_parameter(*p) for p in STATEMENT_QUERY_DOC],
+    },
+    description="`statementId` (not voided) or `voidedStatementId`, else a StatementResult of "
+    "the caller's statements, newest first, voided ones left out, with `more` for the next "
+    "page. Every filter of xAPI 1.0.3 §2.1.3. HEAD answers the same without a body." + AUTH_DOC,
 )
-async def get_statements(
-    request: Request,
-    session: Session,
-    caller: LrsClient,
-    statement_id: Annotated[uuid.UUID | None, Query(alias="statementId")] = None,
-    voided_statement_id: Annotated[uuid.UUID | None, Query(alias="voidedStatementId")] = None,
-    verb: Annotated[str | None, Query(max_length=500)] = None,
-    since: Moment | None = None,
-    until: Moment | None = None,
-    limit: Annotated[int, Query(ge=0, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> JSONResponse:
-    unknown = sorted(set(request.query_params) - GET_PARAMS)
-    if unknown:
-        raise XapiBadQuery(unsupported=unknown)
-    headers = {"X-Experience-API-Consistent-Through": datetime.now(UTC).isoformat()}
-    single = statement_id or voided_statement_id
-    if single is not None:
-        filters = {"verb", "since", "until", "cursor"} & set(request.query_params)
-        if (statement_id and voided_statement_id) or filters:
-            raise XapiBadQuery("按编号查询时不能带其他过滤条件", "An id lookup takes no filters")
+async def get_statements(request: Request, session: Session, caller: LrsClient) -> JSONResponse:
+    params = request.query_params
+    repeated = sorted({k for k in params if len(params.getlist(k)) > 1})
+    if repeated:
+        raise XapiBadQuery("查询参数重复", "A query parameter is repeated", unsupported=repeated)
+    languages = xf.preferred_languages(request.headers.get("accept-language"))
+    if "statementId" in params or "voidedStatementId" in params:
+        fmt = xf.check_single(params)
+        voided = "voidedStatementId" in params
+        raw = params["voidedStatementId" if voided else "statementId"]
         found = await xapi_service.get(
             session,
             provider=caller.provider,
-            statement_id=single,
-            voided=voided_statement_id is not None,
+            statement_id=xf.statement_id(raw, "voidedStatementId" if voided else "statementId"),
+            voided=voided,
         )
-        return JSONResponse(found, headers=headers)
+        return JSONResponse(xf.formatted(found, fmt, languages))
+    query = xf.read_query(params)
     page, last = await xapi_service.list_statements(
         session,
         provider=caller.provider,
-        verb=verb,
-        since=since,
-        until=until,
-        after_seq=decode_int_cursor(cursor),
-        limit=limit or 100,
+        query=query,
+        after_seq=decode_int_cursor(params.get("cursor")),
     )
     more = ""
     if last is not None:
-        params = {k: v for k, v in request.query_params.items() if k != "cursor"}
-        params["cursor"] = encode_cursor(last)
-        query = urlencode(params)
+        kept = {k: v for k, v in params.items() if k != "cursor"}
+        kept["cursor"] = encode_cursor(last)
         prefix = request.headers.get("x-forwarded-prefix", "").rstrip("/")
-        more = f"{prefix}/xapi/statements?{query}"
-    return JSONResponse({"statements": page, "more": more}, headers=headers)
+        more = f"{prefix}/xapi/statements?{urlencode(kept)}"
+    statements = [xf.formatted(s, query.format, languages) for s in page]
+    return JSONResponse({"statements": statements, "more": more})
+
+
+@router.get(
+    "/mappings",
+    summary="xAPI 映射结果 what each completion statement became",
+    openapi_extra=NO_BEARER,
+    response_model=Page[XapiMappingRead],
+    description="Every valid statement is stored; a completion statement is then mapped onto a "
+    "teacher's course completion in a project. This resource says what each of the caller's "
+    "completion statements became, newest first: `statementId` for one, `status` to filter "
+    "(e.g. waiting)." + AUTH_DOC,
+)
+async def get_mappings(
+    session: Session,
+    caller: LrsClient,
+    statement_id: Annotated[uuid.UUID | None, Query(alias="statementId")] = None,
+    status: XapiMappingStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[XapiMappingRead]:
+    rows, last = await xapi_service.list_mappings(
+        session,
+        provider=caller.provider,
+        statement_id=statement_id,
+        status=status,
+        after_seq=decode_int_cursor(cursor),
+        limit=limit,
+    )
+    return Page(
+        items=[
+            XapiMappingRead(
+                statement_id=r.id,
+                status=cast(XapiMappingStatus, r.mapping),
+                code=r.mapping_code,
+                completion_id=r.completion_id,
+                teacher_id=r.mapping_teacher_id,
+                course_key=r.mapping_course_key,
+                stored=r.stored,
+                mapped_at=r.mapped_at or r.stored,
+            )
+            for r in rows
+        ],
+        next_cursor=encode_cursor(last) if last is not None else None,
+    )

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from learning.attainment import service as attainment
-from learning.attainment.facts import Recorded
+from learning.providers import xapi_mapping
 from learning.providers import xapi_statements as xs
 from learning.providers.errors import (
     XapiCannotVoidVoiding,
@@ -24,12 +25,8 @@ from learning.providers.errors import (
     XapiStatementNotFound,
     XapiVoidForbidden,
 )
-from learning.providers.learners import (
-    active_plan,
-    ensure_not_future,
-    resolve_course,
-)
 from learning.providers.models import Provider, XapiStatement
+from learning.providers.xapi_filters import StatementQuery
 
 MAX_BATCH = 500
 
@@ -60,35 +57,37 @@ def as_batch(body: Any) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Stored:
-    """A statement stored, and for a completion statement what attainment made of it."""
+    """A statement stored, and for a completion statement what it became (its mapping)."""
 
     statement_id: uuid.UUID
-    completion: Recorded | None = None
+    mapping: xapi_mapping.Mapping | None = None
 
 
 def completion_header(stored: list[Stored]) -> str:
     """`X-Yanxiu-Completions`: "<statement id> <status> <counting completion id or ->" per
     completion statement, comma-separated; status is recorded, already_counted (the course
-    counts already: no hours added), held or already_recorded."""
+    counts already: no hours added), held, already_recorded, waiting or unmappable."""
     return ", ".join(
-        f"{s.statement_id} {ANSWER[s.completion.status]} {s.completion.completion_id or '-'}"
+        f"{s.statement_id} {HEADER_STATUS.get(s.mapping.status, s.mapping.status)} "
+        f"{_completion_id(s.mapping)}"
         for s in stored
-        if s.completion is not None
+        if s.mapping is not None
     )
 
 
-ANSWER = {
-    "counted": "recorded",
-    "already_recorded": "already_recorded",
-    "already_counted": "already_counted",
-    "held": "held",
-}
+def _completion_id(mapping: xapi_mapping.Mapping) -> str:
+    done = mapping.completion
+    return str(done.completion_id) if done is not None and done.completion_id else "-"
+
+
+HEADER_STATUS = {"counted": "recorded"}
 
 
 async def store_batch(
     session: AsyncSession, *, provider: Provider, statements: list[dict[str, Any]], home_page: str
 ) -> list[Stored]:
-    """All or nothing: a refusal anywhere rolls the whole request back (the boundary)."""
+    """All or nothing: a refusal anywhere (an invalid statement, a conflict) rolls the whole
+    request back (the boundary); a completion that cannot count yet is not a refusal."""
     return [
         await store(session, provider=provider, statement=s, home_page=home_page)
         for s in statements
@@ -130,8 +129,10 @@ async def store(
     elif await _voided_beforehand(session, provider=provider, statement_id=statement_id):
         await _mark_voided(session, statement_id)
     elif xs.is_completion(stored):
-        done = await _complete(session, provider=provider, statement=stored, home_page=home_page)
-        return Stored(statement_id, done)
+        mapping = await xapi_mapping.map_statement(
+            session, provider=provider, statement=stored, home_page=home_page
+        )
+        return Stored(statement_id, mapping)
     return Stored(statement_id)
 
 
@@ -188,57 +189,6 @@ async def _mark_voided(session: AsyncSession, statement_id: uuid.UUID) -> None:
     )
 
 
-async def _complete(
-    session: AsyncSession, *, provider: Provider, statement: dict[str, Any], home_page: str
-) -> Recorded:
-    facts = xs.completion_facts(
-        statement,
-        home_page=home_page,
-        completed_at=xs.parse_time(statement["timestamp"], "statement.timestamp"),
-    )
-    ensure_not_future(facts.completed_at)
-    plan = await active_plan(
-        session, provider=provider, teacher_id=facts.teacher_id, project_id=facts.project_id
-    )
-    course = await resolve_course(
-        session,
-        course_id=_maybe_uuid(facts.course_key),
-        code=facts.course_key[:60],
-        title=facts.title,
-        category=facts.category,
-        hours=facts.hours,
-    )
-    done = await attainment.count_completion(
-        session,
-        plan=plan,
-        teacher_id=plan.teacher_id,
-        project_id=plan.project_id,
-        source="xapi",
-        source_ref=statement["id"],
-        completed_at=facts.completed_at,
-        course_id=course.course_id,
-        course_title=course.title,
-        category=course.category,
-        hours=course.hours,
-        provider_id=str(provider.id),
-        course_code=facts.course_key[:60],
-        score=facts.score,
-    )
-    await session.execute(
-        update(XapiStatement)
-        .where(XapiStatement.id == uuid.UUID(statement["id"]))
-        .values(completion_id=done.completion_id)
-    )
-    return done
-
-
-def _maybe_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 async def get(
     session: AsyncSession, *, provider: Provider, statement_id: uuid.UUID, voided: bool
 ) -> dict[str, Any]:
@@ -253,27 +203,104 @@ async def list_statements(
     session: AsyncSession,
     *,
     provider: Provider,
-    verb: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    query: StatementQuery,
     after_seq: int | None,
-    limit: int,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Newest first (the spec's default order) without voided statements; returns the page and
-    the last row's sequence when more follow."""
-    query = select(XapiStatement).where(
+    """The caller's statements matching the query, newest first unless `ascending`, voided
+    statements left out; returns the page and the last row's sequence when more follow."""
+    rows_query = select(XapiStatement).where(
         XapiStatement.provider_id == provider.id, XapiStatement.voided.is_(False)
     )
-    if verb:
-        query = query.where(XapiStatement.verb_id == verb)
-    if since:
-        query = query.where(XapiStatement.stored > since)
-    if until:
-        query = query.where(XapiStatement.stored <= until)
+    if query.since:
+        rows_query = rows_query.where(XapiStatement.stored > query.since)
+    if query.until:
+        rows_query = rows_query.where(XapiStatement.stored <= query.until)
+    matching = _filters(query, XapiStatement)
+    if matching:
+        # A statement that voids one matching the filters is returned too (§2.1.4): the
+        # voided statement is not, but what targets it is.
+        target = aliased(XapiStatement)
+        voids_a_match = exists().where(
+            target.id == XapiStatement.voids_id,
+            target.provider_id == provider.id,
+            target.voided.is_(True),
+            *_filters(query, target),
+        )
+        rows_query = rows_query.where(or_(and_(*matching), voids_a_match))
+    if after_seq is not None:
+        rows_query = rows_query.where(
+            XapiStatement.seq > after_seq if query.ascending else XapiStatement.seq < after_seq
+        )
+    order = XapiStatement.seq.asc() if query.ascending else XapiStatement.seq.desc()
+    limit = query.limit
+    rows = list((await session.execute(rows_query.order_by(order).limit(limit + 1))).scalars())
+    more = rows[limit - 1].seq if len(rows) > limit else None
+    return [r.statement for r in rows[:limit]], more
+
+
+CONTEXT_ACTIVITY_KINDS = ("parent", "grouping", "category", "other")
+
+
+def _filters(query: StatementQuery, row: Any) -> list[ColumnElement[bool]]:
+    """What the statement itself must match (all but the stored-time window)."""
+    doc = row.statement
+    clauses: list[ColumnElement[bool]] = []
+    if query.verb:
+        clauses.append(row.verb_id == query.verb)
+    if query.registration:
+        registration = doc["context"]["registration"].astext
+        clauses.append(func.lower(registration) == query.registration)
+    if query.agent is not None:
+        ifi = query.agent
+        shapes: list[dict[str, Any]] = [{"actor": ifi}, {"object": ifi}]
+        if query.related_agents:
+            shapes += [
+                {"authority": ifi},
+                {"authority": {"member": [ifi]}},
+                {"context": {"instructor": ifi}},
+                {"context": {"team": ifi}},
+                {"object": {"actor": ifi}},
+                {"object": {"object": ifi}},
+                {"object": {"context": {"instructor": ifi}}},
+                {"object": {"context": {"team": ifi}}},
+            ]
+        clauses.append(or_(*(doc.contains(shape) for shape in shapes)))
+    if query.activity is not None:
+        activity = {"id": query.activity}
+        shapes = [{"object": activity}]
+        if query.related_activities:
+            in_context = [
+                {"context": {"contextActivities": {kind: [activity]}}}
+                for kind in CONTEXT_ACTIVITY_KINDS
+            ]
+            shapes += in_context
+            shapes += [{"object": {"object": activity}}]
+            shapes += [{"object": shape} for shape in in_context]
+        clauses.append(or_(*(doc.contains(shape) for shape in shapes)))
+    return clauses
+
+
+async def list_mappings(
+    session: AsyncSession,
+    *,
+    provider: Provider,
+    statement_id: uuid.UUID | None,
+    status: str | None,
+    after_seq: int | None,
+    limit: int,
+) -> tuple[list[XapiStatement], int | None]:
+    """The provider's completion statements with what they became, newest first."""
+    query = select(XapiStatement).where(
+        XapiStatement.provider_id == provider.id, XapiStatement.mapping.is_not(None)
+    )
+    if statement_id is not None:
+        query = query.where(XapiStatement.id == statement_id)
+    if status is not None:
+        query = query.where(XapiStatement.mapping == status)
     if after_seq is not None:
         query = query.where(XapiStatement.seq < after_seq)
     rows = list(
         (await session.execute(query.order_by(XapiStatement.seq.desc()).limit(limit + 1))).scalars()
     )
     more = rows[limit - 1].seq if len(rows) > limit else None
-    return [r.statement for r in rows[:limit]], more
+    return rows[:limit], more

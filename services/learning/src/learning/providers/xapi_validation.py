@@ -282,13 +282,18 @@ def actor(value: Any, path: str, *, explicit: bool = False) -> None:
 
 
 def authority(value: Any, path: str) -> None:
-    """An Agent, or a Group of exactly two Agents (OAuth: the application and the user)."""
+    """An Agent, or an anonymous Group of exactly two Agents (OAuth 3-legged: the application,
+    identified by an account, and the user)."""
     kind = obj(value, path).get("objectType")
     if kind == "Group":
         group(value, path)
+        if any(k in value for k in IFIS):
+            raise bad(path, "an authority Group is anonymous")
         members = value.get("member")
         if not isinstance(members, list) or len(members) != 2:
             raise bad(f"{path}.member", "an authority Group has exactly two Agents")
+        if not any("account" in m for m in members):
+            raise bad(f"{path}.member", "one of an authority Group's Agents is the OAuth app")
     else:
         agent(value, path)
 
@@ -341,7 +346,8 @@ def definition(value: Any, path: str) -> None:
     if "extensions" in d:
         extensions(d["extensions"], f"{path}.extensions")
     if "interactionType" in d:
-        if d["interactionType"] not in INTERACTION_TYPES:
+        kind = d["interactionType"]
+        if not isinstance(kind, str) or kind not in INTERACTION_TYPES:
             raise bad(f"{path}.interactionType", "is not an xAPI interaction type")
     elif any(k in d for k in ("correctResponsesPattern", *INTERACTION_PARTS)):
         raise bad(f"{path}.interactionType", "is required with interaction components")
