@@ -618,6 +618,67 @@ async def _xapi_mappings(w: World, actor: str) -> Req:
     )
 
 
+XAPI_DOCS = {
+    "activities/state": {
+        "activityId": "https://yanxiu.example/xapi/courses/SD-ETH-01",
+        "agent": '{"mbox": "mailto:li@school.cn"}',
+        "stateId": "bookmark",
+    },
+    "activities/profile": {
+        "activityId": "https://yanxiu.example/xapi/courses/SD-ETH-01",
+        "profileId": "notes",
+    },
+    "agents/profile": {"agent": '{"mbox": "mailto:li@school.cn"}', "profileId": "notes"},
+}
+
+
+def _xapi_document_case(method: str, resource: str) -> None:
+    async def build(w: World, actor: str) -> Req:
+        headers = {"X-Experience-API-Version": "1.0.3"}
+        if method == "PUT":
+            headers["If-None-Match"] = "*"
+        # A write's signature covers its body: each case sends its own (no replay across cells).
+        body = {"page": 3, "case": f"{method} {resource} {actor}"}
+        params = dict(XAPI_DOCS[resource])
+        if method == "GET":  # the ids of the scope (a missing document would be a 404)
+            params.pop("stateId", None)
+            params.pop("profileId", None)
+        return Req(
+            method,
+            f"/api/v1/learning/xapi/{resource}",
+            params=params,
+            json=body if method in ("PUT", "POST") else None,
+            headers=headers,
+        )
+
+    case(f"{method} /api/v1/learning/xapi/{resource}")(build)
+
+
+for _resource in XAPI_DOCS:
+    for _method in ("PUT", "POST", "GET", "DELETE"):
+        _xapi_document_case(_method, _resource)
+
+
+@case("GET /api/v1/learning/xapi/activities")
+async def _xapi_activity(w: World, actor: str) -> Req:
+    return Req(
+        "GET",
+        "/api/v1/learning/xapi/activities",
+        params={"activityId": "https://yanxiu.example/xapi/courses/SD-ETH-01"},
+        headers={"X-Experience-API-Version": "1.0.3"},
+    )
+
+
+@case("GET /api/v1/learning/xapi/agents")
+async def _xapi_agent(w: World, actor: str) -> Req:
+    return Req(
+        "GET",
+        "/api/v1/learning/xapi/agents",
+        params={"agent": '{"mbox": "mailto:li@school.cn"}'},
+        headers={"X-Experience-API-Version": "1.0.3"},
+    )
+
+
 # --- credits ---------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from learning.providers.schemas import (
 from learning.providers.signing import NO_BEARER, SIGNING_DOC
 from learning.providers.xapi_api import about_router
 from learning.providers.xapi_api import router as xapi_router
+from learning.providers.xapi_documents_api import router as xapi_documents_router
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -198,4 +199,5 @@ async def retract_completion(
 
 
 router.include_router(xapi_router)
+router.include_router(xapi_documents_router)
 router.include_router(about_router)

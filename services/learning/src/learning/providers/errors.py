@@ -187,3 +187,29 @@ class XapiProjectMissing(DomainError):
     code = "xapi_project_missing"
     title_zh = "完成语句须在 context 中给出项目编号（扩展或 registration）"
     title_en = "A completion statement needs the project id (context extension or registration)"
+
+
+class XapiDocumentNotFound(NotFound):
+    code = "xapi_document_not_found"
+    title_zh = "文档不存在"
+    title_en = "Document not found"
+
+
+class XapiDocumentConflict(Conflict):
+    code = "xapi_document_conflict"
+    title_zh = "文档已存在：覆盖时须带 If-Match（或 If-None-Match）"
+    title_en = "The document exists: send If-Match (or If-None-Match) to overwrite it"
+
+
+class XapiDocumentPrecondition(DomainError):
+    status = 412
+    code = "xapi_document_precondition_failed"
+    title_zh = "文档已被修改（ETag 不符）"
+    title_en = "The document changed (ETag precondition failed)"
+
+
+class XapiDocumentPreconditionMissing(DomainError):
+    status = 400
+    code = "xapi_document_precondition_missing"
+    title_zh = "写入档案须带 If-Match 或 If-None-Match"
+    title_en = "A profile PUT needs If-Match or If-None-Match"

@@ -140,3 +140,36 @@ class XapiStatement(Base):
             postgresql_where=text("mapping IS NOT NULL"),
         ),
     )
+
+
+XapiDocumentKind = Literal["state", "activity_profile", "agent_profile"]
+
+
+class XapiDocument(Base):
+    """A State, Activity Profile or Agent Profile document, as sent (xAPI 1.0.3 §2.3–2.7)."""
+
+    __tablename__ = "xapi_documents"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    # '' where the kind has none (an agent profile has no activity, and so on).
+    activity_id: Mapped[str] = mapped_column(String(2048))
+    agent_key: Mapped[str] = mapped_column(String(1024))
+    registration: Mapped[str] = mapped_column(String(36))
+    document_id: Mapped[str] = mapped_column(String(1024))
+    # SHA-256 of (kind, activity, agent, registration) and of the document id: the keys.
+    scope: Mapped[str] = mapped_column(String(64))
+    document_key: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(255))
+    etag: Mapped[str] = mapped_column(String(40))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in get_args(XapiDocumentKind)) + ")",
+            name="kind",
+        ),
+        Index("ix_xapi_documents_key", "provider_id", "scope", "document_key", unique=True),
+    )
