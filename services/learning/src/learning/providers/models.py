@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.models import Base
@@ -114,6 +114,16 @@ class XapiStatement(Base):
     mapping_teacher_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     mapping_course_key: Mapped[str | None] = mapped_column(String(60), nullable=True)
     mapped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # What the filters look statements up by (xapi_index): hashed agent and activity keys.
+    actor_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    object_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    registration: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    related_agents: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), server_default=text("'{}'"), default=list
+    )
+    related_activities: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), server_default=text("'{}'"), default=list
+    )
 
     __table_args__ = (
         Index("ix_xapi_statements_provider_seq", "provider_id", "seq"),
@@ -131,6 +141,14 @@ class XapiStatement(Base):
             "ix_xapi_statements_waiting_course",
             "mapping_course_key",
             postgresql_where=text("mapping = 'waiting'"),
+        ),
+        Index("ix_xapi_statements_provider_actor_seq", "provider_id", "actor_key", "seq"),
+        Index("ix_xapi_statements_provider_object_seq", "provider_id", "object_key", "seq"),
+        Index("ix_xapi_statements_provider_registration_seq", "provider_id", "registration", "seq"),
+        Index("ix_xapi_statements_provider_verb_seq", "provider_id", "verb_id", "seq"),
+        Index("ix_xapi_statements_related_agents", "related_agents", postgresql_using="gin"),
+        Index(
+            "ix_xapi_statements_related_activities", "related_activities", postgresql_using="gin"
         ),
         Index(
             "ix_xapi_statements_provider_mapping_seq",

@@ -60,10 +60,6 @@ class Preconditions:
         return self.if_match is not None or self.if_none_match is not None
 
 
-def agent_key(ifi: dict[str, Any]) -> str:
-    return orjson.dumps(ifi, option=orjson.OPT_SORT_KEYS).decode()
-
-
 def etag_of(content: bytes) -> str:
     return hashlib.sha1(content, usedforsecurity=False).hexdigest()
 

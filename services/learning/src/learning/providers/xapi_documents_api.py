@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from learning.providers import xapi_documents as docs
 from learning.providers import xapi_filters as xf
+from learning.providers import xapi_index
 from learning.providers import xapi_validation as xv
 from learning.providers.auth import LrsClient
 from learning.providers.errors import XapiBadQuery, XapiStatementInvalid
@@ -58,7 +59,7 @@ def _scope(kind: XapiDocumentKind, params: Mapping[str, str], *, extra: set[str]
         if required != "registration" and required not in params:
             raise _bad(f"缺少参数 {required}", f"The {required} parameter is required")
     activity = _checked(xv.iri, params["activityId"], "activityId") if "activityId" in names else ""
-    agent = docs.agent_key(xf.agent_identifier(params["agent"])) if "agent" in names else ""
+    agent = xapi_index.agent_key(xf.agent_identifier(params["agent"])) if "agent" in names else ""
     registration = ""
     if "registration" in params:
         registration = _checked(xv.uuid_string, params["registration"], "registration").lower()

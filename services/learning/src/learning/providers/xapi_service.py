@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from learning.attainment import service as attainment
-from learning.providers import xapi_mapping
+from learning.providers import xapi_index, xapi_mapping
 from learning.providers import xapi_statements as xs
 from learning.providers.errors import (
     XapiCannotVoidVoiding,
@@ -117,6 +117,7 @@ async def store(
             verb_id=xs.verb_of(statement),
             voids_id=target,
             stored=now,
+            **xapi_index.index_keys(stored).columns(),
         )
         .on_conflict_do_nothing(index_elements=[XapiStatement.id])
         .returning(XapiStatement.id)
@@ -238,45 +239,26 @@ async def list_statements(
     return [r.statement for r in rows[:limit]], more
 
 
-CONTEXT_ACTIVITY_KINDS = ("parent", "grouping", "category", "other")
-
-
 def _filters(query: StatementQuery, row: Any) -> list[ColumnElement[bool]]:
-    """What the statement itself must match (all but the stored-time window)."""
-    doc = row.statement
+    """What the statement itself must match (all but the stored-time window), on the indexed
+    keys of `xapi_index`."""
     clauses: list[ColumnElement[bool]] = []
     if query.verb:
         clauses.append(row.verb_id == query.verb)
     if query.registration:
-        registration = doc["context"]["registration"].astext
-        clauses.append(func.lower(registration) == query.registration)
+        clauses.append(row.registration == uuid.UUID(query.registration))
     if query.agent is not None:
-        ifi = query.agent
-        shapes: list[dict[str, Any]] = [{"actor": ifi}, {"object": ifi}]
+        key = xapi_index.hashed(xapi_index.agent_key(query.agent))
         if query.related_agents:
-            shapes += [
-                {"authority": ifi},
-                {"authority": {"member": [ifi]}},
-                {"context": {"instructor": ifi}},
-                {"context": {"team": ifi}},
-                {"object": {"actor": ifi}},
-                {"object": {"object": ifi}},
-                {"object": {"context": {"instructor": ifi}}},
-                {"object": {"context": {"team": ifi}}},
-            ]
-        clauses.append(or_(*(doc.contains(shape) for shape in shapes)))
+            clauses.append(row.related_agents.contains([key]))
+        else:
+            clauses.append(or_(row.actor_key == key, row.object_key == key))
     if query.activity is not None:
-        activity = {"id": query.activity}
-        shapes = [{"object": activity}]
+        key = xapi_index.hashed(query.activity)
         if query.related_activities:
-            in_context = [
-                {"context": {"contextActivities": {kind: [activity]}}}
-                for kind in CONTEXT_ACTIVITY_KINDS
-            ]
-            shapes += in_context
-            shapes += [{"object": {"object": activity}}]
-            shapes += [{"object": shape} for shape in in_context]
-        clauses.append(or_(*(doc.contains(shape) for shape in shapes)))
+            clauses.append(row.related_activities.contains([key]))
+        else:
+            clauses.append(row.object_key == key)
     return clauses
 
 
