@@ -49,6 +49,13 @@ def upgrade() -> None:
         op.create_index(
             f"ix_xapi_statements_{column}", T, [column], schema=S, postgresql_using="gin"
         )
+    op.create_index(
+        "ix_xapi_statements_provider_voiding_seq",
+        T,
+        ["provider_id", "seq"],
+        schema=S,
+        postgresql_where=sa.text("voids_id IS NOT NULL"),
+    )
 
 
 def _backfill() -> None:
@@ -78,6 +85,7 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     for name in (
+        "ix_xapi_statements_provider_voiding_seq",
         "ix_xapi_statements_related_activities",
         "ix_xapi_statements_related_agents",
         "ix_xapi_statements_provider_verb_seq",

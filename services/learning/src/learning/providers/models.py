@@ -146,6 +146,12 @@ class XapiStatement(Base):
         Index("ix_xapi_statements_provider_object_seq", "provider_id", "object_key", "seq"),
         Index("ix_xapi_statements_provider_registration_seq", "provider_id", "registration", "seq"),
         Index("ix_xapi_statements_provider_verb_seq", "provider_id", "verb_id", "seq"),
+        Index(
+            "ix_xapi_statements_provider_voiding_seq",
+            "provider_id",
+            "seq",
+            postgresql_where=text("voids_id IS NOT NULL"),
+        ),
         Index("ix_xapi_statements_related_agents", "related_agents", postgresql_using="gin"),
         Index(
             "ix_xapi_statements_related_activities", "related_activities", postgresql_using="gin"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -209,17 +209,24 @@ async def list_statements(
 ) -> tuple[list[dict[str, Any]], int | None]:
     """The caller's statements matching the query, newest first unless `ascending`, voided
     statements left out; returns the page and the last row's sequence when more follow."""
-    rows_query = select(XapiStatement).where(
+    base = select(XapiStatement.seq).where(
         XapiStatement.provider_id == provider.id, XapiStatement.voided.is_(False)
     )
     if query.since:
-        rows_query = rows_query.where(XapiStatement.stored > query.since)
+        base = base.where(XapiStatement.stored > query.since)
     if query.until:
-        rows_query = rows_query.where(XapiStatement.stored <= query.until)
+        base = base.where(XapiStatement.stored <= query.until)
+    if after_seq is not None:
+        base = base.where(
+            XapiStatement.seq > after_seq if query.ascending else XapiStatement.seq < after_seq
+        )
+    order = XapiStatement.seq.asc() if query.ascending else XapiStatement.seq.desc()
+    limit = query.limit
     matching = _filters(query, XapiStatement)
+    pages = [base.where(*matching).order_by(order).limit(limit + 1)]
     if matching:
         # A statement that voids one matching the filters is returned too (§2.1.4): the
-        # voided statement is not, but what targets it is.
+        # voided statement is not, but what targets it is. Each part is its own index range.
         target = aliased(XapiStatement)
         voids_a_match = exists().where(
             target.id == XapiStatement.voids_id,
@@ -227,13 +234,10 @@ async def list_statements(
             target.voided.is_(True),
             *_filters(query, target),
         )
-        rows_query = rows_query.where(or_(and_(*matching), voids_a_match))
-    if after_seq is not None:
-        rows_query = rows_query.where(
-            XapiStatement.seq > after_seq if query.ascending else XapiStatement.seq < after_seq
-        )
-    order = XapiStatement.seq.asc() if query.ascending else XapiStatement.seq.desc()
-    limit = query.limit
+        voiding = base.where(XapiStatement.voids_id.is_not(None), voids_a_match)
+        pages.append(voiding.order_by(order).limit(limit + 1))
+    seqs = union_all(*(page.subquery().select() for page in pages)).subquery()
+    rows_query = select(XapiStatement).where(XapiStatement.seq.in_(select(seqs.c.seq)))
     rows = list((await session.execute(rows_query.order_by(order).limit(limit + 1))).scalars())
     more = rows[limit - 1].seq if len(rows) > limit else None
     return [r.statement for r in rows[:limit]], more
