@@ -116,7 +116,9 @@ async def provider_key(p: Platform) -> tuple[uuid.UUID, str]:
     base = f"http://{HOST}:{p.ports['gateway']}/api/v1/learning"
     headers = {"Authorization": f"Bearer {p.province_admin}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
-        created = await client.post("/providers", json={"code": "lrs-bench", "name": "基准 LRS 机构"})
+        created = await client.post(
+            "/providers", json={"code": "lrs-bench", "name": "基准 LRS 机构"}
+        )
         created.raise_for_status()
         key = await client.post(f"/providers/{created.json()['id']}/keys")
         key.raise_for_status()
