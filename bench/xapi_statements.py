@@ -6,8 +6,9 @@ floor as processes).
 
     .venv/bin/python -m bench.xapi_statements --statements 1000000 --seconds 5
 
-Per row: req/s under load (wrk -c32) and the floor's, their ratio, p50/p99 under load, and the
-median and p99 of requests sent one at a time (wrk -c1, `--alone` of them). A batch row's
+Per row: req/s under load (wrk -c32; batches -c8) and the floor's (-c32), their ratio, p50/p99
+under load, and the median and p99 of requests sent one at a time (wrk -c1, `--alone` of them).
+A batch row's
 "statements/s" is its req/s × 100, compared with the write floor's req/s.
 """
 
@@ -190,7 +191,9 @@ async def run(statements: int, seconds: float, alone: int) -> dict[str, Any]:
             one = await wrk(
                 learning, "lines.lua", lines, connections=1, seconds=0, stop_after=alone
             )
-            load = await wrk(learning, "lines.lua", lines, connections=32, seconds=seconds)
+            # A batch is 100 statements: 8 connections keep 800 in flight.
+            conns = 8 if kind == "batch" else 32
+            load = await wrk(learning, "lines.lua", lines, connections=conns, seconds=seconds)
             base = await wrk(floor, "lines.lua", {"file": str(fl)}, connections=32, seconds=seconds)
             results["rows"].append(_row(label, kind, one, load, base))
             say(f"  {label}: done")
@@ -210,13 +213,18 @@ def _row(label: str, kind: str, one: Result, load: Result, base: Result) -> dict
         "alone_p50_ms": round(one.p50_ms, 2),
         "alone_p99_ms": round(one.p99_ms, 2),
         "clean": load.clean and one.clean and base.clean,
+        "problems": {
+            side: {"non2xx": r.non2xx, "socket_errors": r.socket_errors, "sample": r.sample[:200]}
+            for side, r in (("alone", one), ("load", load), ("floor", base))
+            if not r.clean
+        },
     }
 
 
 def report(r: dict[str, Any]) -> None:
     print(
         f"xAPI statements at {r['statements']:,} stored (seeded in {r['seed_seconds']} s); "
-        "directly on learning; wrk -t1 -c32 (load), -c1 (alone); ms"
+        "directly on learning; wrk -t1 -c32 (load; batches -c8), -c1 (alone); ms"
     )
     print(
         f"{'route':<30}{'per s':>9}{'floor/s':>9}{'ratio':>7}{'p50':>8}{'p99':>8}"
