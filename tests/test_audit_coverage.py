@@ -33,6 +33,51 @@ EXEMPT: dict[tuple[str, str, str], str] = {
     ),
     ("learning", "POST", "/xapi/statements"): "a provider's xAPI statements: the LRS keeps them",
     ("learning", "PUT", "/xapi/statements"): "a provider's xAPI statement: the LRS keeps it",
+    (
+        "learning",
+        "PUT",
+        "/xapi/activities/state",
+    ): "a learner's state document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "POST",
+        "/xapi/activities/state",
+    ): "a learner's state document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "DELETE",
+        "/xapi/activities/state",
+    ): "a learner's state document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "PUT",
+        "/xapi/activities/profile",
+    ): "an activity profile document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "POST",
+        "/xapi/activities/profile",
+    ): "an activity profile document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "DELETE",
+        "/xapi/activities/profile",
+    ): "an activity profile document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "PUT",
+        "/xapi/agents/profile",
+    ): "an agent profile document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "POST",
+        "/xapi/agents/profile",
+    ): "an agent profile document: an LRS document the provider keeps (ETags guard it)",
+    (
+        "learning",
+        "DELETE",
+        "/xapi/agents/profile",
+    ): "an agent profile document: an LRS document the provider keeps (ETags guard it)",
     ("lessons", "POST", "/lessons"): "a teacher creating their own lesson (创课)",
     ("lessons", "POST", "/reviews"): "a teacher's peer review (观评课), a study action",
     ("lessons", "POST", "/lessons/{lesson_id}/flags"): "a reviewer's flag on an assigned lesson",

@@ -4,7 +4,8 @@ the gateway over real HTTP, as a provider's LRS client calls it (HTTP Basic key:
 Every test passes except those listed in `xapi_1_0_3_not_yet.txt` — the parts of issue #16 not
 built yet (document resources, attachments, signed statements, the alternate request syntax):
 a test that passed before and fails now fails this test, and one of the list that passes now
-must leave the list. The suite's JSON log is kept as an artifact in the data dir."""
+must leave the list (a test that fails is run once more first: a few of the suite's tests
+depend on timing). The suite's JSON log is kept as an artifact in the data dir."""
 
 from __future__ import annotations
 
@@ -94,6 +95,11 @@ async def test_the_lrs_passes_every_conformance_test_built_so_far(
     assert result.total == TOTAL
     expected = not_yet()
     regressed = sorted(result.failed - expected)
+    if regressed:
+        # Some of the suite's tests depend on timing (since/until margins of a few seconds):
+        # a test fails only if it fails again in a second run.
+        again = await lrs_suite.run(suite, endpoint=endpoint, key=key, secret=secret)
+        regressed = sorted(set(regressed) & again.failed)
     assert not regressed, f"{len(regressed)} conformance tests fail:\n" + "\n".join(regressed)
     now_passing = sorted(expected - result.failed)
     assert not now_passing, (
