@@ -5,22 +5,11 @@ evening (bench.deadline_day) is answered 2xx throughout, with every row in the r
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from bench import api_paths, deadline_day
-from bench.platform import DEFAULT_FLOOR_DIR, platform
+from bench.platform import platform
+from bench.smoke import NEEDS_WRK_AND_FLOOR
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
-    ),
-    pytest.mark.skipif(
-        not (DEFAULT_FLOOR_DIR / "floor_app.py").is_file(),
-        reason=f"the floor app is not there ({DEFAULT_FLOOR_DIR / 'floor_app.py'})",
-    ),
-]
+pytestmark = NEEDS_WRK_AND_FLOOR
 
 
 def failures(rows: list[dict[str, object]], sides: tuple[str, ...]) -> list[str]:

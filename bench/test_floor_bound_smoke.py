@@ -5,27 +5,17 @@ the module."""
 
 from __future__ import annotations
 
-import shutil
-
 import asyncpg
-import pytest
 
 from bench import floor_bound
 from bench.floor_bound_app import SCHEMA
 from bench.platform import DEFAULT_FLOOR_DIR, FLOOR_DATABASE
+from bench.smoke import NEEDS_WRK_AND_FLOOR
 from yanxiu.devstack.paths import data_dir
 from yanxiu.devstack.postgres import create_database, ensure_server
 from yanxiu.kit.db import plain_url
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
-    ),
-    pytest.mark.skipif(
-        not (DEFAULT_FLOOR_DIR / "floor_app.py").is_file(),
-        reason=f"the floor app is not there ({DEFAULT_FLOOR_DIR / 'floor_app.py'})",
-    ),
-]
+pytestmark = NEEDS_WRK_AND_FLOOR
 
 
 async def test_every_side_answers_and_each_write_leaves_its_four_rows() -> None:

@@ -4,22 +4,10 @@ figures come from running the module)."""
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from bench import xapi_statements
-from bench.platform import DEFAULT_FLOOR_DIR
+from bench.smoke import NEEDS_WRK_AND_FLOOR
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
-    ),
-    pytest.mark.skipif(
-        not (DEFAULT_FLOOR_DIR / "floor_app.py").is_file(),
-        reason=f"the floor app is not there ({DEFAULT_FLOOR_DIR / 'floor_app.py'})",
-    ),
-]
+pytestmark = NEEDS_WRK_AND_FLOOR
 
 
 async def test_every_row_is_measured_with_2xx_answers_only() -> None:
