@@ -9,8 +9,9 @@ Every request needs `X-Experience-API-Version: 1.0.x`; every response (errors to
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import urlencode
 
 import orjson
@@ -86,6 +87,21 @@ def _query_parameter(name: str, schema: dict[str, Any], doc: str) -> dict[str, A
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": doc}
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def get_and_head(target: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """A read answered to GET and to HEAD alike (§1.1: HEAD is GET without the body); the
+    OpenAPI document lists the GET (one operation, one operationId)."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        target.add_api_route(path, endpoint, methods=["GET"], **options)
+        target.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False, **options)
+        return endpoint
+
+    return register
+
+
 class XapiRoute(APIRoute):
     """Adds the version header to every response, including problem+json refusals, and to
     every answer of a statements read `X-Experience-API-Consistent-Through` (§2.1.3: whatever
@@ -123,9 +139,9 @@ router = APIRouter(
 about_router = APIRouter(prefix="/xapi", tags=["xapi"], route_class=XapiRoute)
 
 
-@about_router.api_route(
+@get_and_head(
+    about_router,
     "/about",
-    methods=["GET", "HEAD"],
     summary="xAPI about: the supported versions",
     openapi_extra=NO_BEARER,
 )
@@ -227,9 +243,9 @@ STATEMENT_QUERY_DOC: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@router.api_route(
+@get_and_head(
+    router,
     "/statements",
-    methods=["GET", "HEAD"],
     summary="xAPI 语句 get by id, or list",
     openapi_extra={
         **NO_BEARER,

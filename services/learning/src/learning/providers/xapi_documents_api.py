@@ -22,7 +22,7 @@ from learning.providers.auth import LrsClient
 from learning.providers.errors import XapiBadQuery, XapiStatementInvalid
 from learning.providers.models import XapiDocumentKind
 from learning.providers.signing import NO_BEARER
-from learning.providers.xapi_api import AUTH_DOC, XapiRoute, xapi_version
+from learning.providers.xapi_api import AUTH_DOC, XapiRoute, get_and_head, xapi_version
 from yanxiu.kit.deps import Session
 
 router = APIRouter(
@@ -189,15 +189,14 @@ def _routes(kind: XapiDocumentKind) -> None:
         openapi_extra=extra,
         operation_id=f"post_xapi_{kind}",
     )
-    router.add_api_route(
+    get_and_head(
+        router,
         path,
-        get_document,
-        methods=["GET", "HEAD"],
         summary=f"{title} get, or list ids",
         description=f"One {name} document with its ETag, or the ids stored (since)." + DOC,
         openapi_extra=extra,
         operation_id=f"get_xapi_{kind}",
-    )
+    )(get_document)
     router.add_api_route(
         path,
         delete_document,
@@ -216,9 +215,9 @@ for _kind in PATHS:
     _routes(_kind)
 
 
-@router.api_route(
+@get_and_head(
+    router,
     "/activities",
-    methods=["GET", "HEAD"],
     summary="xAPI 活动 the Activity as statements describe it",
     openapi_extra=NO_BEARER,
     description="`activityId`: the Activity with every definition the caller's statements gave."
@@ -237,9 +236,9 @@ async def get_activity(request: Request, session: Session, caller: LrsClient) ->
     )
 
 
-@router.api_route(
+@get_and_head(
+    router,
     "/agents",
-    methods=["GET", "HEAD"],
     summary="xAPI 学员 the Person object of an Agent",
     openapi_extra=NO_BEARER,
     description="`agent`: an Agent as JSON; its Person object." + DOC,
