@@ -213,3 +213,24 @@ class XapiDocumentPreconditionMissing(DomainError):
     code = "xapi_document_precondition_missing"
     title_zh = "写入档案须带 If-Match 或 If-None-Match"
     title_en = "A profile PUT needs If-Match or If-None-Match"
+
+
+class XapiContentTypeUnsupported(DomainError):
+    status = 400
+    code = "xapi_content_type_unsupported"
+    title_zh = "语句须以 application/json 或 multipart/mixed 发送"
+    title_en = "Statements are sent as application/json or multipart/mixed"
+
+
+class XapiAttachmentInvalid(DomainError):
+    status = 400
+    code = "xapi_attachment_invalid"
+    title_zh = "xAPI 附件不正确"
+    title_en = "Malformed xAPI attachments"
+
+
+class XapiSignatureInvalid(DomainError):
+    status = 400
+    code = "xapi_signature_invalid"
+    title_zh = "签名语句的签名不正确"
+    title_en = "The signed statement's signature is malformed or does not verify"

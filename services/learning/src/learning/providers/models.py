@@ -197,3 +197,16 @@ class XapiDocument(Base):
         ),
         Index("ix_xapi_documents_key", "provider_id", "scope", "document_key", unique=True),
     )
+
+
+class XapiAttachment(Base):
+    """An attachment's content as a provider sent it with its statements (multipart/mixed),
+    keyed by its SHA-2: statements naming the same content share one row (Data §2.4.11)."""
+
+    __tablename__ = "xapi_attachments"
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"), primary_key=True)
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

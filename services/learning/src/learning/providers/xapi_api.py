@@ -21,8 +21,8 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
+from learning.providers import xapi_attachments, xapi_multipart, xapi_service, xapi_statements
 from learning.providers import xapi_filters as xf
-from learning.providers import xapi_service, xapi_statements
 from learning.providers.auth import LrsClient
 from learning.providers.errors import (
     XapiBadQuery,
@@ -65,9 +65,25 @@ BODY_DOC = {
                         },
                     ]
                 }
-            }
+            },
+            "multipart/mixed": {
+                "schema": {"type": "string", "format": "binary"},
+                "description": "The statement(s) as the first part (application/json), then one "
+                "part per attachment: Content-Transfer-Encoding binary, X-Experience-API-Hash",
+            },
         },
     },
+}
+# A read with attachments=true answers multipart/mixed: the JSON first, then the attachments.
+READ_DOC = {
+    "responses": {
+        "200": {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "multipart/mixed": {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    }
 }
 AUTH_DOC = " Auth: " + SIGNING_DOC + " Or HTTP Basic `key id:secret`."
 
@@ -174,9 +190,14 @@ def _home_page(request: Request) -> str:
     response_model=list[uuid.UUID],
 )
 async def post_statements(request: Request, session: Session, caller: LrsClient) -> JSONResponse:
-    statements = xapi_service.as_batch(_json(caller.body))
+    body = xapi_attachments.received(request.headers.get("content-type"), caller.body)
+    statements = xapi_service.as_batch(_json(body.statements), body.attachments)
     stored = await xapi_service.store_batch(
-        session, provider=caller.provider, statements=statements, home_page=_home_page(request)
+        session,
+        provider=caller.provider,
+        statements=statements,
+        home_page=_home_page(request),
+        attachments=body.attachments,
     )
     return JSONResponse([str(s.statement_id) for s in stored], headers=_completions(stored))
 
@@ -199,7 +220,9 @@ async def put_statement(request: Request, session: Session, caller: LrsClient) -
     if raw_id is None:
         raise XapiBadQuery("PUT 须带 statementId 参数", "PUT needs the statementId parameter")
     statement_id = xf.statement_id(raw_id, "statementId")
-    statement = xapi_statements.validate(_json(caller.body))
+    body = xapi_attachments.received(request.headers.get("content-type"), caller.body)
+    statement = xapi_statements.validate(_json(body.statements))
+    xapi_service.check_attachments([statement], body.attachments)
     if "id" in statement and uuid.UUID(statement["id"]) != statement_id:
         raise XapiStatementInvalid(
             "语句 id 与 statementId 不一致", "The statement's id differs from statementId"
@@ -207,6 +230,9 @@ async def put_statement(request: Request, session: Session, caller: LrsClient) -
     statement = {**statement, "id": str(statement_id)}
     stored = await xapi_service.store(
         session, provider=caller.provider, statement=statement, home_page=_home_page(request)
+    )
+    await xapi_service.save_attachments(
+        session, provider=caller.provider, attachments=body.attachments
     )
     return Response(status_code=204, headers=_completions([stored]))
 
@@ -237,7 +263,11 @@ STATEMENT_QUERY_DOC: list[tuple[str, dict[str, Any], str]] = [
         {"type": "string", "enum": ["exact", "ids", "canonical"]},
         "exact (default), ids or canonical (one language: Accept-Language)",
     ),
-    ("attachments", FLAG, "Attachments are not served yet: always JSON"),
+    (
+        "attachments",
+        FLAG,
+        "true: multipart/mixed, the JSON first, then each attachment's content (with its hash)",
+    ),
     ("ascending", FLAG, "Oldest first"),
     ("cursor", TEXT | {"maxLength": xf.CURSOR_MAX}, "From `more`"),
 ]
@@ -249,13 +279,14 @@ STATEMENT_QUERY_DOC: list[tuple[str, dict[str, Any], str]] = [
     summary="xAPI 语句 get by id, or list",
     openapi_extra={
         **NO_BEARER,
+        **READ_DOC,
         "parameters": [_query_parameter(*p) for p in STATEMENT_QUERY_DOC],
     },
     description="`statementId` (not voided) or `voidedStatementId`, else a StatementResult of "
     "the caller's statements, newest first, voided ones left out, with `more` for the next "
     "page. Every filter of xAPI 1.0.3 §2.1.3. HEAD answers the same without a body." + AUTH_DOC,
 )
-async def get_statements(request: Request, session: Session, caller: LrsClient) -> JSONResponse:
+async def get_statements(request: Request, session: Session, caller: LrsClient) -> Response:
     params = request.query_params
     repeated = sorted({k for k in params if len(params.getlist(k)) > 1})
     if repeated:
@@ -271,7 +302,9 @@ async def get_statements(request: Request, session: Session, caller: LrsClient) 
             statement_id=xf.statement_id(raw, "voidedStatementId" if voided else "statementId"),
             voided=voided,
         )
-        return JSONResponse(xf.formatted(found, fmt, languages))
+        return await _answer(
+            session, caller, xf.formatted(found, fmt, languages), [found], _wants_parts(params)
+        )
     query = xf.read_query(params)
     page, last = await xapi_service.list_statements(
         session,
@@ -286,7 +319,44 @@ async def get_statements(request: Request, session: Session, caller: LrsClient) 
         prefix = request.headers.get("x-forwarded-prefix", "").rstrip("/")
         more = f"{prefix}/xapi/statements?{urlencode(kept)}"
     statements = [xf.formatted(s, query.format, languages) for s in page]
-    return JSONResponse({"statements": statements, "more": more})
+    return await _answer(
+        session, caller, {"statements": statements, "more": more}, page, query.attachments
+    )
+
+
+def _wants_parts(params: Any) -> bool:
+    return xf.read_query({k: v for k, v in params.items() if k == "attachments"}).attachments
+
+
+async def _answer(
+    session: Session,
+    caller: LrsClient,
+    content: Any,
+    statements: list[dict[str, Any]],
+    with_attachments: bool,
+) -> Response:
+    """JSON, or with `attachments=true` multipart/mixed: the JSON first, then each attachment
+    whose content the LRS holds, with its hash (Communication §2.1.3)."""
+    if not with_attachments:
+        return JSONResponse(content)
+    found = await xapi_service.attachments_of(
+        session, provider=caller.provider, statements=statements
+    )
+    media, body = xapi_multipart.compose(
+        [({"Content-Type": "application/json"}, orjson.dumps(content))]
+        + [
+            (
+                {
+                    "Content-Type": a.content_type,
+                    "Content-Transfer-Encoding": "binary",
+                    "X-Experience-API-Hash": a.sha2,
+                },
+                a.content,
+            )
+            for a in found
+        ]
+    )
+    return Response(body, media_type=media)
 
 
 @router.get(

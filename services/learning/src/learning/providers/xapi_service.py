@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from learning.attainment import service as attainment
-from learning.providers import xapi_index, xapi_mapping
+from learning.providers import xapi_index, xapi_mapping, xapi_signature
 from learning.providers import xapi_statements as xs
 from learning.providers.errors import (
     XapiCannotVoidVoiding,
@@ -25,7 +25,9 @@ from learning.providers.errors import (
     XapiStatementNotFound,
     XapiVoidForbidden,
 )
-from learning.providers.models import Provider, XapiStatement
+from learning.providers.models import Provider, XapiAttachment, XapiStatement
+from learning.providers.xapi_attachments import Attachment, declared
+from learning.providers.xapi_attachments import check as check_parts
 from learning.providers.xapi_filters import StatementQuery
 
 MAX_BATCH = 500
@@ -40,7 +42,8 @@ def authority(provider: Provider, home_page: str) -> dict[str, Any]:
     }
 
 
-def as_batch(body: Any) -> list[dict[str, Any]]:
+def as_batch(body: Any, attachments: dict[str, Attachment] | None = None) -> list[dict[str, Any]]:
+    """The statements of a POST, validated, with their attachments' parts and signatures."""
     items = body if isinstance(body, list) else [body]
     if not items:
         raise XapiStatementInvalid("语句数组为空", "Empty statement array")
@@ -52,7 +55,53 @@ def as_batch(body: Any) -> list[dict[str, Any]]:
     ids = [uuid.UUID(s["id"]) for s in checked if "id" in s]
     if len(ids) != len(set(ids)):
         raise XapiStatementInvalid("同一批中语句编号重复", "Duplicate statement ids in one batch")
+    check_attachments(checked, attachments or {})
     return checked
+
+
+def check_attachments(statements: list[dict[str, Any]], attachments: dict[str, Attachment]) -> None:
+    """Every part an attachment's, every attachment's content at hand, every signature sound."""
+    check_parts(statements, attachments)
+    for statement in statements:
+        xapi_signature.check_signed(statement, attachments)
+
+
+async def save_attachments(
+    session: AsyncSession, *, provider: Provider, attachments: dict[str, Attachment]
+) -> None:
+    """Keep the content of attachments sent as parts (once per provider and hash)."""
+    if not attachments:
+        return
+    await session.execute(
+        insert(XapiAttachment)
+        .values(
+            [
+                {
+                    "provider_id": provider.id,
+                    "sha2": a.sha2,
+                    "content_type": a.content_type,
+                    "content": a.content,
+                }
+                for a in attachments.values()
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def attachments_of(
+    session: AsyncSession, *, provider: Provider, statements: list[dict[str, Any]]
+) -> list[Attachment]:
+    """The content of the statements' attachments that was sent as parts, each once."""
+    wanted = sorted({str(meta["sha2"]).lower() for meta in declared(statements)})
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(XapiAttachment.sha2, XapiAttachment.content_type, XapiAttachment.content).where(
+            XapiAttachment.provider_id == provider.id, XapiAttachment.sha2.in_(wanted)
+        )
+    )
+    return [Attachment(r.sha2, r.content_type, r.content) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -84,14 +133,21 @@ HEADER_STATUS = {"counted": "recorded"}
 
 
 async def store_batch(
-    session: AsyncSession, *, provider: Provider, statements: list[dict[str, Any]], home_page: str
+    session: AsyncSession,
+    *,
+    provider: Provider,
+    statements: list[dict[str, Any]],
+    home_page: str,
+    attachments: dict[str, Attachment] | None = None,
 ) -> list[Stored]:
     """All or nothing: a refusal anywhere (an invalid statement, a conflict) rolls the whole
     request back (the boundary); a completion that cannot count yet is not a refusal."""
-    return [
+    stored = [
         await store(session, provider=provider, statement=s, home_page=home_page)
         for s in statements
     ]
+    await save_attachments(session, provider=provider, attachments=attachments or {})
+    return stored
 
 
 async def store(
