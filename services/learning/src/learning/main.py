@@ -14,6 +14,7 @@ from learning.progress.api import heartbeat
 from learning.progress.api import router as progress_router
 from learning.progress.housekeeping import heartbeat_log_jobs
 from learning.providers.api import router as providers_router
+from learning.providers.xapi_alternate import AlternateRequestSyntax
 from learning.roster.api import router as roster_router
 from learning.rules.api import router as rules_router
 from learning.selection.api import router as selection_router
@@ -41,6 +42,7 @@ SPEC = ServiceSpec(
     produces=[LEARNING_TOPIC],
     hot_routes={("POST", "/progress"): heartbeat},
     housekeeping=heartbeat_log_jobs,
+    middleware=[AlternateRequestSyntax],
 )
 
 

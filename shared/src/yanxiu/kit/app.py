@@ -68,6 +68,9 @@ class ServiceSpec:
     hot_routes: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
     # The service's own pruning jobs, besides the machinery tables' (kit.housekeeping).
     housekeeping: Callable[[Any], Sequence[Job]] | None = None
+    # ASGI middleware classes taking the app alone, first listed outermost; they run inside
+    # admission control and the request context, so their requests are admitted and counted.
+    middleware: list[Callable[[ASGIApp], ASGIApp]] = field(default_factory=list)
 
     @property
     def schema(self) -> str:
@@ -434,6 +437,8 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
     install_error_handlers(app)
     if spec.hot_routes:
         app.add_middleware(HotRoutes, routes=spec.hot_routes)
+    for middleware in reversed(spec.middleware):
+        app.add_middleware(middleware)
     install_request_context(app, spec.name)
     install_admission_control(app, spec.name)
 

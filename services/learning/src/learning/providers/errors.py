@@ -234,3 +234,17 @@ class XapiSignatureInvalid(DomainError):
     code = "xapi_signature_invalid"
     title_zh = "签名语句的签名不正确"
     title_en = "The signed statement's signature is malformed or does not verify"
+
+
+class XapiAlternateSyntaxInvalid(DomainError):
+    status = 400
+    code = "xapi_alternate_syntax_invalid"
+    title_zh = "替代请求语法不正确"
+    title_en = "Malformed alternate request syntax"
+
+
+class XapiBodyTooLarge(DomainError):
+    status = 413
+    code = "xapi_body_too_large"
+    title_zh = "请求体过大"
+    title_en = "The request body is too large"
