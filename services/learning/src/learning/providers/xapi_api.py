@@ -21,7 +21,13 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
-from learning.providers import xapi_attachments, xapi_multipart, xapi_service, xapi_statements
+from learning.providers import (
+    xapi_attachments,
+    xapi_multipart,
+    xapi_reads,
+    xapi_service,
+    xapi_statements,
+)
 from learning.providers import xapi_filters as xf
 from learning.providers.auth import LrsClient
 from learning.providers.errors import (
@@ -306,21 +312,29 @@ async def get_statements(request: Request, session: Session, caller: LrsClient) 
             session, caller, xf.formatted(found, fmt, languages), [found], _wants_parts(params)
         )
     query = xf.read_query(params)
-    page, last = await xapi_service.list_statements(
+    page = await xapi_reads.page(
         session,
-        provider=caller.provider,
+        provider_id=caller.provider.id,
         query=query,
         after_seq=decode_int_cursor(params.get("cursor")),
     )
     more = ""
-    if last is not None:
+    if page.last_seq is not None:
         kept = {k: v for k, v in params.items() if k != "cursor"}
-        kept["cursor"] = encode_cursor(last)
+        kept["cursor"] = encode_cursor(page.last_seq)
         prefix = request.headers.get("x-forwarded-prefix", "").rstrip("/")
         more = f"{prefix}/xapi/statements?{urlencode(kept)}"
-    statements = [xf.formatted(s, query.format, languages) for s in page]
+    if query.format == "exact" and not query.attachments:
+        # The statements as stored, spliced in without decoding them.
+        body = b'{"statements":[%s],"more":%s}' % (
+            ",".join(page.statements).encode(),
+            orjson.dumps(more),
+        )
+        return Response(body, media_type="application/json")
+    decoded = page.decoded()
+    statements = [xf.formatted(s, query.format, languages) for s in decoded]
     return await _answer(
-        session, caller, {"statements": statements, "more": more}, page, query.attachments
+        session, caller, {"statements": statements, "more": more}, decoded, query.attachments
     )
 
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, union_all, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from learning.attainment import service as attainment
 from learning.providers import xapi_index, xapi_mapping, xapi_signature
@@ -28,7 +27,6 @@ from learning.providers.errors import (
 from learning.providers.models import Provider, XapiAttachment, XapiStatement
 from learning.providers.xapi_attachments import Attachment, declared
 from learning.providers.xapi_attachments import check as check_parts
-from learning.providers.xapi_filters import StatementQuery
 
 MAX_BATCH = 500
 
@@ -254,72 +252,6 @@ async def get(
     if row is None or row.provider_id != provider.id or row.voided != voided:
         raise XapiStatementNotFound(statement_id=str(statement_id))
     return row.statement
-
-
-async def list_statements(
-    session: AsyncSession,
-    *,
-    provider: Provider,
-    query: StatementQuery,
-    after_seq: int | None,
-) -> tuple[list[dict[str, Any]], int | None]:
-    """The caller's statements matching the query, newest first unless `ascending`, voided
-    statements left out; returns the page and the last row's sequence when more follow."""
-    base = select(XapiStatement.seq).where(
-        XapiStatement.provider_id == provider.id, XapiStatement.voided.is_(False)
-    )
-    if query.since:
-        base = base.where(XapiStatement.stored > query.since)
-    if query.until:
-        base = base.where(XapiStatement.stored <= query.until)
-    if after_seq is not None:
-        base = base.where(
-            XapiStatement.seq > after_seq if query.ascending else XapiStatement.seq < after_seq
-        )
-    order = XapiStatement.seq.asc() if query.ascending else XapiStatement.seq.desc()
-    limit = query.limit
-    matching = _filters(query, XapiStatement)
-    pages = [base.where(*matching).order_by(order).limit(limit + 1)]
-    if matching:
-        # A statement that voids one matching the filters is returned too (§2.1.4): the
-        # voided statement is not, but what targets it is. Each part is its own index range.
-        target = aliased(XapiStatement)
-        voids_a_match = exists().where(
-            target.id == XapiStatement.voids_id,
-            target.provider_id == provider.id,
-            target.voided.is_(True),
-            *_filters(query, target),
-        )
-        voiding = base.where(XapiStatement.voids_id.is_not(None), voids_a_match)
-        pages.append(voiding.order_by(order).limit(limit + 1))
-    seqs = union_all(*(page.subquery().select() for page in pages)).subquery()
-    rows_query = select(XapiStatement).where(XapiStatement.seq.in_(select(seqs.c.seq)))
-    rows = list((await session.execute(rows_query.order_by(order).limit(limit + 1))).scalars())
-    more = rows[limit - 1].seq if len(rows) > limit else None
-    return [r.statement for r in rows[:limit]], more
-
-
-def _filters(query: StatementQuery, row: Any) -> list[ColumnElement[bool]]:
-    """What the statement itself must match (all but the stored-time window), on the indexed
-    keys of `xapi_index`."""
-    clauses: list[ColumnElement[bool]] = []
-    if query.verb:
-        clauses.append(row.verb_id == query.verb)
-    if query.registration:
-        clauses.append(row.registration == uuid.UUID(query.registration))
-    if query.agent is not None:
-        key = xapi_index.hashed(xapi_index.agent_key(query.agent))
-        if query.related_agents:
-            clauses.append(row.related_agents.contains([key]))
-        else:
-            clauses.append(or_(row.actor_key == key, row.object_key == key))
-    if query.activity is not None:
-        key = xapi_index.hashed(query.activity)
-        if query.related_activities:
-            clauses.append(row.related_activities.contains([key]))
-        else:
-            clauses.append(row.object_key == key)
-    return clauses
 
 
 async def list_mappings(
