@@ -258,6 +258,25 @@ async def test_a_statement_voided_before_it_arrives_does_not_count(world: World)
     assert (await get(world, f"voidedStatementId={sid}")).status_code == 200
 
 
+async def test_a_completion_voided_in_its_own_batch_does_not_count_in_either_order(
+    world: World,
+) -> None:
+    """A batch is stored as one insert: a voiding statement before or after its target in
+    the same batch leaves the target voided and its course not counted."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    r = await post(world, [voiding(first), completed(world, first)])
+    assert r.status_code == 200, r.text
+    r = await post(world, [completed(world, second), voiding(second)])
+    assert r.status_code == 200, r.text
+    for sid in (first, second):
+        assert (await get(world, f"voidedStatementId={sid}")).status_code == 200
+        assert (await get(world, f"statementId={sid}")).status_code == 404
+    assert (
+        await world.scalar("SELECT count(*) FROM learning.completions WHERE revoked_at IS NULL")
+        == 0
+    )
+
+
 async def test_the_list_pages_with_more_and_leaves_out_voided(world: World) -> None:
     ids = [uuid.uuid4() for _ in range(3)]
     await post(world, [completed(world, i, verb={"id": EXPERIENCED}) for i in ids])

@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,7 @@ from learning.providers.xapi_attachments import Attachment, declared
 from learning.providers.xapi_attachments import check as check_parts
 
 MAX_BATCH = 500
+STATEMENTS = cast(Table, XapiStatement.__table__)  # a batch is inserted as rows, not objects
 
 
 def authority(provider: Provider, home_page: str) -> dict[str, Any]:
@@ -130,28 +131,17 @@ def _completion_id(mapping: xapi_mapping.Mapping) -> str:
 HEADER_STATUS = {"counted": "recorded"}
 
 
-async def store_batch(
-    session: AsyncSession,
-    *,
-    provider: Provider,
-    statements: list[dict[str, Any]],
-    home_page: str,
-    attachments: dict[str, Attachment] | None = None,
-) -> list[Stored]:
-    """All or nothing: a refusal anywhere (an invalid statement, a conflict) rolls the whole
-    request back (the boundary); a completion that cannot count yet is not a refusal."""
-    stored = [
-        await store(session, provider=provider, statement=s, home_page=home_page)
-        for s in statements
-    ]
-    await save_attachments(session, provider=provider, attachments=attachments or {})
-    return stored
+@dataclass(frozen=True)
+class _Row:
+    """A statement as it is inserted: with what the LRS sets, its target if it voids one."""
+
+    statement_id: uuid.UUID
+    statement: dict[str, Any]
+    target: uuid.UUID | None
+    values: dict[str, Any]
 
 
-async def store(
-    session: AsyncSession, *, provider: Provider, statement: dict[str, Any], home_page: str
-) -> Stored:
-    now = datetime.now(UTC)
+def _row(provider: Provider, statement: dict[str, Any], home_page: str, now: datetime) -> _Row:
     statement_id = uuid.UUID(statement["id"]) if "id" in statement else uuid.uuid4()
     stored = {
         **xs.normalized(statement),
@@ -162,33 +152,81 @@ async def store(
         "version": statement.get("version") or "1.0.0",
     }
     target = xs.voided_target(statement)
-    inserted = await session.execute(
-        insert(XapiStatement)
-        .values(
-            id=statement_id,
-            provider_id=provider.id,
-            statement=stored,
-            verb_id=xs.verb_of(statement),
-            voids_id=target,
-            stored=now,
-            **xapi_index.index_keys(stored).columns(),
-        )
-        .on_conflict_do_nothing(index_elements=[XapiStatement.id])
-        .returning(XapiStatement.id)
+    values = {
+        "id": statement_id,
+        "provider_id": provider.id,
+        "statement": stored,
+        "verb_id": xs.verb_of(statement),
+        "voids_id": target,
+        "stored": now,
+        "voided": False,
+        **xapi_index.index_keys(stored).columns(),
+    }
+    return _Row(statement_id, stored, target, values)
+
+
+async def store_batch(
+    session: AsyncSession,
+    *,
+    provider: Provider,
+    statements: list[dict[str, Any]],
+    home_page: str,
+    attachments: dict[str, Attachment] | None = None,
+) -> list[Stored]:
+    """All or nothing: a refusal anywhere (an invalid statement, a conflict) rolls the whole
+    request back (the boundary); a completion that cannot count yet is not a refusal.
+
+    The batch is one INSERT (ids already stored are skipped by the key); then one look-up for
+    statements that a stored statement voided before they came (marked voided, not mapped);
+    only ids seen before, voiding statements and completions take a statement of their own.
+    """
+    now = datetime.now(UTC)
+    rows = [_row(provider, s, home_page, now) for s in statements]
+    inserted = set(
+        (
+            await session.execute(
+                insert(STATEMENTS)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(STATEMENTS.c.id),
+                [r.values for r in rows],
+            )
+        ).scalars()
     )
-    if inserted.first() is None:
-        await _same_or_conflict(session, provider=provider, statement_id=statement_id, new=stored)
-        return Stored(statement_id)
-    if target is not None:
-        await _void(session, provider=provider, target_id=target, by=statement_id)
-    elif await _voided_beforehand(session, provider=provider, statement_id=statement_id):
-        await _mark_voided(session, statement_id)
-    elif xs.is_completion(stored):
-        mapping = await xapi_mapping.map_statement(
-            session, provider=provider, statement=stored, home_page=home_page
-        )
-        return Stored(statement_id, mapping)
-    return Stored(statement_id)
+    voided_before = await _voided_beforehand(
+        session,
+        provider=provider,
+        statement_ids=[
+            r.statement_id for r in rows if r.statement_id in inserted and r.target is None
+        ],
+    )
+    out = []
+    for row in rows:
+        if row.statement_id not in inserted:
+            await _same_or_conflict(
+                session, provider=provider, statement_id=row.statement_id, new=row.statement
+            )
+            out.append(Stored(row.statement_id))
+        elif row.target is not None:
+            await _void(session, provider=provider, target_id=row.target, by=row.statement_id)
+            out.append(Stored(row.statement_id))
+        elif row.statement_id in voided_before or not xs.is_completion(row.statement):
+            out.append(Stored(row.statement_id))
+        else:
+            mapping = await xapi_mapping.map_statement(
+                session, provider=provider, statement=row.statement, home_page=home_page
+            )
+            out.append(Stored(row.statement_id, mapping))
+    await save_attachments(session, provider=provider, attachments=attachments or {})
+    return out
+
+
+async def store(
+    session: AsyncSession, *, provider: Provider, statement: dict[str, Any], home_page: str
+) -> Stored:
+    [stored] = await store_batch(
+        session, provider=provider, statements=[statement], home_page=home_page
+    )
+    return stored
 
 
 async def _same_or_conflict(
@@ -228,20 +266,27 @@ async def _void(
 
 
 async def _voided_beforehand(
-    session: AsyncSession, *, provider: Provider, statement_id: uuid.UUID
-) -> bool:
-    found = await session.execute(
-        select(XapiStatement.id)
-        .where(XapiStatement.voids_id == statement_id, XapiStatement.provider_id == provider.id)
-        .limit(1)
+    session: AsyncSession, *, provider: Provider, statement_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of the statements a stored statement of the provider voids (the voiding came
+    first): they are marked voided here."""
+    if not statement_ids:
+        return set()
+    found = set(
+        (
+            await session.execute(
+                select(XapiStatement.voids_id).where(
+                    XapiStatement.voids_id.in_(statement_ids),
+                    XapiStatement.provider_id == provider.id,
+                )
+            )
+        ).scalars()
     )
-    return found.first() is not None
-
-
-async def _mark_voided(session: AsyncSession, statement_id: uuid.UUID) -> None:
-    await session.execute(
-        update(XapiStatement).where(XapiStatement.id == statement_id).values(voided=True)
-    )
+    if found:
+        await session.execute(
+            update(XapiStatement).where(XapiStatement.id.in_(found)).values(voided=True)
+        )
+    return {f for f in found if f is not None}
 
 
 async def get(
