@@ -84,15 +84,18 @@ class SuiteResult:
     log: Path
 
 
-async def run(suite: Path, *, endpoint: str, key: str, secret: str) -> SuiteResult:
-    """The 1.0.3 battery against `endpoint` with HTTP Basic; logs only failing tests (-z)."""
+async def run(
+    suite: Path, *, endpoint: str, key: str, secret: str, version: str = "1.0.3"
+) -> SuiteResult:
+    """A battery (1.0.3 by default) against `endpoint` with HTTP Basic; logs only failing
+    tests (-z)."""
     logs = suite / "logs"
     before = set(logs.glob("*.log")) if logs.is_dir() else set()
     proc = await asyncio.create_subprocess_exec(
         "node",
         "bin/console_runner.js",
         "-x",
-        "1.0.3",
+        version,
         "-e",
         endpoint,
         "-a",

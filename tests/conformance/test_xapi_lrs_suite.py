@@ -1,10 +1,9 @@
 """The Learning Record Store against ADL's conformance suite (xAPI 1.0.3, 1,365 tests), through
 the gateway over real HTTP, as a provider's LRS client calls it (HTTP Basic key:secret).
 
-Every test passes except those listed in `xapi_1_0_3_not_yet.txt` — the parts of issue #16 not
-built yet (document resources, attachments, signed statements, the alternate request syntax):
-a test that passed before and fails now fails this test, and one of the list that passes now
-must leave the list (a test that fails is run once more first: a few of the suite's tests
+Every test passes (issue #16). `xapi_1_0_3_not_yet.txt` lists the tests known to fail, none
+now: a test that passed before and fails now fails this test, and one of the list that passes
+now must leave the list (a test that fails is run once more first: a few of the suite's tests
 depend on timing). The suite's JSON log is kept as an artifact in the data dir."""
 
 from __future__ import annotations
