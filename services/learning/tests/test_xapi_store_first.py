@@ -50,6 +50,7 @@ async def test_a_completion_by_an_actor_who_is_no_teacher_account_is_stored_and_
     assert r.status_code == 200 and r.json()["actor"]["mbox"] == "mailto:li@school.cn"
     m = await mapping(world, sid)
     assert (m["status"], m["code"], m["completion_id"]) == ("waiting", "xapi_actor_unmapped", None)
+    assert "homePage" in m["detail"]
 
 
 async def test_one_statement_that_cannot_count_leaves_the_rest_of_its_batch_counted(
@@ -133,6 +134,9 @@ async def test_a_statement_that_can_never_count_is_stored_as_unmappable(world: W
     found = [await mapping(world, i) for i in ids]
     assert [m["status"] for m in found] == ["unmappable"] * 3
     assert found[0]["code"] == "xapi_project_missing"
+    # The problem in words too, Chinese with English beside it.
+    assert "项目编号" in found[0]["detail"] and "project id" in found[0]["detail"]
+    assert all(m["detail"] for m in found)
     assert await completions_of(world, world.teacher_id) == 0
     assert await world.scalar("SELECT count(*) FROM learning.xapi_statements") == 3
 

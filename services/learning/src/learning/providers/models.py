@@ -110,6 +110,8 @@ class XapiStatement(Base):
     # What a completion statement became (xapi_mapping.MAPPINGS); None for other statements.
     mapping: Mapped[str | None] = mapped_column(String(20), nullable=True)
     mapping_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # The problem in words, Chinese with English beside it (e.g. the window's dates).
+    mapping_detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # For a waiting statement: the teacher and course it waits for (tried again when they come).
     mapping_teacher_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     mapping_course_key: Mapped[str | None] = mapped_column(String(60), nullable=True)

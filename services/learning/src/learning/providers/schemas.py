@@ -154,6 +154,9 @@ class XapiMappingRead(BaseModel):
     code: str | None = Field(
         default=None, description="The problem code that kept it from counting"
     )
+    detail: str | None = Field(
+        default=None, description="That problem in words: Chinese, with English beside it"
+    )
     completion_id: uuid.UUID | None = None
     teacher_id: uuid.UUID | None = Field(default=None, description="waiting: the teacher")
     course_key: str | None = Field(default=None, description="waiting: the course id or code")

@@ -405,6 +405,7 @@ async def get_mappings(
                 statement_id=r.id,
                 status=cast(XapiMappingStatus, r.mapping),
                 code=r.mapping_code,
+                detail=r.mapping_detail,
                 completion_id=r.completion_id,
                 teacher_id=r.mapping_teacher_id,
                 course_key=r.mapping_course_key,

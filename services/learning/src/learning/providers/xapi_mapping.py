@@ -43,6 +43,7 @@ ANSWER: dict[str, XapiMapping] = {
     "held": "held",
 }
 REMAP_BATCH = 500
+DETAIL_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ async def map_statement(
             statement_id,
             status=status,
             code=exc.code,
+            detail=f"{exc.detail_zh} ({exc.detail_en})"[:DETAIL_MAX],
             teacher_id=teacher_id if status == "waiting" else None,
             course_key=course_key if status == "waiting" else None,
         )
@@ -142,6 +144,7 @@ async def _record(
     *,
     status: XapiMapping,
     code: str | None = None,
+    detail: str | None = None,
     completion_id: uuid.UUID | None = None,
     teacher_id: uuid.UUID | None = None,
     course_key: str | None = None,
@@ -152,6 +155,7 @@ async def _record(
         .values(
             mapping=status,
             mapping_code=code,
+            mapping_detail=detail,
             completion_id=completion_id,
             mapping_teacher_id=teacher_id,
             mapping_course_key=course_key,
