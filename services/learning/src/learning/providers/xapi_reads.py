@@ -1,11 +1,11 @@
 """Reading a provider's statements a page at a time (the SQL of `GET /xapi/statements`).
 
-A page is one statement: two index ranges (`xapi_index`) — the statements matching the filters,
-and the statements voiding one that matches (§2.1.4: the voided statement is left out, what
-voids it is returned) — each cut at the page size, merged and cut again. The statements come
-back as the JSON text PostgreSQL keeps, so that a page in the exact format is answered without
-decoding and encoding each statement again. The SQL text for each combination of filters is
-built once."""
+A page is one statement: index ranges (`xapi_index`) — the statements matching the filters (an
+agent's as actor and as object: two ranges), and the statements voiding one that matches
+(§2.1.4: the voided statement is left out, what voids it is returned) — each cut at the page
+size, merged and cut again. The statements come back as the JSON text PostgreSQL keeps, so that
+a page in the exact format is answered without decoding and encoding each statement again. The
+SQL text for each combination of filters is built once."""
 
 from __future__ import annotations
 
@@ -52,8 +52,9 @@ class _Shape:
     ascending: bool
 
 
-def _matches(shape: _Shape, row: str) -> list[str]:
-    """What the statement itself must match, on its indexed keys."""
+def _matches(shape: _Shape, row: str, agent_as: str | None = None) -> list[str]:
+    """What the statement itself must match, on its indexed keys. The agent is the actor or
+    the object: `agent_as` picks one column (each is an index range in seq order), else both."""
     clauses = []
     if shape.verb:
         clauses.append(f"{row}.verb_id = :verb")
@@ -63,6 +64,8 @@ def _matches(shape: _Shape, row: str) -> list[str]:
         clauses.append(
             f"{row}.related_agents @> ARRAY[CAST(:agent AS varchar)]"
             if shape.related_agents
+            else f"{row}.{agent_as} = :agent"
+            if agent_as
             else f"({row}.actor_key = :agent OR {row}.object_key = :agent)"
         )
     if shape.activity:
@@ -85,9 +88,14 @@ def _sql(shape: _Shape) -> TextClause:
     if shape.after:
         base.append(f"s.seq {'>' if shape.ascending else '<'} :after")
     matching = _matches(shape, "s")
+    # An agent as actor or as object: two ranges, each read in order and cut at the page size
+    # (an OR would read every statement of the agent and sort them). A statement in both is
+    # one statement: the outer IN takes each sequence once.
+    sides = ["actor_key", "object_key"] if shape.agent and not shape.related_agents else [None]
     ranges = [
-        f"(SELECT s.seq FROM {TABLE} s WHERE {' AND '.join(base + matching)} "
+        f"(SELECT s.seq FROM {TABLE} s WHERE {' AND '.join(base + _matches(shape, 's', side))} "
         f"ORDER BY s.seq {order} LIMIT :fetch)"
+        for side in sides
     ]
     if matching:
         target = " AND ".join(
