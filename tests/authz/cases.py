@@ -9,6 +9,7 @@ withdrawal, a revoked key) from changing what the next actor is asked about."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -615,6 +616,35 @@ async def _xapi_get(w: World, actor: str) -> Req:
 async def _xapi_mappings(w: World, actor: str) -> Req:
     return Req(
         "GET", "/api/v1/learning/xapi/mappings", headers={"X-Experience-API-Version": "1.0.3"}
+    )
+
+
+def account_link(w: World, actor: str) -> dict[str, Any]:
+    """A link of a fresh agent to T1: a write's signature covers its body (no replay)."""
+    return {"agent": {"mbox": f"mailto:{unique(actor)}@school.cn"}, "teacher_id": w.teachers["T1"]}
+
+
+@case("PUT /api/v1/learning/xapi/links")
+async def _xapi_link(w: World, actor: str) -> Req:
+    return Req("PUT", "/api/v1/learning/xapi/links", json=account_link(w, actor))
+
+
+@case("GET /api/v1/learning/xapi/links")
+async def _xapi_links(w: World, actor: str) -> Req:
+    return Req("GET", "/api/v1/learning/xapi/links")
+
+
+@case("DELETE /api/v1/learning/xapi/links")
+async def _xapi_unlink(w: World, actor: str) -> Req:
+    """The caller's own link, made first (a key asked about another's agent gets a 404)."""
+    body = account_link(w, actor)
+    if actor in w.providers:
+        r = await w.signed(actor, "PUT", "/api/v1/learning/xapi/links", body)
+        assert r.status_code == 200, r.text
+    return Req(
+        "DELETE",
+        "/api/v1/learning/xapi/links",
+        params={"agent": json.dumps(body["agent"])},
     )
 
 

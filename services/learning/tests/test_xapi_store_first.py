@@ -119,6 +119,37 @@ async def test_a_waiting_statement_counts_when_its_course_is_added_to_the_catalo
     assert await completions_of(world, world.teacher_id) == 1
 
 
+async def test_another_sites_account_named_like_a_teacher_still_waits_when_retried(
+    world: World,
+) -> None:
+    """A retry maps against the platform's home page stored with the statement, not the
+    actor's own: another site's account whose name is a teacher id is not that teacher."""
+    code = f"SD-NEW-{uuid.uuid4().hex[:6]}"
+    stranger = {"homePage": "https://other-lms.example", "name": str(world.teacher_id)}
+    (sid,) = await stored_ids(
+        world,
+        completed(
+            world,
+            actor={"objectType": "Agent", "account": stranger},
+            object={"objectType": "Activity", "id": f"https://yanxiu.example/xapi/courses/{code}"},
+        ),
+    )
+    assert (await mapping(world, sid))["code"] == "xapi_actor_unmapped"
+    body = {
+        "code": code,
+        "title": "新课程",
+        "kind": "elective",
+        "scope": "subject",
+        "hours": "2",
+        "stages": ["primary"],
+        "video_seconds": 600,
+    }
+    assert (await world.client.post("/courses", json=body, headers=world.admin)).status_code == 201
+    m = await mapping(world, sid)
+    assert (m["status"], m["code"]) == ("waiting", "xapi_actor_unmapped")
+    assert await completions_of(world, world.teacher_id) == 0
+
+
 async def test_a_statement_that_can_never_count_is_stored_as_unmappable(world: World) -> None:
     no_project = completed(world, context={})
     future = completed(world, timestamp="2099-01-01T00:00:00Z")

@@ -26,6 +26,7 @@ from learning.providers.signing import NO_BEARER, SIGNING_DOC
 from learning.providers.xapi_api import about_router
 from learning.providers.xapi_api import router as xapi_router
 from learning.providers.xapi_documents_api import router as xapi_documents_router
+from learning.providers.xapi_links_api import router as xapi_links_router
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.pagination import MAX_LIMIT, Page
@@ -200,4 +201,5 @@ async def retract_completion(
 
 router.include_router(xapi_router)
 router.include_router(xapi_documents_router)
+router.include_router(xapi_links_router)
 router.include_router(about_router)

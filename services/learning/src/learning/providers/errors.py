@@ -248,3 +248,24 @@ class XapiBodyTooLarge(DomainError):
     code = "xapi_body_too_large"
     title_zh = "请求体过大"
     title_en = "The request body is too large"
+
+
+# --- xAPI account links (学员账号关联) ------------------------------------------------------
+class XapiAgentInvalid(DomainError):
+    status = 400
+    code = "xapi_agent_invalid"
+    title_zh = "学员标识不正确：须为只带一个标识（mbox、mbox_sha1sum、openid 或 account）的 Agent"
+    title_en = "Malformed agent: an Agent with exactly one of mbox, mbox_sha1sum, openid, account"
+
+
+class XapiLinkPlatformAccount(DomainError):
+    status = 422
+    code = "xapi_link_platform_account"
+    title_zh = "平台教师账号本身即对应教师，无需关联"
+    title_en = "A platform teacher account is its teacher already: it needs no link"
+
+
+class XapiAccountLinkNotFound(NotFound):
+    code = "xapi_account_link_not_found"
+    title_zh = "该学员标识没有账号关联"
+    title_en = "No account link for this agent"

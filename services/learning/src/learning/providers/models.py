@@ -1,5 +1,6 @@
 """Tables of providers (第三方培训机构): the registry and its signing keys, the signatures seen
-(replay protection), providers' completion events (idempotency) and xAPI statements.
+(replay protection), providers' completion events (idempotency), xAPI statements and the
+links of providers' xAPI agents to teachers.
 
 Idempotency lives in constraints: (provider_id, event_id) is the key of `provider_events`,
 (key_id, signature) of `provider_signatures`, and a statement id is the key of `xapi_statements`.
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     String,
+    UniqueConstraint,
     func,
     text,
 )
@@ -212,3 +214,26 @@ class XapiAttachment(Base):
     content_type: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     stored: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class XapiAccountLink(Base):
+    """学员账号关联 (account link): the provider says that one of its xAPI agents (an Agent's
+    identifier: mbox, mbox_sha1sum, openid or account) is this platform teacher. Completion
+    statements by that agent then map onto the teacher as a platform account's do."""
+
+    __tablename__ = "xapi_account_links"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"))
+    # The identifier's hashed key, as `xapi_index` keys a statement's actor (`actor_key`).
+    agent_key: Mapped[str] = mapped_column(String(32))
+    # The identifier itself as canonical JSON (sorted keys), to show back to the provider.
+    agent: Mapped[str] = mapped_column(String(4096))
+    teacher_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("provider_id", "agent_key"),
+        Index("ix_xapi_account_links_provider_teacher", "provider_id", "teacher_id", "id"),
+    )

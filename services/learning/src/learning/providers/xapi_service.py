@@ -37,7 +37,10 @@ def authority(provider: Provider, home_page: str) -> dict[str, Any]:
     return {
         "objectType": "Agent",
         "name": provider.name,
-        "account": {"homePage": home_page.rstrip("/") + "/providers", "name": provider.code},
+        "account": {
+            "homePage": home_page.rstrip("/") + xs.AUTHORITY_SUFFIX,
+            "name": provider.code,
+        },
     }
 
 

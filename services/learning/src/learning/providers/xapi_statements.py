@@ -4,7 +4,8 @@ and a course.
 
 Mapping (documented for providers):
 - actor: an Agent whose `account.homePage` is the configured home page and `account.name` the
-  teacher id (UUID);
+  teacher id (UUID), or an agent the provider linked to a teacher (`xapi_links`: the teacher
+  is looked up by `xapi_mapping` and given to `completion_facts`);
 - project: `context.extensions["https://yanxiu.example/xapi/extensions/project-id"]`, else
   `context.registration`;
 - course: the activity id's last path segment is a catalogue course id or code
@@ -32,7 +33,8 @@ from learning.providers.errors import (
 MAPPING_DOC = (
     " Completion statements (verb completed or passed, or result.completion true, unless "
     "result.success is false) count as course completions: actor = Agent with "
-    "account.homePage = the platform's home page and account.name = teacher id; project = "
+    "account.homePage = the platform's home page and account.name = teacher id, or an agent "
+    "the provider linked to a teacher (PUT /xapi/links); project = "
     "context.extensions[https://yanxiu.example/xapi/extensions/project-id] or "
     "context.registration; course = the activity id's last path segment as a catalogue course "
     "id or code, else definition.extensions .../hours and .../category (one of "
@@ -87,6 +89,16 @@ def normalized(statement: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+AUTHORITY_SUFFIX = "/providers"
+
+
+def home_page_of(stored: dict[str, Any]) -> str:
+    """The platform's home page as it was when the LRS stored the statement: its authority's
+    account home page, less the suffix the LRS adds (see `xapi_service.authority`)."""
+    account = (stored.get("authority") or {}).get("account") or {}
+    return str(account.get("homePage", "")).removesuffix(AUTHORITY_SUFFIX)
+
+
 def comparable(statement: dict[str, Any]) -> dict[str, Any]:
     """The statement without what the spec says to ignore when comparing two of them."""
     return {k: v for k, v in statement.items() if k not in IGNORED_IN_COMPARISON}
@@ -127,14 +139,31 @@ class CompletionFacts:
     score: Decimal | None = None
 
 
+def is_platform_account(agent: dict[str, Any], home_page: str) -> bool:
+    """An agent identified by an account of the platform (its teacher id is `account.name`)."""
+    account = agent.get("account")
+    if not isinstance(account, dict):
+        return False
+    return str(account.get("homePage", "")).rstrip("/") == home_page.rstrip("/")
+
+
+# What a waiting statement's provider reads in `GET /xapi/mappings`: how to make it count.
+ACTOR_UNMAPPED = (
+    "完成语句的 actor 须为教师账号（account.homePage 与教师编号），或由机构关联到教师的学员"
+    "（PUT /xapi/links）",
+    "The actor must be a teacher account (account.homePage and the teacher id), or an agent "
+    "the provider linked to a teacher (PUT /xapi/links)",
+)
+
+
 def _teacher(statement: dict[str, Any], home_page: str) -> uuid.UUID:
     account = statement["actor"].get("account") or {}
-    if str(account.get("homePage", "")).rstrip("/") != home_page.rstrip("/"):
-        raise XapiActorUnmapped(expected_home_page=home_page)
+    if not is_platform_account(statement["actor"], home_page):
+        raise XapiActorUnmapped(*ACTOR_UNMAPPED, expected_home_page=home_page)
     try:
         return uuid.UUID(str(account.get("name")))
     except ValueError as exc:
-        raise XapiActorUnmapped(expected_home_page=home_page) from exc
+        raise XapiActorUnmapped(*ACTOR_UNMAPPED, expected_home_page=home_page) from exc
 
 
 def _project(statement: dict[str, Any]) -> uuid.UUID:
@@ -190,8 +219,14 @@ def score_of(statement: dict[str, Any]) -> Decimal | None:
 
 
 def completion_facts(
-    statement: dict[str, Any], *, home_page: str, completed_at: datetime
+    statement: dict[str, Any],
+    *,
+    home_page: str,
+    completed_at: datetime,
+    teacher_id: uuid.UUID | None = None,
 ) -> CompletionFacts:
+    """What a completion statement says; `teacher_id`: the teacher the provider linked the
+    actor to (an account link), else the actor must be a platform account."""
     obj = statement["object"]
     definition = obj.get("definition") or {}
     extensions = definition.get("extensions")
@@ -206,7 +241,7 @@ def completion_facts(
     category = extensions.get(CATEGORY_EXT)
     return CompletionFacts(
         score=score_of(statement),
-        teacher_id=_teacher(statement, home_page),
+        teacher_id=teacher_id if teacher_id is not None else _teacher(statement, home_page),
         project_id=_project(statement),
         course_key=str(obj["id"]).rstrip("/").rsplit("/", 1)[-1],
         title=_title(definition),
