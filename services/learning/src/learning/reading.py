@@ -75,3 +75,28 @@ async def pairs(db: Db, stmt: Query, first: type[A], second: type[B]) -> list[tu
         )
         for r in await db.records(labelled)
     ]
+
+
+class PreparedPairs:
+    """A join of two mapped classes built and compiled once, at import (`Prepared` for
+    `pairs`): its values are named bind parameters given at each call."""
+
+    def __init__(self, stmt: Any, first: type[A], second: type[B]) -> None:
+        self.stmt = stmt
+        self.first, self.second = first, second
+        labelled = stmt.with_only_columns(*_labelled(first, _FIRST), *_labelled(second, _SECOND))
+        self.prepared = Prepared(labelled)
+        self.load_first, self.load_second = loader(first), loader(second)
+
+
+async def prepared_pairs(db: Db, stmt: PreparedPairs, **params: Any) -> list[tuple[Any, Any]]:
+    """The rows of a prepared join as pairs of instances (see `pairs`)."""
+    if not isinstance(db, DriverReads):
+        return [(row[0], row[1]) for row in (await db.execute(stmt.stmt, params)).all()]
+    return [
+        (
+            stmt.load_first(cast(Any, _Side(r, _FIRST))),
+            stmt.load_second(cast(Any, _Side(r, _SECOND))),
+        )
+        for r in await db.records(stmt.prepared, **params)
+    ]

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from cryptography.exceptions import InvalidTag
 from fastapi import Depends, Request
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,13 +29,21 @@ from learning.providers.errors import (
     SignatureReplayed,
 )
 from learning.providers.models import Provider, ProviderKey, ProviderSignature
-from learning.reading import pairs
+from learning.reading import PreparedPairs, prepared_pairs
 from yanxiu.kit import writes
 from yanxiu.kit.deps import Session, runtime
 from yanxiu.kit.pii import PiiCipher
 from yanxiu.kit.writes import SessionReads
 
 _CIPHER = "provider_cipher"
+# Every provider request reads its key and provider: the join is built and compiled once.
+KEY_AND_PROVIDER = PreparedPairs(
+    select(ProviderKey, Provider)
+    .join(Provider, Provider.id == ProviderKey.provider_id)
+    .where(ProviderKey.id == bindparam("key_id")),
+    ProviderKey,
+    Provider,
+)
 
 
 @dataclass(frozen=True)
@@ -74,14 +82,7 @@ def _secret(request: Request, key: ProviderKey) -> str:
 
 async def _key(session: AsyncSession, key_id: str) -> tuple[ProviderKey, Provider]:
     """The key and its provider, to check and copy from: read on the request's connection."""
-    found = await pairs(
-        SessionReads(session),
-        select(ProviderKey, Provider)
-        .join(Provider, Provider.id == ProviderKey.provider_id)
-        .where(ProviderKey.id == key_id),
-        ProviderKey,
-        Provider,
-    )
+    found = await prepared_pairs(SessionReads(session), KEY_AND_PROVIDER, key_id=key_id)
     if not found:
         raise KeyUnknown()
     key, provider = found[0]
