@@ -6,7 +6,6 @@ undoes nothing that counted."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,13 +13,15 @@ import httpx
 import orjson
 from sqlalchemy import text
 
-from learning import consumers
 from services.learning.tests.test_providers_scope import other_provider
-from services.learning.tests.test_providers_support import LIXIA, XAPI, World, world
+from services.learning.tests.test_providers_support import XAPI, World, world
 from services.learning.tests.test_xapi import completed
-from services.learning.tests.test_xapi_store_first import completions_of, mapping, stored_ids
-from yanxiu.contracts.enrollment import TeacherRegistered
-from yanxiu.contracts.envelope import OrgPath
+from services.learning.tests.test_xapi_store_first import (
+    completions_of,
+    mapping,
+    register,
+    stored_ids,
+)
 
 __all__ = ["world"]
 
@@ -57,24 +58,6 @@ def own_course(code: str) -> dict[str, Any]:
             "extensions": {ext + "hours": 1.5, ext + "category": "general_elective"},
         },
     }
-
-
-async def register(w: World, teacher_id: uuid.UUID) -> None:
-    """Enrollment's TeacherRegistered for the world's project, as the consumer receives it."""
-    event = TeacherRegistered(
-        registration_id=uuid.uuid4(),
-        project_id=w.project_id,
-        project_year=2026,
-        teacher_id=teacher_id,
-        teacher_name="新来的老师",
-        stage="primary",
-        subject="语文",
-        is_rural=False,
-        org=OrgPath(province_id=LIXIA[0], city_id=LIXIA[1], county_id=LIXIA[2], school_id=LIXIA[3]),
-        registered_at=datetime.now(UTC),
-    )
-    async with w.rt.session_factory() as session, session.begin():
-        await consumers.on_teacher_registered(session, [event])
 
 
 async def test_a_waiting_completion_by_an_mbox_counts_once_the_provider_links_it(

@@ -41,6 +41,39 @@ async def completions_of(w: World, teacher_id: uuid.UUID) -> int:
     )
 
 
+async def register(w: World, teacher_id: uuid.UUID) -> None:
+    """Enrollment's TeacherRegistered for the world's project, as the consumer receives it."""
+    event = TeacherRegistered(
+        registration_id=uuid.uuid4(),
+        project_id=w.project_id,
+        project_year=2026,
+        teacher_id=teacher_id,
+        teacher_name="新来的老师",
+        stage="primary",
+        subject="语文",
+        is_rural=False,
+        org=OrgPath(province_id=LIXIA[0], city_id=LIXIA[1], county_id=LIXIA[2], school_id=LIXIA[3]),
+        registered_at=datetime.now(UTC),
+    )
+    async with w.rt.session_factory() as session, session.begin():
+        await consumers.on_teacher_registered(session, [event])
+
+
+async def add_course(w: World, code: str) -> None:
+    """A province admin adds a course to the catalogue (waiting statements are tried again)."""
+    body = {
+        "code": code,
+        "title": "新课程",
+        "kind": "elective",
+        "scope": "subject",
+        "hours": "2",
+        "stages": ["primary"],
+        "video_seconds": 600,
+    }
+    r = await w.client.post("/courses", json=body, headers=w.admin)
+    assert r.status_code == 201, r.text
+
+
 async def test_a_completion_by_an_actor_who_is_no_teacher_account_is_stored_and_waits(
     world: World,
 ) -> None:
@@ -74,20 +107,7 @@ async def test_a_waiting_statement_counts_when_its_teacher_registers_for_the_pro
     (sid,) = await stored_ids(world, completed(world, actor=actor))
     assert (await mapping(world, sid))["status"] == "waiting"
 
-    registered = TeacherRegistered(
-        registration_id=uuid.uuid4(),
-        project_id=world.project_id,
-        project_year=2026,
-        teacher_id=newcomer,
-        teacher_name="新来的老师",
-        stage="primary",
-        subject="语文",
-        is_rural=False,
-        org=OrgPath(province_id=LIXIA[0], city_id=LIXIA[1], county_id=LIXIA[2], school_id=LIXIA[3]),
-        registered_at=datetime.now(UTC),
-    )
-    async with world.rt.session_factory() as session, session.begin():
-        await consumers.on_teacher_registered(session, [registered])
+    await register(world, newcomer)
 
     m = await mapping(world, sid)
     assert (m["status"], m["code"]) == ("counted", None) and m["completion_id"]
@@ -103,17 +123,7 @@ async def test_a_waiting_statement_counts_when_its_course_is_added_to_the_catalo
     m = await mapping(world, sid)
     assert (m["status"], m["code"], m["course_key"]) == ("waiting", "course_unresolvable", code)
 
-    body = {
-        "code": code,
-        "title": "新课程",
-        "kind": "elective",
-        "scope": "subject",
-        "hours": "2",
-        "stages": ["primary"],
-        "video_seconds": 600,
-    }
-    r = await world.client.post("/courses", json=body, headers=world.admin)
-    assert r.status_code == 201, r.text
+    await add_course(world, code)
 
     assert (await mapping(world, sid))["status"] == "counted"
     assert await completions_of(world, world.teacher_id) == 1
@@ -135,16 +145,7 @@ async def test_another_sites_account_named_like_a_teacher_still_waits_when_retri
         ),
     )
     assert (await mapping(world, sid))["code"] == "xapi_actor_unmapped"
-    body = {
-        "code": code,
-        "title": "新课程",
-        "kind": "elective",
-        "scope": "subject",
-        "hours": "2",
-        "stages": ["primary"],
-        "video_seconds": 600,
-    }
-    assert (await world.client.post("/courses", json=body, headers=world.admin)).status_code == 201
+    await add_course(world, code)
     m = await mapping(world, sid)
     assert (m["status"], m["code"]) == ("waiting", "xapi_actor_unmapped")
     assert await completions_of(world, world.teacher_id) == 0

@@ -1,6 +1,6 @@
 """Reading a provider's statements a page at a time (the SQL of `GET /xapi/statements`).
 
-A page is one statement: index ranges (`xapi_index`) — the statements matching the filters (an
+A page is one SQL statement: index ranges (`xapi_index`) — the statements matching the filters (an
 agent's as actor and as object: two ranges), and the statements voiding one that matches
 (§2.1.4: the voided statement is left out, what voids it is returned) — each cut at the page
 size, merged and cut again. The statements come back as the JSON text PostgreSQL keeps, so that
