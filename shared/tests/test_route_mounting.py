@@ -60,7 +60,8 @@ def test_a_services_routes_sit_in_one_list(spec: ServiceSpec) -> None:
     # providers' router) stays a router.
     kept: list[Any] = [r for r in app.routes if hasattr(r, "original_router")]
     assert all(r.include_context.tags for r in kept)
-    assert len(kept) == (3 if spec.name == "learning" else 0)  # statements, documents, about
+    # statements, documents, account links, about
+    assert len(kept) == (4 if spec.name == "learning" else 0)
 
 
 def _app() -> FastAPI:
