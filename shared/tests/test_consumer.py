@@ -224,6 +224,50 @@ async def test_consumer_restarted_resumes_after_last_commit_and_loses_nothing(
         await asyncio.gather(second, return_exceptions=True)
 
 
+async def test_consumer_stopped_while_joining_its_group_stops_at_once_and_loses_nothing(
+    engine: AsyncEngine, settings: KitSettings, producer: AIOKafkaProducer
+) -> None:
+    """A pod stopped during start-up (a rolling deploy, a test's app) must not sit out the
+    broker's answer to its JoinGroup, which the broker holds until the group settles."""
+    sub = make_subscriber()
+    topic = settings.topic(Pinged.TOPIC)
+
+    def new_runner() -> ConsumerRunner:
+        return ConsumerRunner(
+            subscriber=sub,
+            settings=settings,
+            session_factory=make_session_factory(engine),
+            inbox=tables["inbox"],
+            dlq_producer=producer,
+            dlq_topic=DLQ,
+        )
+
+    await producer.send_and_wait(topic, envelope(Pinged(subject="r-join", seq=1)), key=b"k")
+    joining = new_runner()
+    first = asyncio.create_task(joining.run())
+    await eventually(lambda: _asked_to_join(joining), interval=0.01)
+    if joining.started.is_set():
+        pytest.skip("this broker answered the join at once; nothing to cut short")
+    began = asyncio.get_running_loop().time()
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    assert asyncio.get_running_loop().time() - began < 0.5
+    assert await _total(engine, 0) == 0  # it never consumed
+
+    second = asyncio.create_task(new_runner().run())
+    try:
+        assert await eventually(lambda: _total(engine, 1), timeout=30) == 1
+    finally:
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+
+
+async def _asked_to_join(runner: ConsumerRunner) -> bool:
+    """The consumer has sent its JoinGroup (it holds a member id) and awaits the answer."""
+    coordinator = getattr(runner.consumer, "_coordinator", None)
+    return bool(coordinator is not None and coordinator.member_id)
+
+
 async def _total(engine: AsyncEngine, at_least: int) -> int:
     async with engine.connect() as conn:
         rows = (

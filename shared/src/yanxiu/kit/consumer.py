@@ -414,8 +414,10 @@ class ConsumerRunner:
                 metadata_max_age_ms=30_000,
             )
             self.consumer = consumer
+            joined = False
             try:
                 await consumer.start()
+                joined = True
                 self.started.set()
                 self._watch.restart()
                 backoff = 0.5
@@ -436,7 +438,7 @@ class ConsumerRunner:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
-                await self._watch.stop(consumer)
+                await self._watch.stop(consumer, joined=joined)
 
     async def _handle_partition(
         self,

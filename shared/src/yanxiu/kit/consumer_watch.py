@@ -14,7 +14,13 @@ with no committed offset it starts from the earliest one. What it does not do:
   the broker has none or less, the batch is dropped and the partition read again from the start
   (the inbox drops what was processed already). One offset fetch per batch, on the broker only.
 - stop within a bound: a consumer leaving the group of a broker that went away is abandoned
-  after a while rather than awaited for ever.
+  after a while rather than awaited for ever; one stopped while its JoinGroup is in flight
+  does not wait for the broker's answer (Kafka holds it until the group settles; the embedded
+  broker for a second).
+
+Timeouts here are `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 `wait_for` loses a
+cancellation that arrives as the awaited commit completes, and the runner then went on
+consuming after it was told to stop.
 """
 
 from __future__ import annotations
@@ -42,10 +48,17 @@ class ConsumerWatch:
         """A new consumer (after a reconnect): it starts from what the broker holds."""
         self._committed.clear()
 
-    async def stop(self, consumer: AIOKafkaConsumer) -> None:
+    async def stop(self, consumer: AIOKafkaConsumer, *, joined: bool) -> None:
         """Stop a consumer, giving up after STOP_TIMEOUT: leaving the group of a broker that is
         gone or answers nothing must not hold the runner, and aiokafka's group coordinator can
-        sit out a cancellation (so `wait_for` would wait on), hence a wait that abandons it."""
+        sit out a cancellation (so `wait_for` would wait on), hence a wait that abandons it.
+
+        A consumer that never `joined` (stopped during start-up) has its join abandoned first:
+        aiokafka's `stop()` otherwise awaits the JoinGroup answer. It has no generation, owns
+        no partition and committed nothing, so there is nothing to hand over; the broker drops
+        the half-joined member after the session timeout."""
+        if not joined:
+            await _abandon_join(consumer)
         stopping = asyncio.ensure_future(consumer.stop())
         done, _ = await asyncio.wait({stopping}, timeout=STOP_TIMEOUT)
         if not done:
@@ -57,7 +70,8 @@ class ConsumerWatch:
             )
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        await asyncio.wait_for(consumer.commit({tp: offset}), COMMIT_TIMEOUT)
+        async with asyncio.timeout(COMMIT_TIMEOUT):
+            await consumer.commit({tp: offset})
         self._committed[tp] = offset
 
     async def verify(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
@@ -67,7 +81,8 @@ class ConsumerWatch:
         if ours is None:
             return True
         try:
-            held = await asyncio.wait_for(consumer.committed(tp), CHECK_TIMEOUT)
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                held = await consumer.committed(tp)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -88,3 +103,14 @@ class ConsumerWatch:
         del self._committed[tp]
         await consumer.seek_to_beginning(tp)
         return False
+
+
+async def _abandon_join(consumer: AIOKafkaConsumer) -> None:
+    """Cancel the group coordinator's background routine (aiokafka 0.14 keeps it in
+    `_coordinator._coordination_task`; a version without it is stopped the ordinary way)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    routine: asyncio.Task[None] | None = getattr(coordinator, "_coordination_task", None)
+    if routine is None or routine.done():
+        return
+    routine.cancel()
+    await asyncio.wait({routine}, timeout=STOP_TIMEOUT)

@@ -219,7 +219,8 @@ class OutboxRelay:
             )
             # The producer's idea of the topics' partitions predates their re-creation.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.producer.client.force_metadata_update(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await self.producer.client.force_metadata_update()
         self._note(backlog)
         return found.loss
 
@@ -263,8 +264,8 @@ class OutboxRelay:
     async def readiness(self) -> str:
         """For /readyz: "ok", or why this service's events are not being delivered."""
         try:
-            async with self.engine.connect() as conn:
-                backlog = await asyncio.wait_for(self.store.backlog(conn), 2.0)
+            async with self.engine.connect() as conn, asyncio.timeout(2.0):
+                backlog = await self.store.backlog(conn)
         except Exception as exc:
             return f"error: outbox unreadable ({type(exc).__name__})"
         self._note(backlog)
@@ -329,8 +330,11 @@ class OutboxRelay:
                 if sent == self.batch_size:
                     continue
                 wait = min(self.poll_interval, self._next_check - time.monotonic())
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a cancellation
+                # that arrives as the wake-up does, and the relay would not stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), max(wait, 0.0))
+                    async with asyncio.timeout(max(wait, 0.0)):
+                        await self._wake.wait()
         finally:
             if listener is not None:
                 with contextlib.suppress(Exception):

@@ -65,7 +65,8 @@ class Batcher(Generic[T, R]):
                 # The window lets concurrent requests join; a full batch goes at once.
                 if len(self._pending) < self.max_size and self.window > 0:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._full.wait(), self.window)
+                        async with asyncio.timeout(self.window):  # keeps a cancellation
+                            await self._full.wait()
                 await self._slots.acquire()
                 batch = self._pending[: self.max_size]
                 del self._pending[: self.max_size]
