@@ -91,7 +91,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         return {"database": database, **dict(zip(rt.upstreams, states, strict=True))}
 
-    install_probes(app, ready, metrics=False)  # gateway.ops serves /metrics behind a token
+    install_probes(
+        app, ready, service="gateway", metrics=False
+    )  # gateway.ops serves /metrics behind a token
     mount_routes(app, auth)
     mount_routes(app, sessions)
     mount_routes(app, jwks)

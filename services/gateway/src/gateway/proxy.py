@@ -19,8 +19,9 @@ from gateway.errors import UnknownService, UpstreamUnavailable
 from gateway.ops import NoSuchRoute, is_service_ops_path
 from gateway.sessions.view import ended_session
 from gateway.upstream import Connection, Headers, Pools, UpstreamError, UpstreamPool
-from yanxiu.kit.context import trace_id_var
+from yanxiu.kit.context import FORWARDED_ROUTE, trace_id_var
 from yanxiu.kit.errors import DomainError, render_domain_error
+from yanxiu.kit.tracecontext import flags_var, span_id_var, traceparent
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ HOP_BY_HOP = frozenset(
 )
 # Set afresh by the gateway for each forwarded request (the body's framing included; an
 # `Expect: 100-continue` was the gateway's own server's to answer).
-_REPLACED = frozenset({b"host", b"x-request-id", b"x-forwarded-for", b"content-length", b"expect"})
+_REPLACED = frozenset(
+    {b"host", b"x-request-id", b"x-forwarded-for", b"content-length", b"expect", b"traceparent"}
+)
 # The gateway's own server writes these on every response; two of each would go out.
 _SERVER_OWNED = frozenset({b"date", b"server"})
 # The client's headers the proxy itself reads.
@@ -109,14 +112,19 @@ def forwarded_headers(scope: Scope, service: str) -> tuple[Headers, dict[bytes, 
     client = scope.get("client")
     peer = (client[0] if client else "unknown").encode("latin-1")
     chain = seen.get(b"x-forwarded-for")
+    trace_id = trace_id_var.get() or ""
     headers += [
-        (b"x-request-id", (trace_id_var.get() or "").encode("latin-1")),
+        (b"x-request-id", trace_id.encode("latin-1")),
         (b"x-forwarded-for", chain + b", " + peer if chain else peer),
         (b"x-forwarded-proto", scope.get("scheme", "http").encode("latin-1")),
         (b"x-forwarded-prefix", f"/api/v1/{service}".encode("latin-1")),
     ]
     if b"host" in seen:
         headers.append((b"x-forwarded-host", seen[b"host"]))
+    # The gateway's own span is the parent of the service's (the client's header is replaced).
+    parent = traceparent(trace_id, span_id_var.get(), flags_var.get())
+    if parent is not None:
+        headers.append((b"traceparent", parent))
     return headers, seen
 
 
@@ -275,6 +283,8 @@ class ProxyMiddleware:
                 raise UnknownService(service)
             if is_service_ops_path(rest):
                 raise NoSuchRoute()  # served on the service's own port only
+            # One series per service here; the service's own metrics have its routes.
+            scope[FORWARDED_ROUTE] = f"{_API}{service}/{{path}}"
             ended = ended_session(rt.verifier, scope)
             if ended is not None:
                 raise ended

@@ -25,6 +25,7 @@ from gateway.tokens import TokenIssuer
 from gateway.upstream import Pools
 from yanxiu.kit.db import make_engine, make_read_session_factory, make_session_factory
 from yanxiu.kit.housekeeping import start_housekeeping
+from yanxiu.kit.pool_metrics import watch_pools
 
 
 @dataclass
@@ -60,6 +61,7 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
         connect_timeout=settings.db_connect_timeout,
         pool_timeout=settings.db_pool_timeout,
     )
+    watch_pools("gateway", engine)
     session_factory = make_session_factory(engine)
     buckets = TokenBuckets(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     issuer = TokenIssuer(

@@ -92,7 +92,8 @@ class AdmissionControl:
         """503 problem+json shaped like every other error, with the caller's request id (or a
         new one) as its trace id and X-Request-ID, as the request id middleware would give."""
         self._rejected.inc()
-        HTTP_REQUESTS.labels(self.service, scope["method"], "503").inc()
+        # Refused before any route was matched: its own route label.
+        HTTP_REQUESTS.labels(self.service, scope["method"], "refused", "503").inc()
         headers = dict(scope["headers"])
         rid = headers.get(b"x-request-id", b"").decode("latin-1") or new_trace_id()
         prefix = headers.get(b"x-forwarded-prefix", b"").decode("latin-1").rstrip("/")

@@ -30,7 +30,7 @@ from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.auth import TokenVerifier
 from yanxiu.kit.broker import broker_reachable, ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.context import new_trace_id, trace_id_var
+from yanxiu.kit.context import FORWARDED_ROUTE, new_trace_id, trace_id_var
 from yanxiu.kit.db import (
     make_engine,
     make_read_session_factory,
@@ -41,13 +41,16 @@ from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.hotpath import Endpoint, HotRoutes
 from yanxiu.kit.housekeeping import Job, start_housekeeping
 from yanxiu.kit.logging import configure_logging
-from yanxiu.kit.metrics import HTTP_DB_STATEMENTS, HTTP_REQUESTS, HTTP_SECONDS
+from yanxiu.kit.metrics import HTTP_DB_STATEMENTS, HTTP_REQUESTS, HTTP_SECONDS, READY
 from yanxiu.kit.outbox import Outbox
+from yanxiu.kit.pool_metrics import watch_pools
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.relay import OutboxRelay
 from yanxiu.kit.request_params import remember_parameter_shapes
 from yanxiu.kit.route_index import index_routes
 from yanxiu.kit.settings import KitSettings
+from yanxiu.kit.tracecontext import flags_var, new_span_id, span_id_var, traceparent
+from yanxiu.kit.tracecontext import parse as parse_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +182,7 @@ def build_runtime(spec: ServiceSpec, settings: KitSettings) -> Runtime:
             )
             for sub in spec.subscribers
         ]
+    watch_pools(spec.name, rt.engine, rt.reader)
     return rt
 
 
@@ -246,11 +250,21 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = (
-            next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-            or new_trace_id()
-        )
-        rid_header = (b"x-request-id", rid.encode("latin-1"))
+        given, parent_header = "", b""
+        for k, v in scope["headers"]:
+            if k == b"x-request-id":
+                given = v.decode("latin-1")
+            elif k == b"traceparent":
+                parent_header = v
+        parent = parse_traceparent(parent_header) if parent_header else None
+        # The trace id: the caller's W3C trace when it sent one, else its request id, else new.
+        rid = parent.trace_id if parent else (given or new_trace_id())
+        out_headers = [(b"x-request-id", (given or rid).encode("latin-1"))]
+        span = new_span_id()
+        flags = parent.flags if parent else "01"
+        answered = traceparent(rid, span, flags)
+        if answered is not None:
+            out_headers.append((b"traceparent", answered))
         status = 500
         started = time.perf_counter()
 
@@ -258,21 +272,33 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-                message = {**message, "headers": [*headers, rid_header]}
+                headers = [
+                    h
+                    for h in message.get("headers", [])
+                    if h[0].lower() not in (b"x-request-id", b"traceparent")
+                ]
+                message = {**message, "headers": [*headers, *out_headers]}
             await send(message)
 
         token = trace_id_var.set(rid)
+        span_token = span_id_var.set(span)
+        flags_token = flags_var.set(flags)
         counter = [0]
         counting = statements_var.set(counter)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             trace_id_var.reset(token)
+            span_id_var.reset(span_token)
+            flags_var.reset(flags_token)
             statements_var.reset(counting)
             method, path = scope["method"], scope["path"]
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = (
+                getattr(scope.get("route"), "path", None)
+                or scope.get(FORWARDED_ROUTE)
+                or "unmatched"
+            )
             requests, seconds, statements = self.series_of(method, route, status)
             requests.inc()
             seconds.observe(elapsed)
@@ -296,8 +322,8 @@ class RequestContextMiddleware:
         found = self.series.get(key)
         if found is None:
             found = (
-                HTTP_REQUESTS.labels(self.service, method, str(status)),
-                HTTP_SECONDS.labels(self.service, method, route),
+                HTTP_REQUESTS.labels(self.service, method, route, str(status)),
+                HTTP_SECONDS.labels(self.service, method, route, str(status)),
                 HTTP_DB_STATEMENTS.labels(self.service, method, route),
             )
             # Methods are the client's to choose: remember the usual ones only.
@@ -335,7 +361,11 @@ def install_admission_control(app: FastAPI, service: str) -> None:
 
 
 def install_probes(
-    app: FastAPI, ready: Callable[[], Awaitable[dict[str, Any]]], *, metrics: bool = True
+    app: FastAPI,
+    ready: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    service: str,
+    metrics: bool = True,
 ) -> None:
     """/healthz, /readyz and (unless the caller serves its own, as the gateway does behind a
     token) /metrics."""
@@ -344,10 +374,13 @@ def install_probes(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    ready_gauge = READY.labels(service)
+
     @app.get("/readyz", tags=["ops"], summary="Database and broker reachable")
     async def readyz() -> JSONResponse:
         checks = await ready()
         ok = all(v == "ok" for v in checks.values() if isinstance(v, str))
+        ready_gauge.set(1 if ok else 0)
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": checks},
             status_code=200 if ok else 503,
@@ -456,7 +489,7 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
             checks["events"] = await rt.relay.readiness()
         return checks
 
-    install_probes(app, ready)
+    install_probes(app, ready, service=spec.name)
     for router in spec.routers:
         mount_routes(app, router)
     audit_log = spec.metadata.tables.get(f"{spec.schema}.audit_log")

@@ -49,6 +49,7 @@ from yanxiu.kit.metrics import (
     CONSUMER_RECONNECTS,
     CONSUMER_RETRIES,
     CONSUMER_WAITING,
+    DEAD_LETTERS,
     EVENT_HANDLE_SECONDS,
     EVENTS_HANDLED,
 )
@@ -88,6 +89,23 @@ class Handler:
 # hint to pick the one-pass model; the typed model still checks both, and anything else
 # takes the general path.
 _HEAD = re.compile(rb'"type"\s*:\s*"([^"\\]{1,200})"\s*,\s*"version"\s*:\s*(\d{1,9})')
+
+
+# What the dead-letter topic's records say of themselves; a record's own header of one of these
+# names (a message dead-lettered twice) is replaced.
+_DLQ_HEADERS = frozenset(
+    {"error", "consumer", "source_topic", "source_partition", "source_offset", "attempts"}
+)
+
+
+def _type_of(record: ConsumerRecord[bytes, bytes]) -> str:
+    """The event type a record carries: the relay's `type` header, else the envelope's head,
+    else "unknown" (bounded: it becomes a metric label)."""
+    for key, value in record.headers or ():
+        if key == "type" and value:
+            return value.decode("utf-8", "replace")[:200]
+    head = _HEAD.search(record.value or b"", 0, 512)
+    return head[1].decode("utf-8", "replace") if head else "unknown"
 
 
 class Subscriber:
@@ -168,7 +186,9 @@ class ConsumerRunner:
 
     def _decode(
         self, record: ConsumerRecord[bytes, bytes]
-    ) -> tuple[Handler, Event, Envelope] | None:
+    ) -> tuple[Handler, Event, Envelope] | str:
+        """The handler, event and envelope; or, for an event no handler here takes, its type
+        (the caller counts it as ignored once the record's outcome is final)."""
         raw = record.value or b""
         head = _HEAD.search(raw, 0, 512)
         if head is not None:
@@ -187,8 +207,7 @@ class ConsumerRunner:
         if handler is None:
             if env.type in self.subscriber.known_types():
                 raise Unprocessable(f"unsupported version {env.version} of {env.type}")
-            EVENTS_HANDLED.labels(self.subscriber.group, env.type, "ignored").inc()
-            return None
+            return env.type
         try:
             event = handler.model.read(env.data)
         except ValidationError as exc:
@@ -217,7 +236,8 @@ class ConsumerRunner:
         except Unprocessable as exc:
             await self._dead_letter(record, str(exc), attempts=0)
             return "dead_lettered"
-        if decoded is None:
+        if isinstance(decoded, str):
+            EVENTS_HANDLED.labels(self.subscriber.group, decoded, "ignored").inc()
             return "ignored"
         handler, event, env = decoded
         t_token = trace_id_var.set(env.trace_id)
@@ -357,7 +377,14 @@ class ConsumerRunner:
         """Park the message; returns only once the broker has taken it (a broker that is away
         holds the partition like any outage), so the offset is never committed past a message
         that is neither handled nor parked."""
+        # The record's own headers first (its `type` among them, which `yanxiu dlq` filters
+        # on and replays with), then why and where from.
+        event_type = _type_of(record)
+        own = [(k, v) for k, v in (record.headers or ()) if k not in _DLQ_HEADERS]
+        if not any(k == "type" for k, _ in own):
+            own.append(("type", event_type.encode()))
         headers = [
+            *own,
             ("error", error[:2000].encode()),
             ("consumer", self.subscriber.group.encode()),
             ("source_topic", record.topic.encode()),
@@ -382,7 +409,8 @@ class ConsumerRunner:
         # Whatever stops the broker from taking it is waited out, not only what `classify`
         # knows: the alternative is a message neither handled nor parked.
         await self._through_outages(send, every_error=True)
-        EVENTS_HANDLED.labels(self.subscriber.group, "?", "dead_lettered").inc()
+        EVENTS_HANDLED.labels(self.subscriber.group, event_type, "dead_lettered").inc()
+        DEAD_LETTERS.labels(self.settings.service_name, self.subscriber.group, event_type).inc()
         log.error(
             "message dead-lettered",
             extra={
@@ -390,6 +418,7 @@ class ConsumerRunner:
                 "topic": record.topic,
                 "partition": record.partition,
                 "offset": record.offset,
+                "event_type": event_type,
                 "error": error,
             },
         )
@@ -427,6 +456,7 @@ class ConsumerRunner:
                     )
                     for tp, records in batches.items():
                         await self._handle_partition(consumer, tp, records)
+                    await self._watch.note_lag(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -466,25 +496,39 @@ class ConsumerRunner:
             await self.handle(records[0])
             return
         work: list[tuple[Handler, Event, Envelope]] = []
+        ignored: list[str] = []
         for record in records:
             try:
                 decoded = self._decode(record)
             except Unprocessable:
                 await self.handle_each(records)
                 return
-            if decoded is not None:
+            if isinstance(decoded, str):
+                ignored.append(decoded)
+            else:
                 work.append(decoded)
-        if not work:
-            return
-        try:
-            await self._through_outages(functools.partial(self._apply_batch, work), env=work[0][2])
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            await self.handle_each(records)
-            return
-        for _, _, env in work:
-            EVENTS_HANDLED.labels(self.subscriber.group, env.type, "handled").inc()
+        group = self.subscriber.group
+        if work:
+            started = time.perf_counter()
+            try:
+                fresh = await self._through_outages(
+                    functools.partial(self._apply_batch, work), env=work[0][2]
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await self.handle_each(records)  # counts each record's outcome itself
+                return
+            share = (time.perf_counter() - started) / len(work)
+            seconds = EVENT_HANDLE_SECONDS.labels(group)
+            for _, _, env in work:
+                seconds.observe(share)
+                # A later copy of an event in the batch is a duplicate, as in `_apply_batch`.
+                outcome = "handled" if env.id in fresh else "duplicate"
+                fresh.discard(env.id)
+                EVENTS_HANDLED.labels(group, env.type, outcome).inc()
+        for event_type in ignored:
+            EVENTS_HANDLED.labels(group, event_type, "ignored").inc()
 
     def _raise_poll_error(self) -> None:
         """An error the consumer reported while polling during an outage (see `_hold`), raised
@@ -494,7 +538,9 @@ class ConsumerRunner:
             exc, self._poll_error = self._poll_error, None
             raise exc
 
-    async def _apply_batch(self, work: list[tuple[Handler, Event, Envelope]]) -> None:
+    async def _apply_batch(self, work: list[tuple[Handler, Event, Envelope]]) -> set[Any]:
+        """One transaction for the batch; returns the ids handled now (the rest had been, or
+        are a later copy of one in the batch)."""
         async with self.session_factory() as session, session.begin():
             claimed = await session.execute(
                 self._claim_many,
@@ -506,11 +552,13 @@ class ConsumerRunner:
             )
             fresh = set(claimed.scalars().all())
             todo = []
+            unclaimed = set(fresh)
             for item in work:
-                if item[2].id in fresh:
-                    fresh.discard(item[2].id)  # a later copy in the batch is a duplicate
+                if item[2].id in unclaimed:
+                    unclaimed.discard(item[2].id)  # a later copy in the batch is a duplicate
                     todo.append(item)
             await self._run_in_order(session, todo)
+        return fresh
 
     async def _run_in_order(
         self, session: AsyncSession, todo: list[tuple[Handler, Event, Envelope]]

@@ -26,11 +26,14 @@ consuming after it was told to stop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
+from prometheus_client import Gauge
 
-from yanxiu.kit.metrics import CONSUMER_REWINDS
+from yanxiu.kit.metrics import CONSUMER_LAG, CONSUMER_REWINDS
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class ConsumerWatch:
     def __init__(self, group: str) -> None:
         self.group = group
         self._committed: dict[TopicPartition, int] = {}
+        self._lag: dict[TopicPartition, Gauge] = {}  # the lag series this consumer set
 
     def restart(self) -> None:
         """A new consumer (after a reconnect): it starts from what the broker holds."""
@@ -57,6 +61,7 @@ class ConsumerWatch:
         aiokafka's `stop()` otherwise awaits the JoinGroup answer. It has no generation, owns
         no partition and committed nothing, so there is nothing to hand over; the broker drops
         the half-joined member after the session timeout."""
+        self.forget_lag()
         if not joined:
             await _abandon_join(consumer)
         stopping = asyncio.ensure_future(consumer.stop())
@@ -68,6 +73,41 @@ class ConsumerWatch:
                 "consumer stopped with an error",
                 extra={"consumer": self.group, "error": repr(stopping.exception())},
             )
+
+    async def note_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Set the lag of each partition assigned here: the end of its log as last fetched
+        minus what was committed (or, before the first commit, the position to read next).
+        The series of a partition that went to another member is removed: that member
+        reports it now."""
+        assigned = consumer.assignment()
+        for tp in [tp for tp in self._lag if tp not in assigned]:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(self.group, tp.topic, str(tp.partition))
+            del self._lag[tp]
+        for tp in assigned:
+            end = consumer.highwater(tp)
+            done = self._committed.get(tp)
+            if end is None:
+                continue
+            if done is None:
+                try:
+                    async with asyncio.timeout(CHECK_TIMEOUT):
+                        done = await consumer.position(tp)
+                except (TimeoutError, KafkaError, IllegalStateError):
+                    continue
+            series = self._lag.get(tp)
+            if series is None:
+                series = self._lag[tp] = CONSUMER_LAG.labels(
+                    self.group, tp.topic, str(tp.partition)
+                )
+            series.set(max(end - done, 0))
+
+    def forget_lag(self) -> None:
+        """This consumer is stopping: its partitions are reported by whoever takes them."""
+        for tp in self._lag:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(self.group, tp.topic, str(tp.partition))
+        self._lag.clear()
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         async with asyncio.timeout(COMMIT_TIMEOUT):

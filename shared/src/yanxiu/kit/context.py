@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 
+# The scope key where a middleware that answers for a route of its own (the gateway's proxy)
+# names it for the request metrics, since no Starlette route is put in the scope for it.
+FORWARDED_ROUTE = "yanxiu.route"
+
 trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -55,6 +55,24 @@ CONNECT_TIMEOUT = 3.0
 POOL_TIMEOUT = 2.0
 
 
+class WaitCountingPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio queue pool, counting the checkouts that find no idle connection
+    (they wait, or open one) while they are under way."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting = 0
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if self.checkedin():
+            return super()._do_get()
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+
 def make_engine(
     url: str,
     *,
@@ -73,6 +91,7 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,
+        poolclass=WaitCountingPool,
         connect_args={"timeout": connect_timeout},
         hide_parameters=True,
     )

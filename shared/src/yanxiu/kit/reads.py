@@ -246,19 +246,24 @@ class _Borrowed:
     otherwise waited for at most `timeout` seconds (a saturated pool answers 503 in bounded
     time, never holds a request for as long as the load lasts)."""
 
-    __slots__ = ("conn", "pool", "timeout")
+    __slots__ = ("conn", "owner", "pool")
 
     conn: PoolConnectionProxy[asyncpg.Record]
 
-    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, owner: Reader) -> None:
         self.pool = pool
-        self.timeout = timeout
+        self.owner = owner
 
     async def __aenter__(self) -> PoolConnectionProxy[asyncpg.Record]:
         if self.pool.get_idle_size():
             self.conn = await self.pool.acquire()
-        else:
-            self.conn = await within(self.pool.acquire(), self.timeout)
+            return self.conn
+        owner = self.owner
+        owner.waiting += 1  # or opening one: either way not yet served (the pool metrics)
+        try:
+            self.conn = await within(self.pool.acquire(), owner.acquire_timeout)
+        finally:
+            owner.waiting -= 1
         return self.conn
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -321,6 +326,15 @@ class Reader(DriverReads):
         self.acquire_timeout = acquire_timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self.waiting = 0  # requests waiting for a connection now
+
+    def usage(self) -> tuple[int, int]:
+        """Connections in use and idle (0, 0 before the pool opens)."""
+        pool = self._pool
+        if pool is None:
+            return 0, 0
+        idle = pool.get_idle_size()
+        return pool.get_size() - idle, idle
 
     async def _get_pool(self) -> asyncpg.Pool:
         if self._pool is not None:
@@ -340,7 +354,7 @@ class Reader(DriverReads):
         return self._pool
 
     def _acquire(self, pool: asyncpg.Pool) -> _Borrowed:
-        return _Borrowed(pool, self.acquire_timeout)
+        return _Borrowed(pool, self)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

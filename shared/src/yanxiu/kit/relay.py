@@ -39,12 +39,14 @@ from yanxiu.kit.metrics import (
     OUTBOX_OLDEST_AGE,
     OUTBOX_UNPUBLISHED,
     RELAY_BROKER_RESETS,
+    RELAY_ERRORS,
     RELAY_PUBLISHED,
     RELAY_REQUEUED,
 )
 from yanxiu.kit.outbox_store import Backlog, OutboxStore, TopicPartition
 from yanxiu.kit.settings import KitSettings
 from yanxiu.kit.tables import outbox_channel
+from yanxiu.kit.tracecontext import of_payload as trace_of
 from yanxiu.kit.writes import CONNECTION_LOST
 
 log = logging.getLogger(__name__)
@@ -146,12 +148,17 @@ class OutboxRelay:
                 return 0
             futures = []
             for row in rows:
+                payload = bytes(row["payload"])
+                headers = [("type", row["event_type"].encode())]
+                parent = trace_of(payload)
+                if parent is not None:
+                    headers.append(("traceparent", parent))
                 futures.append(
                     await self.producer.send(
                         self.settings.topic(row["topic"]),
-                        value=bytes(row["payload"]),
+                        value=payload,
                         key=row["key"].encode(),
-                        headers=[("type", row["event_type"].encode())],
+                        headers=headers,
                     )
                 )
             acks = await asyncio.gather(*futures)
@@ -266,6 +273,9 @@ class OutboxRelay:
         try:
             async with self.engine.connect() as conn, asyncio.timeout(2.0):
                 backlog = await self.store.backlog(conn)
+                # Every replica reports the backlog, not only the one holding the relay lock
+                # (Prometheus takes the max across them).
+                OUTBOX_UNPUBLISHED.labels(self.schema).set(await self.store.unpublished(conn))
         except Exception as exc:
             return f"error: outbox unreadable ({type(exc).__name__})"
         self._note(backlog)
@@ -305,6 +315,7 @@ class OutboxRelay:
                 except asyncio.CancelledError:
                     raise
                 except AcknowledgedBackwards as exc:
+                    RELAY_ERRORS.labels(self.schema).inc()
                     self._failure = str(exc)
                     self._next_check = 0.0
                     log.warning(
@@ -314,6 +325,7 @@ class OutboxRelay:
                     )
                     continue
                 except Exception as exc:
+                    RELAY_ERRORS.labels(self.schema).inc()
                     self._failure = repr(exc)[:300]
                     # Whatever failed, the broker may have changed meanwhile: check before
                     # sending anything more.
