@@ -85,6 +85,8 @@ def params(w: World) -> dict[str, str]:
         "run_id": w.ids["allocation"],
         "review_id": w.ids.get("review", str(uuid.uuid4())),
         "account_id": w.ids.get("account", str(uuid.uuid4())),
+        "partition": "0",
+        "offset": "0",
     }
 
 
@@ -1021,3 +1023,20 @@ async def _decide_held(w: World, actor: str) -> Req:
         f"/api/v1/learning/completions/held/{attempt}/decision",
         json={"decision": "accept", "reason": "经核实补报 verified late report"},
     )
+
+
+def _dlq_case(service: str, action: str) -> None:
+    """Replaying or dropping a letter the topic does not hold: answered with it as missing."""
+    body: dict[str, Any] = {"items": [{"partition": 0, "offset": 0}]}
+    if action == "drop":
+        body["reason"] = "权限矩阵 authorization matrix"
+
+    async def build_it(w: World, actor: str) -> Req:
+        return Req("POST", f"/api/v1/{service}/dlq/{action}", json=body)
+
+    case(f"POST /api/v1/{service}/dlq/{action}")(build_it)
+
+
+for _service in ("enrollment", "learning", "credits", "lessons"):
+    for _action in ("replay", "drop"):
+        _dlq_case(_service, _action)

@@ -1,6 +1,6 @@
 """The `yanxiu` command: run the platform, migrate a database, load demo data, import a region's
 org tree, re-send events (replay, resync), check and repair the consumers' read models
-(reconcile), run the embedded broker alone."""
+(reconcile), list, replay or drop dead letters (dlq), run the embedded broker alone."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stack import dlq as dlq_cli
 from stack.keys import ensure_local_secrets
 from stack.migrate import ensure_database, migrate_all
 from stack.resync import SOURCES, parse_since, resync
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     replay_p.add_argument(
         "--service", action="append", choices=SERVICES, help="only these services (default: all)"
     )
+    dlq_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -125,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     if not url:
         print("DATABASE_URL is not set", file=sys.stderr)
         return 2
+    if args.command == "dlq":
+        said = asyncio.run(dlq_cli.run(args, url))
+        print(said.text, file=sys.stdout if said.code == 0 else sys.stderr)
+        return said.code
     if args.command == "resync":
         counts = asyncio.run(resync(asyncpg_url(url), source=args.source, since=args.since))
         print(

@@ -21,12 +21,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from yanxiu.kit.auth import Role
 from yanxiu.kit.db import service_metadata
-from yanxiu.kit.tables import audit_table, inbox_table
+from yanxiu.kit.tables import audit_table, dlq_dispositions_table, inbox_table
 
 SCHEMA = "gateway"
 metadata = service_metadata(SCHEMA)
 audit_log = audit_table(metadata, scope_indexes=True)
 inbox = inbox_table(metadata)
+dlq_dispositions = dlq_dispositions_table(metadata)
 
 _ROLES = ", ".join(f"'{r.value}'" for r in Role)
 

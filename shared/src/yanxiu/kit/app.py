@@ -37,6 +37,8 @@ from yanxiu.kit.db import (
     make_session_factory,
     statements_var,
 )
+from yanxiu.kit.dlq import DeadLetters, count_dead_letters
+from yanxiu.kit.dlq_api import dlq_router
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.hotpath import Endpoint, HotRoutes
 from yanxiu.kit.housekeeping import Job, start_housekeeping
@@ -194,6 +196,15 @@ async def start_runtime(rt: Runtime) -> None:
         rt.tasks.append(asyncio.create_task(_after_ready(rt, rt.relay.run)))
     for runner in rt.runners:
         rt.tasks.append(asyncio.create_task(_after_ready(rt, runner.run)))
+    dispositions = rt.spec.metadata.tables.get(f"{rt.spec.schema}.dlq_dispositions")
+    if dispositions is not None and rt.settings.dlq_depth_interval_seconds > 0:
+        letters = DeadLetters(settings=rt.settings, service=rt.spec.name, table=dispositions)
+        rt.tasks.append(
+            asyncio.create_task(
+                count_dead_letters(letters, rt.engine, rt.settings.dlq_depth_interval_seconds),
+                name=f"{rt.spec.name}-dlq-depth",
+            )
+        )
     housekeeping = start_housekeeping(
         rt.settings,
         schema=rt.spec.schema,
@@ -495,6 +506,9 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
     audit_log = spec.metadata.tables.get(f"{spec.schema}.audit_log")
     if audit_log is not None:
         mount_routes(app, audit_router(audit_log))
+    dispositions = spec.metadata.tables.get(f"{spec.schema}.dlq_dispositions")
+    if dispositions is not None:
+        mount_routes(app, dlq_router(dispositions, audit_log))
     index_routes(app.router)
     return app
 

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yanxiu.contracts.envelope import Envelope, Event
 from yanxiu.kit.consumer_watch import ConsumerWatch
 from yanxiu.kit.context import trace_id_var
+from yanxiu.kit.dlq import DLQ_HEADERS
 from yanxiu.kit.faults import Backoff, Fault, Throttled, classify
 from yanxiu.kit.metrics import (
     CONSUMER_RECONNECTS,
@@ -89,13 +90,6 @@ class Handler:
 # hint to pick the one-pass model; the typed model still checks both, and anything else
 # takes the general path.
 _HEAD = re.compile(rb'"type"\s*:\s*"([^"\\]{1,200})"\s*,\s*"version"\s*:\s*(\d{1,9})')
-
-
-# What the dead-letter topic's records say of themselves; a record's own header of one of these
-# names (a message dead-lettered twice) is replaced.
-_DLQ_HEADERS = frozenset(
-    {"error", "consumer", "source_topic", "source_partition", "source_offset", "attempts"}
-)
 
 
 def _type_of(record: ConsumerRecord[bytes, bytes]) -> str:
@@ -380,7 +374,7 @@ class ConsumerRunner:
         # The record's own headers first (its `type` among them, which `yanxiu dlq` filters
         # on and replays with), then why and where from.
         event_type = _type_of(record)
-        own = [(k, v) for k, v in (record.headers or ()) if k not in _DLQ_HEADERS]
+        own = [(k, v) for k, v in (record.headers or ()) if k not in DLQ_HEADERS]
         if not any(k == "type" for k, _ in own):
             own.append(("type", event_type.encode()))
         headers = [

@@ -123,6 +123,38 @@ def drop_machinery_v1(schema: str) -> None:
         op.drop_table(table, schema=schema)
 
 
+def create_dlq_dispositions_v1(schema: str) -> None:
+    """`kit.tables.dlq_dispositions_table`, version 1: what became of each dead letter
+    (yanxiu.kit.dlq). Frozen like `create_machinery_v1`."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "dlq_dispositions",
+        sa.Column("dlq_partition", sa.Integer(), nullable=False),
+        sa.Column("dlq_offset", sa.BigInteger(), nullable=False),
+        sa.Column("record_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.CheckConstraint(
+            "action IN ('replayed', 'dropped')", name=op.f("ck_dlq_dispositions_action_known")
+        ),
+        sa.PrimaryKeyConstraint("dlq_partition", "dlq_offset", name=op.f("pk_dlq_dispositions")),
+        schema=schema,
+    )
+
+
+def drop_dlq_dispositions_v1(schema: str) -> None:
+    from alembic import op
+
+    op.drop_table("dlq_dispositions", schema=schema)
+
+
 def alter_outbox_v2(schema: str) -> None:
     """Version 2 of the outbox (`kit.tables.outbox_table`): the partition and offset the broker
     acknowledged each row at, and the index the relay reads them by (yanxiu.kit.broker_loss).

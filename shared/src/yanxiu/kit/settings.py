@@ -125,6 +125,11 @@ class KitSettings(BaseSettings):
     outbox_retention_hours: float = Field(
         default=72.0, gt=0, validation_alias=AliasChoices("OUTBOX_RETENTION_HOURS")
     )
+    # How often `yanxiu_dlq_messages` (the dead letters waiting) is counted: it reads the
+    # dead-letter topic's offsets and the dispositions table. 0 turns it off.
+    dlq_depth_interval_seconds: float = Field(
+        default=60.0, ge=0, validation_alias=AliasChoices("DLQ_DEPTH_INTERVAL_SECONDS")
+    )
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     ColumnElement,
     DateTime,
@@ -63,6 +64,25 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("event_id", UUID(as_uuid=True), primary_key=True),
         Column("event_type", String(200), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def dlq_dispositions_table(metadata: MetaData) -> Table:
+    """What became of each record of the service's dead-letter topic (yanxiu.kit.dlq):
+    replayed or dropped, by whom and why. The record's timestamp tells it from one that a
+    re-created topic later put at the same offset."""
+    return Table(
+        "dlq_dispositions",
+        metadata,
+        Column("dlq_partition", Integer, primary_key=True),
+        Column("dlq_offset", BigInteger, primary_key=True),
+        Column("record_at", DateTime(timezone=True), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("action", String(20), nullable=False),
+        Column("actor", String(100), nullable=False),
+        Column("reason", Text, nullable=True),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        CheckConstraint("action IN ('replayed', 'dropped')", name="action_known"),
     )
 
 
@@ -130,6 +150,7 @@ def machinery_tables(metadata: MetaData) -> dict[str, Table]:
         "inbox": inbox_table(metadata),
         "idempotency_keys": idempotency_table(metadata),
         "audit_log": audit_table(metadata, scope_indexes=True),
+        "dlq_dispositions": dlq_dispositions_table(metadata),
     }
 
 
