@@ -16,6 +16,7 @@ import pytest_asyncio
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.devstack.paths import SERVICES, repo_root
 from yanxiu.devstack.postgres import create_database, drop_database, ensure_server, with_database
+from yanxiu.devstack.redis import RedisServer
 from yanxiu.kit.auth import Principal, Role, generate_keypair, issue_token
 from yanxiu.kit.db import asyncpg_url
 from yanxiu.kit.migrations import upgrade
@@ -78,6 +79,18 @@ def broker() -> Iterator[str]:
     tansu = TansuBroker(die_with_us=True)
     yield tansu.start()
     tansu.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis of the test session's own (REDIS_URL names another): started on first use."""
+    given = os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        return
+    server = RedisServer()
+    yield server.start()
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,9 @@ PORTS = {"gateway": 8000, "enrollment": 8101, "learning": 8102, "credits": 8103,
 DOMAIN_SERVICES = ("enrollment", "learning", "credits", "lessons")
 MIGRATE = "migrate"
 SECRETS_DIR = "/run/secrets/"
+# Published on the host's loopback only, beside the gateway: Grafana, which has its own login
+# and is opened through an SSH tunnel or a reverse proxy. {service: port inside}.
+LOOPBACK_ONLY = {"grafana": 3000}
 VALID_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
 # Variables whose value is a secret: a literal value for one of them is a leak.
@@ -173,6 +176,12 @@ def depends_on(service: dict[str, Any]) -> dict[str, str]:
 
 def secret_names(service: dict[str, Any]) -> list[str]:
     return [s if isinstance(s, str) else s["source"] for s in service.get("secrets") or []]
+
+
+def file_secrets() -> dict[str, dict[str, Any]]:
+    """The declared secrets read from a file (the others come from a variable of .env)."""
+    declared = compose().get("secrets") or {}
+    return {name: spec for name, spec in declared.items() if spec.get("file")}
 
 
 def secret_target(secret: str | dict[str, Any]) -> str:
@@ -348,7 +357,13 @@ def test_every_process_exposes_its_port(name: str) -> None:
 
 def test_only_the_gateway_is_published() -> None:
     for name, svc in services().items():
-        if name != "gateway":
+        if name in LOOPBACK_ONLY:
+            for port in svc.get("ports") or []:
+                assert isinstance(port, str) and port.startswith("127.0.0.1:"), (
+                    f"{name} may be published on the host's loopback only, not {port!r}"
+                )
+                assert port.rsplit(":", 1)[-1] == str(LOOPBACK_ONLY[name]), f"{name}: {port!r}"
+        elif name != "gateway":
             assert not svc.get("ports"), f"{name} publishes ports; only the gateway should"
     ports = services()["gateway"].get("ports") or []
     assert ports, "the gateway publishes no port"
@@ -536,18 +551,30 @@ def test_third_party_images_are_pinned() -> None:
 # --------------------------------------------------------------------------- secrets
 
 
-def test_every_used_secret_is_declared_with_a_file() -> None:
+def test_every_used_secret_is_declared_with_a_file_or_a_required_variable() -> None:
     declared = compose().get("secrets") or {}
     used = {s for svc in services().values() for s in secret_names(svc)}
     assert used, "no service uses a compose secret"
     assert not used - set(declared), f"undeclared secrets: {sorted(used - set(declared))}"
     assert not set(declared) - used, f"unused secrets: {sorted(set(declared) - used)}"
+    required = {
+        m.group("name")
+        for text in strings(compose())
+        for m in INTERPOLATION.finditer(text)
+        if m.group("op") == ":?"
+    }
     for name, spec in declared.items():
-        assert isinstance(spec, dict) and spec.get("file"), f"secret {name} has no file"
+        assert isinstance(spec, dict), f"secret {name} is not a mapping"
+        # Or from a variable of .env that compose already requires (`${VAR:?…}`) elsewhere,
+        # so that an unset one fails loudly instead of mounting an empty file.
+        variable = spec.get("environment")
+        assert spec.get("file") or variable in required, (
+            f"secret {name} has no file, nor a variable required with ${{VAR:?…}}"
+        )
 
 
 def test_secret_files_are_git_ignored_and_untracked() -> None:
-    for name, spec in (compose().get("secrets") or {}).items():
+    for name, spec in file_secrets().items():
         path = (ROOT / spec["file"]).resolve().relative_to(ROOT).as_posix()
         ignored = git("check-ignore", "-q", "--no-index", path).returncode == 0
         assert ignored, f"secret {name} ({path}) is not git-ignored"
@@ -594,7 +621,7 @@ def test_env_example_holds_no_real_secrets() -> None:
 def test_deploy_readme_explains_secret_generation() -> None:
     text = (DEPLOY / "README.md").read_text(encoding="utf-8")
     assert "openssl genpkey -algorithm ed25519" in text
-    for spec in (compose().get("secrets") or {}).values():
+    for spec in file_secrets().values():
         assert Path(spec["file"]).name in text, f"README does not say how to make {spec['file']}"
     for key in env_example_entries():
         if SECRET_NAME.search(key):
@@ -654,7 +681,7 @@ def test_build_context_excludes_secrets_and_local_state() -> None:
     }
     for needed in (".env", ".git", ".venv", ".data"):
         assert needed in patterns, f"{needed} is not excluded from the build context"
-    for spec in (compose().get("secrets") or {}).values():
+    for spec in file_secrets().values():
         folder = Path(spec["file"]).parent.as_posix().removeprefix("./")
         assert folder in patterns, f"secrets folder {folder} is not excluded from the context"
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import jwt
+from prometheus_client import REGISTRY
 
 from gateway.ratelimit import TokenBuckets
+from yanxiu.testing import free_port
 
 
 def test_token_bucket_allows_the_burst_then_refills_at_the_rate() -> None:
@@ -81,3 +84,46 @@ async def test_health_readiness_and_docs_are_exempt_from_rate_limits(gateway: An
                 assert (await client.get(path)).status_code != 429, path
         assert (await client.get("/api/v1/auth/me")).status_code == 401
         assert (await client.get("/api/v1/auth/me")).status_code == 429
+
+
+async def test_gateways_sharing_redis_draw_on_one_bucket_per_caller(
+    gateway: Any, upstream_url: str, token_for: Callable[..., str], redis_url: str
+) -> None:
+    """Two gateways behind one load balancer: a caller's requests alternate between them, and
+    together they get the one burst, not one each."""
+    user = f"shared-{uuid.uuid4().hex[:8]}"
+    auth = {"Authorization": f"Bearer {token_for('teacher', ['370000'], user_id=user)}"}
+    limits = {
+        "rate_limit_per_second": 0.2,
+        "rate_limit_burst": 3,
+        "rate_limit_redis_url": redis_url,
+    }
+    async with (
+        gateway(enrollment_url=upstream_url, **limits) as first,
+        gateway(enrollment_url=upstream_url, **limits) as second,
+    ):
+        answers = [
+            await client.get("/api/v1/enrollment/echo/x", headers=auth)
+            for client in (first, second, first, second, first)
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert int(answers[3].headers["retry-after"]) >= 1
+
+
+async def test_an_unreachable_rate_limit_store_lets_requests_through_and_says_so(
+    gateway: Any, upstream_url: str
+) -> None:
+    before = (
+        REGISTRY.get_sample_value("yanxiu_rate_limit_unavailable_total", {"service": "gateway"})
+        or 0.0
+    )
+    async with gateway(
+        enrollment_url=upstream_url,
+        rate_limit_per_second=0.1,
+        rate_limit_burst=1,
+        rate_limit_redis_url=f"redis://127.0.0.1:{free_port()}/0",
+    ) as client:
+        answers = [await client.get("/api/v1/enrollment/echo/x") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    after = REGISTRY.get_sample_value("yanxiu_rate_limit_unavailable_total", {"service": "gateway"})
+    assert after == before + 3

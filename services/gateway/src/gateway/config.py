@@ -56,6 +56,9 @@ class GatewaySettings(KitSettings):
     rate_limit_per_second: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=40, ge=1)
     rate_limit_enabled: bool = True
+    # Redis (redis://host:6379/0) holding the buckets, so that every gateway replica draws on
+    # one per caller; empty: each process keeps its own (one gateway only).
+    rate_limit_redis_url: str = ""
     # Only behind a proxy that sets X-Forwarded-For itself; otherwise clients could forge it.
     trust_forwarded_for: bool = False
 

@@ -1,5 +1,6 @@
-"""Rate limits (限流): a token bucket per caller, in this process's memory. The caller is the
-user of a valid bearer token, else the client's IP address."""
+"""Rate limits (限流): a token bucket per caller, in this process's memory, or in Redis when
+several gateways share the limit (gateway.ratelimit_shared, `GATEWAY_RATE_LIMIT_REDIS_URL`).
+The caller is the user of a valid bearer token, else the client's IP address."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import RateLimited
+from gateway.ratelimit_shared import SharedTokenBuckets
 from yanxiu.kit.auth import TokenVerifier
 from yanxiu.kit.errors import DomainError, render_domain_error
 
@@ -77,7 +79,11 @@ def client_ip(scope: Scope, *, trust_forwarded_for: bool) -> str:
 
 class RateLimiter:
     def __init__(
-        self, buckets: TokenBuckets, verifier: TokenVerifier, *, trust_forwarded_for: bool
+        self,
+        buckets: TokenBuckets | SharedTokenBuckets,
+        verifier: TokenVerifier,
+        *,
+        trust_forwarded_for: bool,
     ) -> None:
         self.buckets = buckets
         self.verifier = verifier
@@ -92,9 +98,15 @@ class RateLimiter:
                 pass  # a bad token is the service's to refuse; limit it by address
         return f"ip:{client_ip(scope, trust_forwarded_for=self.trust_forwarded_for)}"
 
-    def retry_after(self, scope: Scope) -> int:
+    async def retry_after(self, scope: Scope) -> int:
         """0 when the request may pass, else whole seconds to wait (at least 1)."""
-        wait = self.buckets.take(self.caller_key(scope))
+        key = self.caller_key(scope)
+        buckets = self.buckets
+        wait = (
+            await buckets.take(key)
+            if isinstance(buckets, SharedTokenBuckets)
+            else buckets.take(key)
+        )
         return max(1, math.ceil(wait)) if wait > 0 else 0
 
 
@@ -112,7 +124,7 @@ class RateLimitMiddleware:
         runtime = getattr(scope["app"].state, "runtime", None)
         limiter: RateLimiter | None = getattr(runtime, "limiter", None)
         if limiter is not None:
-            wait = limiter.retry_after(scope)
+            wait = await limiter.retry_after(scope)
             if wait:
                 response = render_domain_error(RateLimited(wait), scope["path"])
                 await response(scope, receive, send)

@@ -17,6 +17,7 @@ from gateway.limits import BodyLimits
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import make_client, make_pools
 from gateway.ratelimit import RateLimiter, TokenBuckets
+from gateway.ratelimit_shared import SharedTokenBuckets
 from gateway.sessions.housekeeping import lapsed_session_jobs
 from gateway.sessions.view import GatewayVerifier, SessionView, keep_fresh, read_once
 from gateway.signin import SignIn
@@ -63,7 +64,15 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
     )
     watch_pools("gateway", engine)
     session_factory = make_session_factory(engine)
-    buckets = TokenBuckets(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+    buckets: TokenBuckets | SharedTokenBuckets = (
+        SharedTokenBuckets(
+            settings.rate_limit_redis_url,
+            rate=settings.rate_limit_per_second,
+            burst=settings.rate_limit_burst,
+        )
+        if settings.rate_limit_redis_url
+        else TokenBuckets(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+    )
     issuer = TokenIssuer(
         private_key_pem=keys.private_key_pem,
         issuer=settings.jwt_issuer,
@@ -128,6 +137,8 @@ async def close_runtime(rt: GatewayRuntime) -> None:
     await asyncio.gather(*rt.background, return_exceptions=True)
     rt.sign_in.passwords.close()
     await rt.http.aclose()
+    if rt.limiter is not None and isinstance(rt.limiter.buckets, SharedTokenBuckets):
+        await rt.limiter.buckets.close()
     await rt.pools.close()
     await rt.engine.dispose()
 
