@@ -7,6 +7,8 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from gateway.main import create_app
 from yanxiu.testing import app_client, free_port
 
@@ -180,3 +182,35 @@ async def test_many_concurrent_requests_share_a_bounded_pool(
         )
         assert [a.json()["path"] for a in answers] == [f"/echo/{i}" for i in range(50)]
         assert app.state.runtime.pools.for_url(upstream_url).idle <= 4
+
+
+async def test_a_callers_trace_reaches_the_service_with_the_gateway_as_parent(
+    gateway: Any, upstream_url: str
+) -> None:
+    trace, callers_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    async with gateway(enrollment_url=upstream_url) as client:
+        answer = await client.get(
+            "/api/v1/enrollment/echo/x", headers={"traceparent": f"00-{trace}-{callers_span}-01"}
+        )
+    [sent_on] = headers_of(answer.json())["traceparent"]
+    version, trace_id, parent, flags = sent_on.split("-")
+    assert (version, trace_id, flags) == ("00", trace, "01")
+    assert parent != callers_span  # the gateway's own span is the service's parent
+    assert answer.headers["traceparent"].split("-")[1] == trace
+    assert answer.headers["traceparent"].split("-")[2] == parent
+
+
+async def test_forwarded_requests_are_counted_under_their_service_not_their_path(
+    gateway: Any, upstream_url: str
+) -> None:
+    labels = {
+        "service": "gateway",
+        "method": "GET",
+        "route": "/api/v1/enrollment/{path}",
+        "status": "200",
+    }
+    before = REGISTRY.get_sample_value("yanxiu_http_requests_total", labels) or 0.0
+    async with gateway(enrollment_url=upstream_url) as client:
+        for n in range(3):
+            assert (await client.get(f"/api/v1/enrollment/echo/{n}")).status_code == 200
+    assert REGISTRY.get_sample_value("yanxiu_http_requests_total", labels) == before + 3
