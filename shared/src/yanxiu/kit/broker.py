@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -33,6 +34,25 @@ def make_producer(
     )
 
 
+def new_topics(settings: KitSettings, partitions: Mapping[str, int]) -> list[NewTopic]:
+    """The creation requests of the topics named (already prefixed), each with its partition
+    count and the replication the settings ask for: KAFKA_REPLICATION_FACTOR, and, when set,
+    KAFKA_MIN_INSYNC_REPLICAS as the topic's `min.insync.replicas` (the producer sends with
+    `acks="all"`, so a write is acknowledged only once that many replicas have it)."""
+    configs: dict[str, str] = {}
+    if settings.kafka_min_insync_replicas is not None:
+        configs["min.insync.replicas"] = str(settings.kafka_min_insync_replicas)
+    return [
+        NewTopic(
+            name=name,
+            num_partitions=count,
+            replication_factor=settings.kafka_replication_factor,
+            topic_configs=dict(configs),
+        )
+        for name, count in partitions.items()
+    ]
+
+
 async def ensure_topics(
     settings: KitSettings, names: list[str], partitions: int | None = None
 ) -> None:
@@ -47,17 +67,9 @@ async def ensure_topics(
         missing = [n for n in dict.fromkeys(names) if n not in existing]
         if not missing:
             return
+        count = partitions or settings.kafka_partitions
         with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(
-                [
-                    NewTopic(
-                        name=n,
-                        num_partitions=partitions or settings.kafka_partitions,
-                        replication_factor=1,
-                    )
-                    for n in missing
-                ]
-            )
+            await admin.create_topics(new_topics(settings, dict.fromkeys(missing, count)))
     finally:
         await admin.close()
 
@@ -80,9 +92,7 @@ async def recreate_topics(settings: KitSettings, topics: dict[str, int]) -> None
         # A client asking for the topic's metadata in between may have had the broker create
         # it again already (with the broker's partition count): the relay's next check sees
         # whether what it holds is right.
-        created = await admin.create_topics(
-            [NewTopic(name=n, num_partitions=c, replication_factor=1) for n, c in topics.items()]
-        )
+        created = await admin.create_topics(new_topics(settings, topics))
         _raise_errors(created, TopicAlreadyExistsError)
     finally:
         await admin.close()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,16 @@ class KitSettings(BaseSettings):
     # Prepended to every topic name; lets tests share one broker without crosstalk.
     kafka_topic_prefix: str = Field(default="", validation_alias=AliasChoices("KAFKA_TOPIC_PREFIX"))
     kafka_partitions: int = Field(default=6, validation_alias=AliasChoices("KAFKA_PARTITIONS"))
+    # How the topics a service creates are replicated (yanxiu.kit.broker.new_topics): 1 for the
+    # embedded broker and single-node Kafka; 3 with `min.insync.replicas` 2 on a production
+    # cluster (deploy/k8s/overlays/production), so that with `acks="all"` an acknowledged event
+    # is on two brokers and one broker may be lost or restarted. Unset: the broker's default.
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, validation_alias=AliasChoices("KAFKA_REPLICATION_FACTOR")
+    )
+    kafka_min_insync_replicas: int | None = Field(
+        default=None, ge=1, validation_alias=AliasChoices("KAFKA_MIN_INSYNC_REPLICAS")
+    )
     # Tansu holds a group join for half the session timeout: keep it short in dev and tests.
     kafka_session_timeout_ms: int = Field(
         default=10_000, validation_alias=AliasChoices("KAFKA_SESSION_TIMEOUT_MS")
@@ -130,6 +140,17 @@ class KitSettings(BaseSettings):
     dlq_depth_interval_seconds: float = Field(
         default=60.0, ge=0, validation_alias=AliasChoices("DLQ_DEPTH_INTERVAL_SECONDS")
     )
+
+    @model_validator(mode="after")
+    def _replicas_can_acknowledge(self) -> Self:
+        # Every `acks="all"` write to a topic needing more in-sync replicas than it has fails.
+        isr = self.kafka_min_insync_replicas
+        if isr is not None and isr > self.kafka_replication_factor:
+            raise ValueError(
+                f"KAFKA_MIN_INSYNC_REPLICAS ({isr}) exceeds KAFKA_REPLICATION_FACTOR "
+                f"({self.kafka_replication_factor}): no write could be acknowledged"
+            )
+        return self
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"
