@@ -36,6 +36,10 @@ class LiveStack:
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    # Processes beyond one of each: "learning@2" is a second learning, on a port of its own.
+    replicas: tuple[str, ...] = ()
+    # What one process's environment has beside the stack's (a second gateway's upstreams).
+    own_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -47,7 +51,8 @@ class LiveStack:
         private, public = generate_keypair()
         (keys / "jwt-private.pem").write_text(private)
         (keys / "jwt-public.pem").write_text(public)
-        self.ports = dict(zip(PROCESSES, free_ports(len(PROCESSES)), strict=True))
+        names = (*PROCESSES, *self.replicas)
+        self.ports = dict(zip(names, free_ports(len(names)), strict=True))
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -75,7 +80,7 @@ class LiveStack:
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    f"{name}.main:create_app",
+                    f"{name.split('@')[0]}.main:create_app",
                     "--factory",
                     "--host",
                     "127.0.0.1",
@@ -83,7 +88,7 @@ class LiveStack:
                     str(self.ports[name]),
                     "--no-access-log",
                 ],
-                env=self.env,
+                env={**self.env, **self.own_env.get(name, {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
