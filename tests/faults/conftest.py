@@ -28,10 +28,7 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveSt
     broker = TansuBroker(log_file=home / "tansu.log")
     stack = LiveStack(home=home, database=database, broker=broker)
     try:
-        server = await asyncio.to_thread(database.start)
-        url = asyncpg_url(await create_database(server, "yanxiu"))
-        for name in (*SERVICES, "gateway"):
-            await upgrade(repo_root() / "services" / name, url)
+        url = await migrated(database)
         await asyncio.to_thread(broker.start)
         stack.configure(url)
         for name in PROCESSES:
@@ -44,6 +41,15 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveSt
         stack.stop_all()
         broker.stop()
         await asyncio.to_thread(database.remove)
+
+
+async def migrated(database: PrivateServer) -> str:
+    """Starts the suite's own PostgreSQL with a database migrated to every service's head."""
+    server = await asyncio.to_thread(database.start)
+    url = asyncpg_url(await create_database(server, "yanxiu"))
+    for name in (*SERVICES, "gateway"):
+        await upgrade(repo_root() / "services" / name, url)
+    return url
 
 
 async def ready(stack: LiveStack, timeout: float = 60.0) -> None:

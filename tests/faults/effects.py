@@ -17,6 +17,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from tests.faults.live import LiveStack
 from tests.province.world import World, new_id_number
 from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
 from yanxiu.kit.consumer import Subscriber
@@ -258,3 +259,21 @@ async def dead_letters(bootstrap: str, prefix: str) -> dict[str, list[bytes]]:
         await reader.stop()
         await admin.close()
     return out
+
+
+async def settled(live: LiveStack, stream: Stream, timeout: float = 120.0) -> None:
+    """Waits until every service agrees with enrollment and no consumer lags; fails with what
+    still disagrees."""
+    prefix = live.env["KAFKA_TOPIC_PREFIX"]
+    deadline = time.monotonic() + timeout
+    wrong: list[str] = []
+    while time.monotonic() < deadline:
+        held = await holdings(live.database_url, stream.world.ids["project"])
+        wrong = disagreements(held, stream)
+        if not wrong:
+            behind = await lag(live.broker.bootstrap, prefix)
+            wrong = [f"{group} lags by {n}" for group, n in behind.items() if n]
+            if not wrong:
+                return
+        await asyncio.sleep(1.0)
+    raise AssertionError("not settled:\n" + "\n".join(wrong))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import time
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -18,10 +17,9 @@ from tests.faults.effects import (
     CONSUMER_MODULES,
     Stream,
     dead_letters,
-    disagreements,
     during,
     holdings,
-    lag,
+    settled,
 )
 from tests.faults.live import PROCESSES, LiveStack
 from tests.province.world import World
@@ -29,24 +27,6 @@ from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
 from yanxiu.kit.db import plain_url
 
 POISON = b"\x00not an event at all"
-
-
-async def settled(live: LiveStack, stream: Stream, timeout: float = 120.0) -> None:
-    """Waits until every service agrees with enrollment and no consumer lags; fails with what
-    still disagrees."""
-    prefix = live.env["KAFKA_TOPIC_PREFIX"]
-    deadline = time.monotonic() + timeout
-    wrong: list[str] = []
-    while time.monotonic() < deadline:
-        held = await holdings(live.database_url, stream.world.ids["project"])
-        wrong = disagreements(held, stream)
-        if not wrong:
-            behind = await lag(live.broker.bootstrap, prefix)
-            wrong = [f"{group} lags by {n}" for group, n in behind.items() if n]
-            if not wrong:
-                return
-        await asyncio.sleep(1.0)
-    raise AssertionError("not settled:\n" + "\n".join(wrong))
 
 
 async def parked(live: LiveStack) -> dict[str, list[bytes]]:

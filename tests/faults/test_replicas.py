@@ -20,18 +20,16 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.faults.conftest import ready
-from tests.faults.effects import Stream, disagreements, holdings, lag
+from tests.faults.conftest import migrated, ready
+from tests.faults.effects import Stream, settled
 from tests.faults.live import PROCESSES, LiveStack
 from tests.province import world as world_mod
 from yanxiu.contracts.enrollment import ENROLLMENT_TOPIC
 from yanxiu.devstack.broker import TansuBroker
-from yanxiu.devstack.paths import SERVICES, repo_root
-from yanxiu.devstack.postgres import create_database
+from yanxiu.devstack.paths import SERVICES
 from yanxiu.devstack.private_postgres import PrivateServer
 from yanxiu.devstack.redis import RedisServer
-from yanxiu.kit.db import asyncpg_url, make_engine, make_session_factory, plain_url
-from yanxiu.kit.migrations import upgrade
+from yanxiu.kit.db import make_engine, make_session_factory, plain_url
 
 SECOND = "@2"
 REPLICAS = tuple(f"{name}{SECOND}" for name in PROCESSES)
@@ -45,10 +43,7 @@ async def doubled(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Liv
     redis = RedisServer()
     stack = LiveStack(home=home, database=database, broker=broker, replicas=REPLICAS)
     try:
-        server = await asyncio.to_thread(database.start)
-        url = asyncpg_url(await create_database(server, "yanxiu"))
-        for name in (*SERVICES, "gateway"):
-            await upgrade(repo_root() / "services" / name, url)
+        url = await migrated(database)
         await asyncio.to_thread(broker.start)
         redis_url = await asyncio.to_thread(redis.start)
         stack.configure(url)
@@ -189,23 +184,6 @@ async def test_two_gateways_draw_on_one_rate_limit_per_caller(doubled: LiveStack
     # One bucket: its burst and what refilled at 5/s meanwhile (apart: all 600).
     assert 400 <= passed <= 400 + 5 * elapsed + 5 and passed < 600, (passed, elapsed)
     assert {name for name, status in answers if status == 429} == {"gateway", f"gateway{SECOND}"}
-
-
-async def settled(live: LiveStack, stream: Stream, timeout: float = 120.0) -> None:
-    prefix = live.env["KAFKA_TOPIC_PREFIX"]
-    deadline = time.monotonic() + timeout
-    wrong: list[str] = []
-    while time.monotonic() < deadline:
-        wrong = disagreements(
-            await holdings(live.database_url, stream.world.ids["project"]), stream
-        )
-        if not wrong:
-            behind = await lag(live.broker.bootstrap, prefix)
-            wrong = [f"{group} lags by {n}" for group, n in behind.items() if n]
-            if not wrong:
-                return
-        await asyncio.sleep(1.0)
-    raise AssertionError("not settled:\n" + "\n".join(wrong))
 
 
 async def records_in(live: LiveStack, topic: str) -> int:
