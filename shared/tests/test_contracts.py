@@ -17,6 +17,7 @@ from yanxiu.contracts.schemas import (
     asyncapi_document,
     event_schema,
     incompatibilities,
+    platform_roles,
     snapshot_name,
 )
 from yanxiu.devstack.paths import repo_root
@@ -78,6 +79,55 @@ def test_event_types_are_registered_once_per_version() -> None:
 
 def test_published_asyncapi_document_is_current() -> None:
     doc = json.loads((repo_root() / "docs" / "asyncapi.json").read_text())
-    assert doc == json.loads(json.dumps(asyncapi_document())), (
+    assert doc == json.loads(json.dumps(asyncapi_document(*platform_roles()))), (
         "docs/asyncapi.json is stale: run python -m yanxiu.contracts.schemas"
     )
+
+
+def test_asyncapi_says_who_publishes_and_who_consumes_each_topic() -> None:
+    doc = asyncapi_document(*platform_roles())
+    ops = doc["operations"]
+    sends = {
+        op["channel"]["$ref"].rsplit("/", 1)[1]: op["x-service"]
+        for op in ops.values()
+        if op["action"] == "send"
+    }
+    assert sends == {
+        "enrollment.events.v1": "enrollment",
+        "learning.events.v1": "learning",
+        "lessons.events.v1": "lessons",
+    }
+    groups = {
+        op["bindings"]["kafka"]["groupId"]["enum"][0]
+        for op in ops.values()
+        if op["action"] == "receive"
+    }
+    assert {
+        "learning.enrollment",
+        "lessons.enrollment",
+        "credits.upstream",
+        "gateway.accounts",
+    } <= groups
+    accounts = ops["gateway.accounts.receive.enrollment.events.v1"]
+    assert [m["$ref"].rsplit("/", 1)[1] for m in accounts["messages"]] == [
+        "enrollment.teacher_departed.v1",
+        "enrollment.teacher_transferred.v1",
+    ]
+    for op in ops.values():  # every message an operation names is on its channel
+        channel = doc["channels"][op["channel"]["$ref"].rsplit("/", 1)[1]]
+        for m in op["messages"]:
+            assert m["$ref"].rsplit("/", 1)[1] in channel["messages"]
+    assert {s["protocol"] for s in doc["servers"].values()} == {"kafka"}
+
+
+def test_every_message_has_its_description_and_kafka_key() -> None:
+    doc = asyncapi_document()
+    for cls in all_events():
+        message = doc["components"]["messages"][f"{cls.TYPE}.v{cls.VERSION}"]
+        assert len(message["description"]) > 20 and message["summary"], cls.TYPE
+        assert not message["description"].startswith("type:"), cls.TYPE
+        key = message["bindings"]["kafka"]["key"]
+        assert key["type"] == "string" and f"data.{cls.KEY_FIELD}" in key["description"]
+    registered = doc["components"]["messages"]["enrollment.teacher_registered.v1"]
+    assert registered["bindings"]["kafka"]["key"]["format"] == "uuid"
+    assert "项目报名" in registered["description"]

@@ -178,7 +178,6 @@ def make_settings(database_url: str, keypair: tuple[str, str]) -> Callable[..., 
             "db_pool_size": 3,
             "rate_limit_per_second": 1000.0,
             "rate_limit_burst": 1000,
-            "openapi_cache_seconds": 0.0,
             "probe_timeout_seconds": 2.0,
             # No broker here; the tests of the event consumer turn it on.
             "run_consumers": False,

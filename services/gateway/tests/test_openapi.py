@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from gateway.openapi import merge, namespace
-from yanxiu.testing import free_port
+
+OPERATIONS = ("get", "put", "post", "delete", "patch")
 
 
 def refs_in(node: Any) -> list[str]:
@@ -27,6 +29,7 @@ def resolves(doc: dict[str, Any], ref: str) -> bool:
     return True
 
 
+PROBLEM = {"type": "object", "title": "Problem"}
 SERVICE_DOC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "x", "version": "1"},
@@ -36,7 +39,8 @@ SERVICE_DOC: dict[str, Any] = {
             "parameters": [{"$ref": "#/components/parameters/Id"}],
             "get": {
                 "tags": ["pets"],
-                "operationId": "get_pet",
+                "operationId": "getPet",
+                "security": [{"providerKey": []}],
                 "responses": {
                     "200": {
                         "description": "ok",
@@ -46,6 +50,9 @@ SERVICE_DOC: dict[str, Any] = {
                     }
                 },
             },
+        },
+        "/audit": {
+            "get": {"operationId": "listAudit", "security": [{"bearerAuth": []}], "responses": {}}
         },
         "/readyz": {"get": {"responses": {"200": {"description": "ok"}}}},
     },
@@ -63,82 +70,118 @@ SERVICE_DOC: dict[str, Any] = {
             },
             "Cat": {"type": "object", "properties": {"$ref": {"type": "string"}}},
             "a/b": {"type": "object"},
+            "Problem": PROBLEM,
         },
         "parameters": {"Id": {"name": "id", "in": "path", "required": True}},
-        "securitySchemes": {"providerKey": {"type": "apiKey", "in": "header", "name": "X-Key"}},
+        "securitySchemes": {
+            "providerKey": {"type": "apiKey", "in": "header", "name": "X-Key"},
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+        },
     },
-    "security": [{"providerKey": []}],
+}
+OWN_DOC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "gateway", "version": "1"},
+    "paths": {
+        "/api/v1/auth/token": {"post": {"operationId": "issueToken", "security": []}},
+        "/api/v1/auth/audit": {
+            "get": {"operationId": "listAudit", "security": [{"bearerAuth": []}]}
+        },
+    },
 }
 
 
-def test_namespace_renames_components_and_keeps_refs_valid() -> None:
-    merged = merge({"openapi": "3.1.0", "paths": {}}, {"credits": SERVICE_DOC, "lessons": None})
-    assert set(merged["paths"]) == {"/api/v1/credits/pets/{id}"}
-    assert {"credits.Pet", "credits.Cat", "credits.a/b"} <= set(merged["components"]["schemas"])
+def test_namespace_renames_components_but_the_shared_ones_and_keeps_refs_valid() -> None:
+    before = copy.deepcopy(SERVICE_DOC)
+    merged = merge(OWN_DOC, {"credits": SERVICE_DOC})
+    assert before == SERVICE_DOC  # the input is left as it was
+    assert set(merged["paths"]) == {
+        "/api/v1/auth/token",
+        "/api/v1/auth/audit",
+        "/api/v1/credits/pets/{id}",
+        "/api/v1/credits/audit",
+    }
+    schemas = merged["components"]["schemas"]
+    assert {"credits.Pet", "credits.Cat", "credits.a/b", "Problem"} <= set(schemas)
     assert all(resolves(merged, ref) for ref in refs_in(merged)), refs_in(merged)
-    pet = merged["components"]["schemas"]["credits.Pet"]
+    pet = schemas["credits.Pet"]
     assert pet["discriminator"]["mapping"]["cat"] == "#/components/schemas/credits.Cat"
     op = merged["paths"]["/api/v1/credits/pets/{id}"]["get"]
-    assert op["tags"] == ["credits.pets"] and op["operationId"] == "credits_get_pet"
-    assert op["security"] == [{"credits.providerKey": []}]
+    assert op["tags"] == ["credits.pets"] and op["operationId"] == "getPet"
+    assert op["security"] == [{"providerKey": []}]  # one scheme for the platform, not renamed
+    assert set(merged["components"]["securitySchemes"]) == {
+        "providerKey",
+        "bearerAuth",
+        "OAuth2Password",
+    }
     assert merged["tags"] == [{"name": "credits.pets", "description": "宠物"}]
-    assert merged["x-unavailable-services"] == ["lessons"]
-    assert namespace("credits", SERVICE_DOC)["paths"]  # the input is left as it was
-    assert "Pet" in SERVICE_DOC["components"]["schemas"]
+    assert "x-unavailable-services" not in merged
+    assert namespace("credits", SERVICE_DOC)["paths"]
 
 
-async def test_merged_openapi_prefixes_service_paths(
-    gateway: Any, upstream_url: str, second_upstream_url: str
+def test_an_operation_id_in_several_parts_gets_its_part_as_a_prefix() -> None:
+    merged = merge(OWN_DOC, {"credits": SERVICE_DOC, "lessons": SERVICE_DOC})
+    ids = {
+        path: op["operationId"]
+        for path, item in merged["paths"].items()
+        for method, op in item.items()
+        if method in OPERATIONS
+    }
+    assert ids["/api/v1/auth/token"] == "issueToken"
+    assert ids["/api/v1/auth/audit"] == "authListAudit"
+    assert ids["/api/v1/credits/audit"] == "creditsListAudit"
+    assert ids["/api/v1/lessons/pets/{id}"] == "lessonsGetPet"
+    assert len(set(ids.values())) == len(ids)
+
+
+def test_the_gateway_adds_what_it_answers_itself() -> None:
+    merged = merge(OWN_DOC, {"credits": SERVICE_DOC})
+    audit = merged["paths"]["/api/v1/credits/audit"]["get"]
+    assert audit["security"] == [{"bearerAuth": []}, {"OAuth2Password": []}]
+    assert audit["responses"]["429"]["x-problem-codes"] == ["rate_limited"]
+    assert "service_unavailable" in audit["responses"]["503"]["x-problem-codes"]
+    assert {"session_revoked", "token_expired"} <= set(audit["responses"]["401"]["x-problem-codes"])
+    token = merged["paths"]["/api/v1/auth/token"]["post"]
+    assert token["security"] == [] and "503" not in token["responses"]  # not forwarded
+    assert "security" not in merged  # each operation says its own
+    codes = {(p["code"], p["status"]) for p in merged["x-problem-codes"]}
+    assert {("rate_limited", 429), ("validation_failed", 422)} <= codes
+
+
+async def test_a_complete_document_from_the_first_request_with_every_service_down(
+    gateway: Any,
 ) -> None:
-    async with gateway(enrollment_url=upstream_url, learning_url=second_upstream_url) as client:
+    async with gateway() as client:  # every upstream is a closed port
         answer = await client.get("/openapi.json")
     assert answer.status_code == 200
     doc = answer.json()
     paths = doc["paths"]
-    assert "/api/v1/auth/token" in paths and "/api/v1/auth/me" in paths
-    assert "/api/v1/enrollment/teachers/{teacher_id}" in paths
-    assert "/api/v1/learning/teachers/{teacher_id}" in paths
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/enrollment/teachers/{teacher_id}",
+        "/api/v1/learning/providers/{provider_id}/completions",
+        "/api/v1/credits/certificates/verify/{code}",
+        "/api/v1/lessons/lessons",
+    ):
+        assert path in paths
     assert "/api/v1/enrollment/readyz" not in paths
     assert not any(p.startswith("/api/v1/{") for p in paths)  # the proxy route is hidden
-    schemas = doc["components"]["schemas"]
-    # Both services have a TeacherRead; each keeps its own.
-    assert {"enrollment.TeacherRead", "learning.TeacherRead", "enrollment.SchoolRead"} <= set(
-        schemas
-    )
+    assert {"enrollment.TeacherRead", "credits.VerifyOut"} <= set(doc["components"]["schemas"])
     assert all(resolves(doc, ref) for ref in refs_in(doc))
-    get_teacher = paths["/api/v1/enrollment/teachers/{teacher_id}"]["get"]
-    assert get_teacher["tags"] == ["enrollment.teachers"]
-    ids = [op["operationId"] for item in paths.values() for op in item.values()]
-    assert len(ids) == len(set(ids))
-    assert doc["x-unavailable-services"] == ["credits", "lessons"]
+    assert "x-unavailable-services" not in doc
 
 
-async def test_merged_openapi_lets_swagger_authorize_with_a_bearer_token(gateway: Any) -> None:
+async def test_swagger_can_authorize_with_a_password_or_a_bearer_token(gateway: Any) -> None:
     async with gateway() as client:
         doc = (await client.get("/openapi.json")).json()
     schemes = doc["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
     assert schemes["OAuth2Password"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
-    assert {"bearerAuth": []} in doc["security"]
+    me = doc["paths"]["/api/v1/auth/me"]["get"]
+    assert me["security"] == [{"bearerAuth": []}, {"OAuth2Password": []}]
     assert doc["paths"]["/api/v1/auth/token"]["post"]["security"] == []
     token_body = doc["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded"} <= set(token_body)
-    assert doc["x-unavailable-services"] == ["enrollment", "learning", "credits", "lessons"]
-
-
-async def test_merged_openapi_is_cached_briefly(gateway: Any, serve_upstream: Any) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    async with gateway(credits_url=url, openapi_cache_seconds=60) as client:
-        async with serve_upstream("credits", port):
-            while_up = (await client.get("/openapi.json")).json()
-        after_it_stopped = (await client.get("/openapi.json")).json()
-    async with gateway(credits_url=url, openapi_cache_seconds=60) as client:
-        rebuilt = (await client.get("/openapi.json")).json()
-    assert "/api/v1/credits/teachers/{teacher_id}" in while_up["paths"]
-    assert after_it_stopped == while_up
-    assert "credits" in rebuilt["x-unavailable-services"]
-    assert "/api/v1/credits/teachers/{teacher_id}" not in rebuilt["paths"]
 
 
 async def test_docs_serve_swagger_ui_for_the_merged_document(gateway: Any) -> None:

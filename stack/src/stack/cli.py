@@ -109,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         "--service", action="append", choices=SERVICES, help="only these services (default: all)"
     )
     dlq_cli.add_parser(sub)
+    openapi_p = sub.add_parser(
+        "openapi",
+        help="the merged OpenAPI document, built from the apps in-process: print it, or "
+        "--write docs/openapi.json and docs/problems.md, or --check that they are current",
+    )
+    openapi_do = openapi_p.add_mutually_exclusive_group()
+    openapi_do.add_argument("--write", action="store_true")
+    openapi_do.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -123,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         from stack.run import serve_broker
 
         return serve_broker(args.port or local_broker_port())
+    if args.command == "openapi":
+        from gateway.openapi import main as openapi_main
+
+        return openapi_main(["--write"] if args.write else ["--check"] if args.check else [])
     url = os.environ.get("DATABASE_URL")
     if not url:
         print("DATABASE_URL is not set", file=sys.stderr)

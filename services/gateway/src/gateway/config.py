@@ -46,9 +46,8 @@ class GatewaySettings(KitSettings):
     max_inflight_requests: int = Field(default=128, ge=1)
     # The gateway's access log has every request (the services behind it log errors only).
     access_log: Literal["all", "errors"] = "all"
-    # /readyz and the merged OpenAPI ask every service; a slow one must not hold them up.
+    # /readyz asks every service; a slow one must not hold it up.
     probe_timeout_seconds: float = Field(default=2.0, gt=0)
-    openapi_cache_seconds: float = Field(default=30.0, ge=0)
     # Opening an account asks enrollment whether the org and teacher exist (a 503 past this).
     enrollment_timeout_seconds: float = Field(default=5.0, gt=0)
 

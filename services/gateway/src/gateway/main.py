@@ -15,6 +15,7 @@ from gateway.config import GatewaySettings
 from gateway.consumers import start_consumers
 from gateway.limits import BodyLimitMiddleware
 from gateway.models import audit_log
+from gateway.openapi import served_body
 from gateway.ops import ops
 from gateway.proxy import ProxyMiddleware, probe_ready
 from gateway.ratelimit import RateLimitMiddleware
@@ -32,6 +33,7 @@ from yanxiu.kit.app import (
 from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.logging import configure_logging
+from yanxiu.kit.openapi import install_openapi, operation_id
 from yanxiu.kit.request_params import remember_parameter_shapes
 from yanxiu.kit.route_index import index_routes
 
@@ -51,6 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.runtime = build_runtime(s)
         await start_runtime(app.state.runtime)
         consumers = start_consumers(s, app.state.runtime.session_factory)
+        await asyncio.to_thread(served_body)  # read (or built) once, before the first request
         settle_heap()
         try:
             yield
@@ -70,8 +73,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         telemetry=fastapi_telemetry(),
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
+    install_openapi(app)
     # Each add wraps the ones before: admission control → request id → rate limit → body
     # limit → proxy → the app's routes, so proxied requests, 429s and 413s carry X-Request-ID,
     # proxied requests are rate limited and their bodies bounded, and a request past the

@@ -14,7 +14,6 @@ from gateway.config import GatewaySettings
 from gateway.hashing import PasswordHashing
 from gateway.keys import SigningKeys
 from gateway.limits import BodyLimits
-from gateway.openapi import MergedOpenAPI
 from gateway.proxy import make_client, make_pools
 from gateway.ratelimit import RateLimiter, TokenBuckets
 from gateway.ratelimit_shared import SharedTokenBuckets
@@ -42,7 +41,6 @@ class GatewayRuntime:
     issuer: TokenIssuer
     verifier: GatewayVerifier
     limiter: RateLimiter | None
-    openapi: MergedOpenAPI
     upstreams: dict[str, str]
     # Sign-in, sessions and keys (gateway.signin, gateway.sessions, gateway.keys).
     keys: SigningKeys
@@ -93,7 +91,6 @@ def build_runtime(settings: GatewaySettings) -> GatewayRuntime:
             if settings.rate_limit_enabled
             else None
         ),
-        openapi=MergedOpenAPI(ttl=settings.openapi_cache_seconds),
         upstreams=settings.upstreams(),
         keys=keys,
         sessions=view,

@@ -9,12 +9,14 @@ from fastapi import APIRouter
 from learning import service
 from learning.schemas import PlanRead
 from yanxiu.kit.deps import CurrentUser, Reads
+from yanxiu.kit.openapi import operation_id
 
-router = APIRouter()
+router = APIRouter(generate_unique_id_function=operation_id)
 
 
 @router.get(
     "/plans/{teacher_id}",
+    operation_id="listPlans",
     response_model=list[PlanRead],
     tags=["plans"],
     summary="学习计划 a teacher's learning plans",

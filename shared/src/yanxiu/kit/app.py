@@ -44,6 +44,7 @@ from yanxiu.kit.hotpath import Endpoint, HotRoutes
 from yanxiu.kit.housekeeping import Job, start_housekeeping
 from yanxiu.kit.logging import configure_logging
 from yanxiu.kit.metrics import HTTP_DB_STATEMENTS, HTTP_REQUESTS, HTTP_SECONDS, READY
+from yanxiu.kit.openapi import install_openapi, operation_id
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pool_metrics import watch_pools
 from yanxiu.kit.reads import Reader
@@ -477,8 +478,10 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
         version="1.0.0",
         lifespan=lifespan,
         telemetry=fastapi_telemetry(),
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
+    install_openapi(app)
     if spec.hot_routes:
         app.add_middleware(HotRoutes, routes=spec.hot_routes)
     for middleware in reversed(spec.middleware):

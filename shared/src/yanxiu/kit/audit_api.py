@@ -21,6 +21,7 @@ from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.bounds import Moment
 from yanxiu.kit.deps import CurrentUser, Session
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_int_cursor, next_cursor
 from yanxiu.kit.tables import audit_scope, audit_scope_level
 
@@ -127,7 +128,7 @@ async def list_entries(
 
 def audit_router(table: Table, *, prefix: str = "", tag: str = "audit") -> APIRouter:
     """`GET {prefix}/audit` over `table` (a service's `audit_log`)."""
-    router = APIRouter(prefix=prefix, tags=[tag])
+    router = APIRouter(prefix=prefix, tags=[tag], generate_unique_id_function=operation_id)
 
     @router.get(
         "/audit",

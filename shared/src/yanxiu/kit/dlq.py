@@ -160,11 +160,19 @@ class DeadLetters:
     async def find(
         self, conn: AsyncConnection | AsyncSession, partition: int, offset: int
     ) -> DeadLetter | None:
-        found = [x for x in await self._scan({partition}) if x.offset == offset]
-        if not found:
-            return None
-        [letter] = await self._with_status(conn, found)
-        return letter
+        return (await self.find_many(conn, [(partition, offset)])).get((partition, offset))
+
+    async def find_many(
+        self, conn: AsyncConnection | AsyncSession, refs: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], DeadLetter]:
+        """The letters at these (partition, offset) places that the topic holds: one read of
+        the partitions named, however many are asked for."""
+        wanted = set(refs)
+        if not wanted:
+            return {}
+        scanned = await self._scan({p for p, _ in wanted})
+        found = [x for x in scanned if (x.partition, x.offset) in wanted]
+        return {(x.partition, x.offset): x for x in await self._with_status(conn, found)}
 
     async def replay(
         self,

@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from yanxiu.kit.bounds import Moment
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.dlq import DeadLetter, DeadLetters, Filter
 from yanxiu.kit.errors import Forbidden, NotFound
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_int_cursor, encode_cursor
 
 # The service's runtime (settings, producer, name); typed loosely, as importing the app's
@@ -73,7 +74,7 @@ class DeadLetterRef(BaseModel):
 
 
 class ReplayRequest(BaseModel):
-    items: list[DeadLetterRef] = Field(min_length=1, max_length=500)
+    items: list[DeadLetterRef] = Field(min_length=1, max_length=100)
 
 
 class DropRequest(ReplayRequest):
@@ -86,6 +87,7 @@ class Settled(BaseModel):
 
 
 Text = Annotated[str | None, Query(min_length=1, max_length=200)]
+EventType = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 def operator(user: Principal) -> Principal:
@@ -96,7 +98,7 @@ def operator(user: Principal) -> Principal:
 
 def dlq_router(table: Table, audit_log: Table | None) -> APIRouter:
     """The routes over a service's dead letters, `table` being its `dlq_dispositions`."""
-    router = APIRouter(tags=["dead letters"])
+    router = APIRouter(tags=["dead letters"], generate_unique_id_function=operation_id)
     audit = AuditTrail(audit_log) if audit_log is not None else None
 
     def letters_of(rt: Any) -> DeadLetters:
@@ -113,7 +115,7 @@ def dlq_router(table: Table, audit_log: Table | None) -> APIRouter:
         session: Session,
         user: CurrentUser,
         rt: RuntimeDep,
-        type: Annotated[list[str] | None, Query(max_length=20)] = None,
+        type: Annotated[list[EventType] | None, Query(max_length=20)] = None,
         consumer: Text = None,
         error: Text = None,
         since: Moment | None = None,
@@ -146,7 +148,11 @@ def dlq_router(table: Table, audit_log: Table | None) -> APIRouter:
         summary="一条死信 one dead letter, with the message (province admins)",
     )
     async def get_dead_letter(
-        session: Session, user: CurrentUser, rt: RuntimeDep, partition: int, offset: int
+        session: Session,
+        user: CurrentUser,
+        rt: RuntimeDep,
+        partition: Annotated[int, Path(ge=0, le=100_000)],
+        offset: Annotated[int, Path(ge=0, lt=2**63)],
     ) -> DeadLetterDetail:
         operator(user)
         letter = await letters_of(rt).find(session, partition, offset)
@@ -161,15 +167,9 @@ def dlq_router(table: Table, audit_log: Table | None) -> APIRouter:
     async def chosen(
         session: AsyncSession, rt: Any, refs: list[DeadLetterRef]
     ) -> tuple[list[DeadLetter], list[DeadLetterRef]]:
-        letters = letters_of(rt)
-        found: list[DeadLetter] = []
-        missing: list[DeadLetterRef] = []
-        for ref in refs:
-            letter = await letters.find(session, ref.partition, ref.offset)
-            if letter is None:
-                missing.append(ref)
-            else:
-                found.append(letter)
+        held = await letters_of(rt).find_many(session, [(r.partition, r.offset) for r in refs])
+        found = [held[(r.partition, r.offset)] for r in refs if (r.partition, r.offset) in held]
+        missing = [r for r in refs if (r.partition, r.offset) not in held]
         return found, missing
 
     @router.post(

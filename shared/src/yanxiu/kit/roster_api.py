@@ -9,6 +9,7 @@ import uuid
 from fastapi import APIRouter
 
 from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.roster import (
     PAGE_DEFAULT,
     PREFIX_DEFAULT,
@@ -27,10 +28,11 @@ from yanxiu.kit.roster import (
 
 def project_roster_router(columns: RosterColumns, *, name_zh: str, noun_en: str) -> APIRouter:
     """`GET /projects/{id}/roster/digests` and `GET /projects/{id}/roster` over `columns`."""
-    router = APIRouter(tags=["roster"])
+    router = APIRouter(tags=["roster"], generate_unique_id_function=operation_id)
 
     @router.get(
         "/projects/{project_id}/roster/digests",
+        operation_id="getRosterDigests",
         response_model=Digests,
         summary=f"{name_zh}名册摘要 {noun_en} by teacher-id bucket, with digests (county admins+)",
     )

@@ -17,9 +17,12 @@ from yanxiu.kit.auth import Role
 from yanxiu.kit.bounds import Cursor, Year
 from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.openapi import PDF, file_response, operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_uuid_cursor, next_cursor
 
-router = APIRouter(prefix="/certificates", tags=["certificates"])
+router = APIRouter(
+    prefix="/certificates", tags=["certificates"], generate_unique_id_function=operation_id
+)
 # Codes are 32 base32 characters or fewer (service.new_code); anything longer is no code.
 Code = Annotated[str, Path(max_length=64)]
 
@@ -58,7 +61,9 @@ def _out(request: Request, cert: Certificate) -> CertificateOut:
     return out
 
 
-@router.post("", openapi_extra=audited("certificate.issue"), status_code=201)
+@router.post(
+    "", operation_id="issueCertificate", openapi_extra=audited("certificate.issue"), status_code=201
+)
 async def issue(
     body: IssueIn, request: Request, response: Response, session: Session, who: CurrentUser
 ) -> CertificateOut:
@@ -116,7 +121,13 @@ async def verify(code: Code, db: Reads) -> VerifyOut:
     )
 
 
-@router.get("/{code}.pdf", name="certificate_pdf")
+@router.get(
+    "/{code}.pdf",
+    name="certificate_pdf",
+    summary="证书下载 the certificate as PDF",
+    response_class=Response,
+    responses=file_response(PDF, "证书 (PDF)"),
+)
 async def certificate_pdf(code: Code, request: Request, db: Reads, who: CurrentUser) -> Response:
     # Renders a certificate issued before: it reads one row and records nothing.
     cert = await service.visible_by_code(db, who=who, code=code)

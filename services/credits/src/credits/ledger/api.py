@@ -24,12 +24,12 @@ from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.bounds import Cursor, Day, OrgId, Year
 from yanxiu.kit.deps import CurrentUser, Reads, Session
+from yanxiu.kit.openapi import XLSX, file_response, operation_id
 from yanxiu.kit.pagination import Page, decode_cursor, encode_cursor
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import admin_covers, is_self
 
-router = APIRouter(tags=["ledger"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+router = APIRouter(tags=["ledger"], generate_unique_id_function=operation_id)
 
 
 async def _may_see(reader: Reader, actor: Principal, teacher_id: uuid.UUID) -> None:
@@ -50,7 +50,12 @@ async def _seen_teacher(reader: Reader, actor: Principal, teacher_id: uuid.UUID)
     return known
 
 
-@router.get("/ledger/{teacher_id}", response_model=Page[EntryRead], summary="学分台账 entries")
+@router.get(
+    "/ledger/{teacher_id}",
+    operation_id="listLedgerEntries",
+    response_model=Page[EntryRead],
+    summary="学分台账 entries",
+)
 async def entries(
     teacher_id: uuid.UUID,
     db: Reads,
@@ -72,6 +77,7 @@ async def entries(
 
 @router.get(
     "/ledger/{teacher_id}/balance",
+    operation_id="getCreditBalance",
     response_model=BalanceRead,
     summary="学分余额 balance by category, year and cycle, optionally as of a past date",
 )
@@ -121,6 +127,7 @@ async def transcript(teacher_id: uuid.UUID, db: Reads, user: CurrentUser) -> Tra
 
 @router.post(
     "/ledger/{teacher_id}/reversals",
+    operation_id="reverseLedgerEntry",
     openapi_extra=audited("ledger.reverse"),
     response_model=EntryRead,
     status_code=201,
@@ -135,7 +142,12 @@ async def reverse(
     return EntryRead.model_validate(entry)
 
 
-@router.get("/reports/totals", response_model=TotalsRead, summary="学分统计 totals and completion")
+@router.get(
+    "/reports/totals",
+    operation_id="getCreditTotals",
+    response_model=TotalsRead,
+    summary="学分统计 totals and completion",
+)
 async def totals(
     level: Literal["city", "county", "school"],
     parent: OrgId,
@@ -146,7 +158,13 @@ async def totals(
     return await reports.org_totals(db, actor=user, level=level, parent=parent, year=year)
 
 
-@router.get("/reports/totals.xlsx", summary="学分统计导出 totals as XLSX")
+@router.get(
+    "/reports/totals.xlsx",
+    operation_id="exportCreditTotals",
+    summary="学分统计导出 totals as XLSX",
+    response_class=Response,
+    responses=file_response(XLSX, "学分统计表 (XLSX workbook)"),
+)
 async def totals_xlsx(
     level: Literal["city", "county", "school"],
     parent: OrgId,

@@ -27,9 +27,10 @@ from yanxiu.kit.auth import Principal
 from yanxiu.kit.bounds import Cursor, OrgId, Year
 from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_uuid_cursor, next_cursor
 
-router = APIRouter(prefix="/records", tags=["records"])
+router = APIRouter(prefix="/records", tags=["records"], generate_unique_id_function=operation_id)
 
 
 def _out(record: OfflineRecord) -> RecordOut:
@@ -58,6 +59,7 @@ async def create_record(
 
 @router.post(
     "/batch",
+    operation_id="createRecordBatch",
     openapi_extra=audited("record.submit"),
     response_model=list[RecordOut],
     status_code=201,
@@ -134,33 +136,39 @@ async def get_record(record_id: uuid.UUID, db: Reads, who: CurrentUser) -> Recor
     return detail
 
 
-@router.get("/{record_id}/history")
+@router.get("/{record_id}/history", operation_id="getRecordHistory")
 async def get_history(record_id: uuid.UUID, db: Reads, who: CurrentUser) -> list[HistoryOut]:
     record = await service.get_visible(db, who=who, record_id=record_id)
     return [HistoryOut.model_validate(h) for h in await repo.history(db, record.id)]
 
 
-@router.post("/{record_id}/review", openapi_extra=audited("record.review"))
+@router.post(
+    "/{record_id}/review", operation_id="reviewRecord", openapi_extra=audited("record.review")
+)
 async def review(
     record_id: uuid.UUID, body: DecisionIn, session: Session, who: CurrentUser
 ) -> RecordOut:
     return _out(await service.review(session, who=who, record_id=record_id, body=body))
 
 
-@router.post("/{record_id}/approval", openapi_extra=audited("record.approve"))
+@router.post(
+    "/{record_id}/approval", operation_id="approveRecord", openapi_extra=audited("record.approve")
+)
 async def approval(
     record_id: uuid.UUID, body: DecisionIn, session: Session, who: CurrentUser
 ) -> RecordOut:
     return _out(await service.approve(session, who=who, record_id=record_id, body=body))
 
 
-@router.patch("/{record_id}", openapi_extra=audited("record.correct"))
+@router.patch("/{record_id}", operation_id="correctRecord", openapi_extra=audited("record.correct"))
 async def correct(
     record_id: uuid.UUID, body: CorrectionIn, session: Session, who: CurrentUser
 ) -> RecordOut:
     return _out(await service.correct(session, who=who, record_id=record_id, body=body))
 
 
-@router.post("/{record_id}/resubmit", openapi_extra=audited("record.resubmit"))
+@router.post(
+    "/{record_id}/resubmit", operation_id="resubmitRecord", openapi_extra=audited("record.resubmit")
+)
 async def resubmit(record_id: uuid.UUID, session: Session, who: CurrentUser) -> RecordOut:
     return _out(await service.resubmit(session, who=who, record_id=record_id))

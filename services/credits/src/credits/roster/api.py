@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from credits.roster import service
 from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.roster import (
     PAGE_DEFAULT,
     PREFIX_DEFAULT,
@@ -18,11 +19,12 @@ from yanxiu.kit.roster import (
     RosterPage,
 )
 
-router = APIRouter(tags=["roster"])
+router = APIRouter(tags=["roster"], generate_unique_id_function=operation_id)
 
 
 @router.get(
     "/roster/digests",
+    operation_id="getRosterDigests",
     response_model=Digests,
     summary="学分登记教师名册摘要 known teachers by teacher-id bucket, with digests",
 )

@@ -15,8 +15,8 @@ from enrollment.imports import limits, service
 from enrollment.imports.schemas import ImportRead
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session, TransactionSession
+from yanxiu.kit.openapi import XLSX, file_response, operation_id
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OrgFilter = Annotated[str | None, Query(max_length=40, description="单位 (defaults to yours)")]
 # The multipart envelope around the file: boundaries, part headers, the file's name.
 ENVELOPE_BYTES = 64 * 1024
@@ -44,7 +44,7 @@ class UploadRoute(APIRoute):
         return limited
 
 
-router = APIRouter(route_class=UploadRoute)
+router = APIRouter(route_class=UploadRoute, generate_unique_id_function=operation_id)
 
 
 async def _read_limited(file: UploadFile) -> bytes:
@@ -74,7 +74,13 @@ async def import_teachers(
     user: CurrentUser,
     pii: Pii,
     outbox: EventOutbox,
-    file: Annotated[UploadFile, File(description="XLSX or CSV (UTF-8 or GBK), ≤ 20 MB")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="XLSX or CSV (UTF-8 or GBK), ≤ 20 MB",
+            json_schema_extra={"format": "binary"},  # what client generators read as a file
+        ),
+    ],
 ) -> ImportRead:
     result = await service.import_teachers(
         session,
@@ -92,6 +98,7 @@ async def import_teachers(
     tags=["teachers"],
     summary="教师信息导出 a unit's teachers as XLSX (ID numbers masked)",
     response_class=Response,
+    responses=file_response(XLSX, "教师信息 (XLSX workbook)"),
 )
 async def export_teachers(
     session: TransactionSession, user: CurrentUser, pii: Pii, org_id: OrgFilter = None
@@ -105,6 +112,7 @@ async def export_teachers(
     tags=["registrations"],
     summary="报名名单导出 a project's registrations in the caller's unit as XLSX",
     response_class=Response,
+    responses=file_response(XLSX, "报名名单 (XLSX workbook)"),
 )
 async def export_registrations(
     project_id: uuid.UUID,

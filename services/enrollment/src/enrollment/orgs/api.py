@@ -13,9 +13,10 @@ from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import ORG_ID_MAX
 from yanxiu.kit.deps import CurrentUser, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter()
+router = APIRouter(generate_unique_id_function=operation_id)
 
 
 @router.get("/orgs", response_model=Page[OrgRead], tags=["orgs"], summary="组织机构 children")

@@ -16,9 +16,10 @@ from enrollment.reconcile.schemas import ReconciliationRead, RepairRead
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import Cursor
 from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT
 
-router = APIRouter(tags=["reconciliation"])
+router = APIRouter(tags=["reconciliation"], generate_unique_id_function=operation_id)
 
 
 @router.get(
@@ -46,6 +47,7 @@ async def reconciliation(
 
 @router.post(
     "/projects/{project_id}/reconciliation/repair",
+    operation_id="repairReconciliation",
     openapi_extra=audited("reconciliation.repair"),
     response_model=RepairRead,
     summary="修复 re-send enrollment's events for the drifted teachers",

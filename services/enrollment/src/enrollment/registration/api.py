@@ -22,9 +22,10 @@ from enrollment.registration.schemas import (
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter()
+router = APIRouter(generate_unique_id_function=operation_id)
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 OrgFilter = Annotated[str | None, Query(max_length=40)]
@@ -140,6 +141,7 @@ async def list_schools(
 
 @router.post(
     "/projects/{project_id}/registrations",
+    operation_id="registerTeacher",
     openapi_extra=audited("registration.register"),
     response_model=RegistrationRead,
     status_code=201,
@@ -206,6 +208,7 @@ async def list_registrations(
 
 @router.delete(
     "/projects/{project_id}/registrations/{registration_id}",
+    operation_id="withdrawRegistration",
     openapi_extra=audited("registration.withdraw"),
     status_code=204,
     tags=["registrations"],
@@ -230,6 +233,7 @@ async def withdraw(
 
 @router.post(
     "/projects/{project_id}/submissions",
+    operation_id="submitUnit",
     openapi_extra=audited("project.submit"),
     response_model=SubmissionRead,
     status_code=201,

@@ -23,9 +23,10 @@ from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Reads, Session, recording_session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter(tags=["teachers"])
+router = APIRouter(tags=["teachers"], generate_unique_id_function=operation_id)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 OrgId = Annotated[str | None, Query(max_length=40)]
@@ -99,6 +100,7 @@ async def list_teachers(
 
 @router.post(
     "/teachers/lookup",
+    operation_id="lookupTeachers",
     openapi_extra=audited("teacher.reveal_id_number"),
     response_model=TeacherCards,
     summary="教师批量查询 (for exports)",
@@ -110,7 +112,10 @@ async def lookup(
 
 
 @router.get(
-    "/teachers/departed", response_model=Page[TeacherRead], summary="离职教师库 find by ID number"
+    "/teachers/departed",
+    operation_id="findDepartedTeachers",
+    response_model=Page[TeacherRead],
+    summary="离职教师库 find by ID number",
 )
 async def find_departed(
     db: Reads,

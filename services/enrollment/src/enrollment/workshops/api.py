@@ -20,9 +20,10 @@ from enrollment.workshops.schemas import (
 )
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter(tags=["workshops"])
+router = APIRouter(tags=["workshops"], generate_unique_id_function=operation_id)
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
@@ -65,6 +66,7 @@ async def get_workshop(workshop_id: uuid.UUID, session: Session, user: CurrentUs
 
 @router.put(
     "/workshops/{workshop_id}/hosts",
+    operation_id="setWorkshopHosts",
     openapi_extra=audited("workshop.set_hosts"),
     response_model=list[Host],
     summary="指定主持人",
@@ -76,7 +78,12 @@ async def set_hosts(
     return [Host.model_validate(h) for h in rows]
 
 
-@router.get("/workshops/{workshop_id}/hosts", response_model=list[Host], summary="主持人")
+@router.get(
+    "/workshops/{workshop_id}/hosts",
+    operation_id="listWorkshopHosts",
+    response_model=list[Host],
+    summary="主持人",
+)
 async def list_hosts(workshop_id: uuid.UUID, session: Session, user: CurrentUser) -> list[Host]:
     rows = await service.list_hosts(session, actor=user, workshop_id=workshop_id)
     return [Host.model_validate(h) for h in rows]
@@ -84,6 +91,7 @@ async def list_hosts(workshop_id: uuid.UUID, session: Session, user: CurrentUser
 
 @router.post(
     "/workshops/{workshop_id}/activation",
+    operation_id="activateWorkshop",
     openapi_extra=audited("workshop.activate"),
     response_model=WorkshopRead,
     summary="启用",
@@ -96,6 +104,7 @@ async def activate(workshop_id: uuid.UUID, session: Session, user: CurrentUser) 
 
 @router.post(
     "/workshops/{workshop_id}/members",
+    operation_id="joinWorkshop",
     openapi_extra=audited("workshop.join"),
     response_model=MemberRead,
     status_code=201,
@@ -120,6 +129,7 @@ async def join(
 
 @router.post(
     "/workshops/{workshop_id}/cases",
+    operation_id="submitWorkshopCase",
     openapi_extra=audited("workshop_case.submit"),
     response_model=CaseRead,
     status_code=201,
@@ -133,7 +143,12 @@ async def submit_case(
     )
 
 
-@router.get("/workshops/{workshop_id}/cases", response_model=Page[CaseRead], summary="案例")
+@router.get(
+    "/workshops/{workshop_id}/cases",
+    operation_id="listWorkshopCases",
+    response_model=Page[CaseRead],
+    summary="案例",
+)
 async def list_cases(
     workshop_id: uuid.UUID,
     session: Session,
@@ -148,6 +163,7 @@ async def list_cases(
 
 @router.post(
     "/workshop-cases/{case_id}/recommendation",
+    operation_id="recommendWorkshopCase",
     openapi_extra=audited("workshop_case.recommend"),
     response_model=CaseRead,
     summary="推荐案例 recommend upward / select as exemplary",

@@ -16,8 +16,9 @@ from gateway.sessions import families
 from gateway.sessions.families import Issued
 from yanxiu.kit.deps import Session
 from yanxiu.kit.errors import PROBLEM_JSON, Unauthorized, render_domain_error
+from yanxiu.kit.openapi import operation_id
 
-sessions = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+sessions = APIRouter(prefix="/api/v1/auth", tags=["auth"], generate_unique_id_function=operation_id)
 jwks = APIRouter(include_in_schema=False)
 
 
@@ -61,6 +62,7 @@ def token_response(issued: Issued) -> TokenResponse:
 
 @sessions.post(
     "/refresh",
+    operation_id="refreshToken",
     response_model=TokenResponse,
     summary="刷新令牌 Exchange a refresh token for a new pair (the old one is retired)",
     responses=_problems(
@@ -99,7 +101,7 @@ async def refresh(
     responses=_problems((401, "令牌无效 (Invalid bearer token)")),
     openapi_extra={
         **_form(LogoutRequest),
-        "security": [{"bearerAuth": []}, {"OAuth2Password": []}, {}],
+        "security": [{"bearerAuth": []}, {}],  # either token, or the refresh token
     },
 )
 async def logout(request: Request, session: Session, rt: Runtime) -> Response:

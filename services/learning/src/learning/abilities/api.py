@@ -25,13 +25,17 @@ from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import Cursor, OrgId
 from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter(prefix="/abilities", tags=["abilities"])
+router = APIRouter(
+    prefix="/abilities", tags=["abilities"], generate_unique_id_function=operation_id
+)
 
 
 @router.get(
     "/catalogue",
+    operation_id="getAbilityCatalogue",
     response_model=CatalogueRead,
     summary="微能力点目录 the IT 2.0 ability points (with a project: credits per point)",
 )
@@ -43,6 +47,7 @@ async def catalogue(
 
 @router.get(
     "/plans/{teacher_id}",
+    operation_id="getAbilityStanding",
     response_model=StandingRead,
     summary="角色、任务与能力点学分 a teacher's role, tasks and ability credits in a project",
 )
@@ -54,6 +59,7 @@ async def standing(
 
 @router.put(
     "/plans/{teacher_id}/role",
+    operation_id="setAbilityRole",
     openapi_extra=audited("plan.set_role"),
     response_model=RoleRead,
     summary="设置角色 a teacher's role in the project (school admin)",
@@ -66,6 +72,7 @@ async def set_role(
 
 @router.post(
     "/certifications",
+    operation_id="submitCertification",
     openapi_extra=audited("certification.submit"),
     response_model=CertificationRead,
     status_code=status.HTTP_201_CREATED,
@@ -134,6 +141,7 @@ async def get_certification(
 
 @router.post(
     "/certifications/{certification_id}/assessment",
+    operation_id="assessCertification",
     openapi_extra=audited("certification.assess"),
     response_model=CertificationRead,
     summary="校本应用考核 pass, or send back with comments (school admin)",

@@ -19,12 +19,14 @@ from learning.attainment.schemas import (
 )
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Reads, Session
+from yanxiu.kit.openapi import operation_id
 
-router = APIRouter(tags=["plans"])
+router = APIRouter(tags=["plans"], generate_unique_id_function=operation_id)
 
 
 @router.get(
     "/plans/{teacher_id}/progress",
+    operation_id="getPlanProgress",
     response_model=ProgressRead,
     summary="学时认定 hours by category and requirement status",
 )
@@ -39,6 +41,7 @@ async def progress(
 
 @router.post(
     "/plans/{teacher_id}/school-based-hours",
+    operation_id="recordSchoolBasedHours",
     openapi_extra=audited("plan.school_based_hours"),
     response_model=SchoolBasedResult,
     summary="校本研修学时 a school records a teacher's school-based hours (school admin)",
@@ -53,6 +56,7 @@ async def school_based_hours(
 
 @router.get(
     "/completions/held",
+    operation_id="listHeldCompletions",
     response_model=HeldPage,
     tags=["completions"],
     summary="待审完成记录 late completions held for a decision (admins, own subtree)",
@@ -69,6 +73,7 @@ async def held_completions(
 
 @router.post(
     "/completions/held/{attempt_id}/decision",
+    operation_id="decideHeldCompletion",
     openapi_extra=audited("completion.decide_held"),
     response_model=HeldCompletionRead,
     tags=["completions"],

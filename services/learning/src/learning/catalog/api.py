@@ -14,9 +14,10 @@ from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import Cursor
 from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter(tags=["courses"])
+router = APIRouter(tags=["courses"], generate_unique_id_function=operation_id)
 
 
 @router.post(
@@ -76,6 +77,11 @@ async def get_course(course_id: uuid.UUID, db: Reads, user: CurrentUser) -> Cour
     return await service.get_course(db, course_id=course_id)
 
 
-@router.get("/topics", response_model=list[TopicRead], summary="通识专题 general topics")
+@router.get(
+    "/topics",
+    operation_id="listTopics",
+    response_model=list[TopicRead],
+    summary="通识专题 general topics",
+)
 async def topics(db: Reads, user: CurrentUser) -> list[TopicRead]:
     return [TopicRead.model_validate(t) for t in await service.topics(db)]

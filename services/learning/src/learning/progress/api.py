@@ -31,9 +31,10 @@ from learning.progress.writer import heartbeat_batcher
 from yanxiu.kit.bounds import Day
 from yanxiu.kit.deps import CurrentUser, Reads, Session, current_principal, runtime
 from yanxiu.kit.errors import DomainError, ServiceUnavailable
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter()
+router = APIRouter(generate_unique_id_function=operation_id)
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 OrgFilter = Annotated[str | None, Query(max_length=40)]
@@ -94,6 +95,7 @@ _BODY = {"$ref": "#/components/schemas/HeartbeatIn"}
 
 @router.post(
     "/progress",
+    operation_id="postHeartbeat",
     response_model=HeartbeatResult,
     tags=["progress"],
     summary="学习心跳 one heartbeat (answered once durable)",
@@ -127,6 +129,7 @@ async def heartbeat(request: Request) -> Response:
 
 @router.post(
     "/progress/batch",
+    operation_id="postHeartbeatBatch",
     response_model=HeartbeatBatchResult,
     tags=["progress"],
     summary="批量心跳 the app's batched heartbeats, judged in order",
@@ -142,6 +145,7 @@ async def heartbeat_batch(body: HeartbeatBatchIn, request: Request, user: Curren
 
 @router.post(
     "/assessments",
+    operation_id="submitAssessment",
     response_model=AssessmentResult,
     status_code=201,
     tags=["progress"],
@@ -153,6 +157,7 @@ async def assess(body: AssessmentIn, session: Session, user: CurrentUser) -> Ass
 
 @router.get(
     "/progress/refusals",
+    operation_id="getHeartbeatRefusals",
     response_model=RefusalReport,
     tags=["progress"],
     summary="拒绝计数 refused heartbeats by reason and school (admins, own scope)",
@@ -185,6 +190,7 @@ async def refusals(
 
 @router.get(
     "/progress/{teacher_id}",
+    operation_id="getTeacherProgress",
     response_model=Page[ProgressRead],
     tags=["progress"],
     summary="学习进度 a teacher's progress per course",

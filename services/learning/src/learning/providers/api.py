@@ -22,16 +22,17 @@ from learning.providers.schemas import (
     ProviderCreate,
     ProviderRead,
 )
-from learning.providers.signing import NO_BEARER, SIGNING_DOC
+from learning.providers.signing import SIGNING_DOC
 from learning.providers.xapi_api import about_router
 from learning.providers.xapi_api import router as xapi_router
 from learning.providers.xapi_documents_api import router as xapi_documents_router
 from learning.providers.xapi_links_api import router as xapi_links_router
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Session
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter(tags=["providers"])
+router = APIRouter(tags=["providers"], generate_unique_id_function=operation_id)
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
@@ -112,7 +113,6 @@ def _own(caller_provider_id: uuid.UUID, provider_id: uuid.UUID) -> None:
     response_model=CompletionResult,
     status_code=201,
     summary="机构回传课程完成 (signed)",
-    openapi_extra=NO_BEARER,
     description=SIGNING_DOC
     + " Idempotent by `event_id`: the same event again gets 200 with the first result; the "
     "same event id with a different body 409 `event_id_reused`. The teacher needs an active "
@@ -142,7 +142,6 @@ async def post_completion(
     "/providers/{provider_id}/completions",
     response_model=Page[CompletionResult],
     summary="机构对账: the provider's recorded events (signed)",
-    openapi_extra=NO_BEARER,
     description=SIGNING_DOC + " Ordered by event id; `retracted_at` is set once withdrawn.",
 )
 async def list_completions(
@@ -162,7 +161,6 @@ async def list_completions(
     "/providers/{provider_id}/completions/batch",
     response_model=CompletionBatchResult,
     summary="机构批量回传课程完成 (signed)",
-    openapi_extra=NO_BEARER,
     description=SIGNING_DOC
     + " Up to 500 events; each is judged alone (its `http_status` is what it would have had "
     "on its own: 201 recorded, 200 replayed, 409/422 refused with its `problem`).",
@@ -183,7 +181,6 @@ async def post_completion_batch(
     "/providers/{provider_id}/completions/{event_id:path}",
     status_code=204,
     summary="机构撤回课程完成 (signed)",
-    openapi_extra=NO_BEARER,
     description=SIGNING_DOC
     + " Withdraws a recorded event: its completion no longer counts (CourseCompletionRevoked)."
     " Idempotent; the event id stays taken.",

@@ -32,6 +32,7 @@ from learning.providers.models import Provider, ProviderKey, ProviderSignature
 from learning.reading import PreparedPairs, prepared_pairs
 from yanxiu.kit import writes
 from yanxiu.kit.deps import Session, runtime
+from yanxiu.kit.openapi import Auth, document_auth
 from yanxiu.kit.pii import PiiCipher
 from yanxiu.kit.writes import SessionReads
 
@@ -196,3 +197,17 @@ async def lrs_client(request: Request, session: Session) -> Caller:
 
 SignedProvider = Annotated[Caller, Depends(signed_provider)]
 LrsClient = Annotated[Caller, Depends(lrs_client)]
+
+# How the OpenAPI document describes these callers (yanxiu.kit.openapi): the signature's three
+# headers together, or for xAPI either those or HTTP Basic.
+document_auth(
+    Auth(security=(signing.SIGNATURE_REQUIREMENT,), schemes=signing.SIGNATURE_SCHEMES),
+    signed_provider,
+)
+document_auth(
+    Auth(
+        security=(signing.SIGNATURE_REQUIREMENT, {"xapiBasic": []}),
+        schemes={**signing.SIGNATURE_SCHEMES, **signing.BASIC_SCHEMES},
+    ),
+    lrs_client,
+)

@@ -41,9 +41,36 @@ SIGNING_DOC = (
 )
 
 
-# OpenAPI: these operations take no bearer token (the merged document's default); the
-# signature is described in each operation's text.
-NO_BEARER: dict[str, object] = {"security": []}
+# OpenAPI: the signature as three header schemes, all required together (one requirement
+# object); each operation's text says how to compute it.
+SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
+    "providerKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": KEY_HEADER,
+        "description": "第三方机构密钥 id (the provider key's id, e.g. pk_3f9c1a2b4d5e6f70)",
+    },
+    "providerTimestamp": {
+        "type": "apiKey",
+        "in": "header",
+        "name": TIMESTAMP_HEADER,
+        "description": "Unix time in whole seconds (UTC), within the replay window",
+    },
+    "providerSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": SIGNATURE_HEADER,
+        "description": SIGNING_DOC,
+    },
+}
+SIGNATURE_REQUIREMENT: dict[str, list[str]] = {name: [] for name in SIGNATURE_SCHEMES}
+BASIC_SCHEMES: dict[str, dict[str, str]] = {
+    "xapiBasic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "xAPI: HTTP Basic with the provider key's `key id:secret`",
+    }
+}
 
 
 def new_key_id() -> str:

@@ -37,8 +37,9 @@ from learning.providers.errors import (
     XapiVersionUnsupported,
 )
 from learning.providers.schemas import XapiMappingRead, XapiMappingStatus
-from learning.providers.signing import NO_BEARER, SIGNING_DOC
+from learning.providers.signing import SIGNING_DOC
 from yanxiu.kit.deps import Session, runtime
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import Page, decode_int_cursor, encode_cursor
 
 VERSION_HEADER = "X-Experience-API-Version"
@@ -56,7 +57,6 @@ COMPLETIONS_DOC = (
 VERSION = "1.0.3"
 CONSISTENT_HEADER = "X-Experience-API-Consistent-Through"
 BODY_DOC = {
-    **NO_BEARER,
     "requestBody": {
         "required": True,
         "content": {
@@ -153,19 +153,25 @@ async def xapi_version(request: Request) -> None:
 
 
 router = APIRouter(
-    prefix="/xapi", tags=["xapi"], route_class=XapiRoute, dependencies=[Depends(xapi_version)]
+    prefix="/xapi",
+    tags=["xapi"],
+    route_class=XapiRoute,
+    dependencies=[Depends(xapi_version)],
+    generate_unique_id_function=operation_id,
 )
 
 
 # The about resource answers without credentials or a version header (xAPI 1.0.3 §7.7).
-about_router = APIRouter(prefix="/xapi", tags=["xapi"], route_class=XapiRoute)
+about_router = APIRouter(
+    prefix="/xapi", tags=["xapi"], route_class=XapiRoute, generate_unique_id_function=operation_id
+)
 
 
 @get_and_head(
     about_router,
     "/about",
+    operation_id="getXapiAbout",
     summary="xAPI about: the supported versions",
-    openapi_extra=NO_BEARER,
 )
 async def about() -> dict[str, Any]:
     return {"version": [VERSION]}
@@ -284,7 +290,6 @@ STATEMENT_QUERY_DOC: list[tuple[str, dict[str, Any], str]] = [
     "/statements",
     summary="xAPI 语句 get by id, or list",
     openapi_extra={
-        **NO_BEARER,
         **READ_DOC,
         "parameters": [_query_parameter(*p) for p in STATEMENT_QUERY_DOC],
     },
@@ -376,7 +381,6 @@ async def _answer(
 @router.get(
     "/mappings",
     summary="xAPI 映射结果 what each completion statement became",
-    openapi_extra=NO_BEARER,
     response_model=Page[XapiMappingRead],
     description="Every valid statement is stored; a completion statement is then mapped onto a "
     "teacher's course completion in a project. This resource says what each of the caller's "

@@ -21,12 +21,16 @@ from learning.providers import xapi_validation as xv
 from learning.providers.auth import LrsClient
 from learning.providers.errors import XapiBadQuery, XapiStatementInvalid
 from learning.providers.models import XapiDocumentKind
-from learning.providers.signing import NO_BEARER
 from learning.providers.xapi_api import AUTH_DOC, XapiRoute, get_and_head, xapi_version
 from yanxiu.kit.deps import Session
+from yanxiu.kit.openapi import operation_id
 
 router = APIRouter(
-    prefix="/xapi", tags=["xapi"], route_class=XapiRoute, dependencies=[Depends(xapi_version)]
+    prefix="/xapi",
+    tags=["xapi"],
+    route_class=XapiRoute,
+    dependencies=[Depends(xapi_version)],
+    generate_unique_id_function=operation_id,
 )
 
 # Per resource: the parameters naming the scope, the document id's name, and what is required.
@@ -167,8 +171,8 @@ def _routes(kind: XapiDocumentKind) -> None:
     async def delete_document(request: Request, session: Session, caller: LrsClient) -> Response:
         return await _delete(kind, request, session, caller)
 
-    extra = {**NO_BEARER}
     name = kind.replace("_", " ")
+    ident = "Xapi" + "".join(word.title() for word in kind.split("_"))
     router.add_api_route(
         path,
         put_document,
@@ -176,8 +180,7 @@ def _routes(kind: XapiDocumentKind) -> None:
         status_code=204,
         summary=f"{title} store",
         description=f"Stores (replaces) a {name} document." + DOC,
-        openapi_extra=extra,
-        operation_id=f"put_xapi_{kind}",
+        operation_id=f"put{ident}",
     )
     router.add_api_route(
         path,
@@ -186,16 +189,14 @@ def _routes(kind: XapiDocumentKind) -> None:
         status_code=204,
         summary=f"{title} merge",
         description=f"Merges a JSON object into the {name} document (or stores it)." + DOC,
-        openapi_extra=extra,
-        operation_id=f"post_xapi_{kind}",
+        operation_id=f"post{ident}",
     )
     get_and_head(
         router,
         path,
         summary=f"{title} get, or list ids",
         description=f"One {name} document with its ETag, or the ids stored (since)." + DOC,
-        openapi_extra=extra,
-        operation_id=f"get_xapi_{kind}",
+        operation_id=f"get{ident}",
     )(get_document)
     router.add_api_route(
         path,
@@ -206,8 +207,7 @@ def _routes(kind: XapiDocumentKind) -> None:
         description=f"Deletes a {name} document"
         + (" (without stateId: every state of the scope)." if kind == "state" else ".")
         + DOC,
-        openapi_extra=extra,
-        operation_id=f"delete_xapi_{kind}",
+        operation_id=f"delete{ident}",
     )
 
 
@@ -219,7 +219,6 @@ for _kind in PATHS:
     router,
     "/activities",
     summary="xAPI 活动 the Activity as statements describe it",
-    openapi_extra=NO_BEARER,
     description="`activityId`: the Activity with every definition the caller's statements gave."
     + DOC,
 )
@@ -240,7 +239,6 @@ async def get_activity(request: Request, session: Session, caller: LrsClient) ->
     router,
     "/agents",
     summary="xAPI 学员 the Person object of an Agent",
-    openapi_extra=NO_BEARER,
     description="`agent`: an Agent as JSON; its Person object." + DOC,
 )
 async def get_agent(request: Request, caller: LrsClient) -> JSONResponse:

@@ -14,13 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from learning.providers import xapi_links
 from learning.providers.auth import LrsClient
-from learning.providers.signing import NO_BEARER
 from learning.providers.xapi_api import AUTH_DOC
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import Session, runtime
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_int_cursor, encode_cursor
 
-router = APIRouter(prefix="/xapi", tags=["xapi"])
+router = APIRouter(prefix="/xapi", tags=["xapi"], generate_unique_id_function=operation_id)
 
 AGENT_DOC = (
     "An xAPI Agent with exactly one identifier: mbox, mbox_sha1sum, openid or account "
@@ -74,7 +74,7 @@ def _home_page(request: Request) -> str:
     "/links",
     response_model=AccountLinkSaved,
     summary="学员账号关联 link one of the provider's agents to a teacher",
-    openapi_extra={**NO_BEARER, **audited("provider.link_account")},
+    openapi_extra=audited("provider.link_account"),
     description="Says that the agent (as the provider's statements name their actor) is this "
     "platform teacher: one link per agent, a PUT again replaces it; a teacher may have several "
     "agents. The provider's completion statements by that agent that were waiting "
@@ -104,7 +104,6 @@ async def put_link(
     "/links",
     response_model=Page[AccountLinkRead],
     summary="学员账号关联 the provider's links",
-    openapi_extra=NO_BEARER,
     description="The caller's links, oldest first: `agent` for one agent's, `teacher_id` for "
     "one teacher's." + AUTH_DOC,
 )
@@ -137,7 +136,7 @@ async def get_links(
     "/links",
     status_code=204,
     summary="学员账号关联 unlink an agent",
-    openapi_extra={**NO_BEARER, **audited("provider.unlink_account")},
+    openapi_extra=audited("provider.unlink_account"),
     description="Removes the agent's link (404 `xapi_account_link_not_found` if it has none). "
     "What its statements counted stays counted; later ones wait again." + AUTH_DOC,
 )

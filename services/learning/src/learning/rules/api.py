@@ -14,11 +14,17 @@ from learning.rules.ruleset import RuleSet
 from learning.rules.schemas import ProjectRulesPut, ProjectRulesRead, RuleSetSummary
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Reads, Session
+from yanxiu.kit.openapi import operation_id
 
-router = APIRouter(tags=["rules"])
+router = APIRouter(tags=["rules"], generate_unique_id_function=operation_id)
 
 
-@router.get("/rule-sets", response_model=list[RuleSetSummary], summary="学习规则 shipped rule sets")
+@router.get(
+    "/rule-sets",
+    operation_id="listRuleSets",
+    response_model=list[RuleSetSummary],
+    summary="学习规则 shipped rule sets",
+)
 async def rule_sets(user: CurrentUser) -> list[RuleSetSummary]:
     return [RuleSetSummary.model_validate(s, from_attributes=True) for s in shipped().values()]
 
@@ -30,6 +36,7 @@ async def rule_set(code: Annotated[str, Path(max_length=60)], user: CurrentUser)
 
 @router.put(
     "/projects/{project_id}/rules",
+    operation_id="setProjectRules",
     openapi_extra=audited("rules.assign"),
     response_model=ProjectRulesRead,
     summary="设置项目学习规则 assign a project's rule set (the owning province or city)",
@@ -42,6 +49,7 @@ async def put_rules(
 
 @router.get(
     "/projects/{project_id}/rules",
+    operation_id="getProjectRules",
     response_model=ProjectRulesRead,
     summary="项目学习规则 a project's rule set and windows",
 )

@@ -21,13 +21,15 @@ from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import ORG_ID_MAX
 from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import operation_id
 
-router = APIRouter(tags=["selection"])
+router = APIRouter(tags=["selection"], generate_unique_id_function=operation_id)
 SchoolId = Annotated[str, Path(max_length=ORG_ID_MAX)]
 
 
 @router.put(
     "/schools/{school_id}/topics",
+    operation_id="setSchoolTopics",
     openapi_extra=audited("school.choose_topics"),
     response_model=SchoolTopicsRead,
     summary="学校选专题 a school's general topics (school admin; ethics added automatically)",
@@ -39,7 +41,10 @@ async def put_topics(
 
 
 @router.get(
-    "/schools/{school_id}/topics", response_model=SchoolTopicsRead, summary="a school's topics"
+    "/schools/{school_id}/topics",
+    operation_id="getSchoolTopics",
+    response_model=SchoolTopicsRead,
+    summary="a school's topics",
 )
 async def get_topics(
     school_id: SchoolId, project_id: uuid.UUID, db: Reads, user: CurrentUser
@@ -76,13 +81,19 @@ async def select_course(
     )
 
 
-@router.get("/selections", response_model=SelectionsRead, summary="the caller's selections")
+@router.get(
+    "/selections",
+    operation_id="listMySelections",
+    response_model=SelectionsRead,
+    summary="the caller's selections",
+)
 async def my_selections(project_id: uuid.UUID, db: Reads, user: CurrentUser) -> SelectionsRead:
     return await service.selections_of(db, actor=user, project_id=project_id)
 
 
 @router.delete(
     "/selections/{selection_id}",
+    operation_id="unselectCourse",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="退选 drop a selection",
@@ -94,6 +105,7 @@ async def unselect(selection_id: uuid.UUID, session: Session, user: CurrentUser)
 
 @router.get(
     "/plans/{teacher_id}/suggestions",
+    operation_id="suggestCourses",
     response_model=SuggestionsRead,
     summary="选课建议 courses that fill the remaining hours",
 )

@@ -10,12 +10,14 @@ from lessons.allocation import service
 from lessons.allocation.schemas import AllocationCreate, AllocationRead, AssignmentRead
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Reads, Session
+from yanxiu.kit.openapi import operation_id
 
-router = APIRouter(tags=["allocations"])
+router = APIRouter(tags=["allocations"], generate_unique_id_function=operation_id)
 
 
 @router.post(
     "/allocations",
+    operation_id="allocateReviews",
     openapi_extra=audited("allocation.run"),
     response_model=AllocationRead,
     status_code=201,
@@ -33,13 +35,21 @@ async def allocate(body: AllocationCreate, session: Session, user: CurrentUser) 
     return AllocationRead.model_validate(run)
 
 
-@router.get("/allocations/{run_id}", response_model=AllocationRead, summary="分配批次 a run")
+@router.get(
+    "/allocations/{run_id}",
+    operation_id="getAllocationRun",
+    response_model=AllocationRead,
+    summary="分配批次 a run",
+)
 async def get_run(run_id: uuid.UUID, db: Reads, user: CurrentUser) -> AllocationRead:
     return AllocationRead.model_validate(await service.get_run(db, actor=user, run_id=run_id))
 
 
 @router.get(
-    "/assignments", response_model=list[AssignmentRead], summary="观评课任务 a teacher's lessons"
+    "/assignments",
+    operation_id="listAssignments",
+    response_model=list[AssignmentRead],
+    summary="观评课任务 a teacher's lessons",
 )
 async def assignments(
     teacher_id: uuid.UUID, db: Reads, user: CurrentUser, project_id: uuid.UUID | None = None

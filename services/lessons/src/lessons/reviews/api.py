@@ -20,9 +20,10 @@ from lessons.reviews.rubric import RUBRIC
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.bounds import Cursor
 from yanxiu.kit.deps import CurrentUser, Reads, Session
+from yanxiu.kit.openapi import operation_id
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
 
-router = APIRouter(tags=["reviews"])
+router = APIRouter(tags=["reviews"], generate_unique_id_function=operation_id)
 
 
 @router.get("/reviews/rubric", summary="评课量表 the rubric")
@@ -30,7 +31,13 @@ async def rubric(user: CurrentUser) -> list[dict[str, object]]:
     return [{"key": k, "name": n, "max_points": m} for k, (n, m) in RUBRIC.items()]
 
 
-@router.post("/reviews", response_model=ReviewRead, status_code=201, summary="提交评课 review")
+@router.post(
+    "/reviews",
+    operation_id="submitReview",
+    response_model=ReviewRead,
+    status_code=201,
+    summary="提交评课 review",
+)
 async def submit(
     body: ReviewCreate, session: Session, user: CurrentUser, outbox: EventOutbox
 ) -> ReviewRead:
@@ -64,6 +71,7 @@ async def list_reviews(
 
 @router.post(
     "/reviews/{review_id}/revoke",
+    operation_id="revokeReview",
     openapi_extra=audited("review.revoke"),
     response_model=ReviewRead,
     summary="作废评课 revoke a review",
@@ -79,6 +87,7 @@ async def revoke(
 
 @router.post(
     "/lessons/{lesson_id}/flags",
+    operation_id="flagLesson",
     response_model=FlagRead,
     status_code=201,
     summary="标记摆拍课 flag a staged lesson",

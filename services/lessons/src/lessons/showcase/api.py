@@ -32,14 +32,14 @@ from yanxiu.contracts.enrollment import Stage
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Reads, Session, runtime
 from yanxiu.kit.idempotency import IdempotencyKey, once
+from yanxiu.kit.openapi import XLSX, file_response, operation_id
 from yanxiu.kit.pagination import MAX_LIMIT, Page
 
-router = APIRouter(tags=["lessons"])
+router = APIRouter(tags=["lessons"], generate_unique_id_function=operation_id)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=300)]
 OrgId = Annotated[str | None, Query(max_length=40)]
 Year = Annotated[int, Query(ge=2000, le=2100)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("/lessons", response_model=LessonRead, status_code=201, summary="创课")
@@ -121,6 +121,7 @@ async def update_lesson(
 
 @router.get(
     "/lessons/{lesson_id}/promotions",
+    operation_id="listPromotions",
     response_model=Page[PromotionRead],
     summary="遴选记录 (at most four: one page)",
 )
@@ -130,6 +131,7 @@ async def selections(lesson_id: uuid.UUID, db: Reads, user: CurrentUser) -> Page
 
 @router.post(
     "/lessons/{lesson_id}/promotions",
+    operation_id="promoteLesson",
     openapi_extra=audited("lesson.promote"),
     response_model=LessonRead,
     summary="逐级遴选 (晒课/赛课)",
@@ -190,6 +192,7 @@ async def award_lesson(
 
 @router.post(
     "/lessons/{lesson_id}/provincial-selection",
+    operation_id="selectProvincialLesson",
     openapi_extra=audited("lesson.select_provincial"),
     response_model=AwardRead,
     status_code=201,
@@ -209,7 +212,12 @@ async def quota_table(year: Year, db: Reads, user: CurrentUser, rules: Rules) ->
     return await quotas.quota_table(db, actor=user, rules=rules, year=year)
 
 
-@router.get("/scores", response_model=Page[LessonScore], summary="省级优课观评总成绩排名")
+@router.get(
+    "/scores",
+    operation_id="getScoreRanking",
+    response_model=Page[LessonScore],
+    summary="省级优课观评总成绩排名",
+)
 async def ranking(
     year: Year,
     stage: Stage,
@@ -234,9 +242,10 @@ async def ranking(
 
 @router.get(
     "/exports/city-summary",
+    operation_id="exportCitySummary",
     summary="附件3 市级优课信息汇总表 (XLSX)",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=file_response(XLSX, "市级优课信息汇总表 (XLSX workbook)"),
 )
 async def city_summary(
     year: Year,
