@@ -81,6 +81,20 @@ async def runner(
     await asyncio.gather(task, return_exceptions=True)
 
 
+def runner_of(
+    sub: Subscriber, engine: AsyncEngine, settings: KitSettings, producer: AIOKafkaProducer
+) -> ConsumerRunner:
+    """A runner of `sub` on this test's schema, parking in the kit test's dead-letter topic."""
+    return ConsumerRunner(
+        subscriber=sub,
+        settings=settings,
+        session_factory=make_session_factory(engine),
+        inbox=tables["inbox"],
+        dlq_producer=producer,
+        dlq_topic=DLQ,
+    )
+
+
 def envelope(event: Pinged, *, event_id: uuid.UUID | None = None) -> bytes:
     env = event.envelope(producer="kittest", trace_id="t1", occurred_at=datetime.now(UTC))
     if event_id:
@@ -195,14 +209,7 @@ async def test_consumer_restarted_resumes_after_last_commit_and_loses_nothing(
     topic = settings.topic(Pinged.TOPIC)
 
     def new_runner() -> ConsumerRunner:
-        return ConsumerRunner(
-            subscriber=sub,
-            settings=settings,
-            session_factory=make_session_factory(engine),
-            inbox=tables["inbox"],
-            dlq_producer=producer,
-            dlq_topic=DLQ,
-        )
+        return runner_of(sub, engine, settings, producer)
 
     first = asyncio.create_task(new_runner().run())
     for i in range(200):
@@ -233,14 +240,7 @@ async def test_consumer_stopped_while_joining_its_group_stops_at_once_and_loses_
     topic = settings.topic(Pinged.TOPIC)
 
     def new_runner() -> ConsumerRunner:
-        return ConsumerRunner(
-            subscriber=sub,
-            settings=settings,
-            session_factory=make_session_factory(engine),
-            inbox=tables["inbox"],
-            dlq_producer=producer,
-            dlq_topic=DLQ,
-        )
+        return runner_of(sub, engine, settings, producer)
 
     await producer.send_and_wait(topic, envelope(Pinged(subject="r-join", seq=1)), key=b"k")
     joining = new_runner()
