@@ -54,6 +54,7 @@ from yanxiu.devstack.paths import data_dir
 from yanxiu.devstack.postgres import create_database, drop_database, ensure_server
 from yanxiu.kit.auth import Principal, Role, generate_keypair, issue_token
 from yanxiu.kit.db import asyncpg_url, make_engine, make_session_factory, plain_url
+from yanxiu.kit.readiness import fully_ready
 
 SCHOOL = ("370000", "370100", "370102", "370102-B001")
 VIDEO_SECONDS = 4 * 3600
@@ -458,13 +459,15 @@ def processes(
         yield
 
 
-async def wait_ready(url: str, timeout: float = 60) -> None:
+async def wait_ready(url: str, timeout: float = 60, *, fully: bool = False) -> None:
+    """Until `url` answers 200; `fully`: a /readyz whose every check is "ok" (the broker and the
+    events too, yanxiu.kit.readiness), not only a process that serves."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2) as client:
         while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
+            with contextlib.suppress(httpx.HTTPError, ValueError):
                 r = await client.get(url)
-                if r.status_code == 200:
+                if r.status_code == 200 and (not fully or fully_ready(r.json())):
                     return
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{url} not ready after {timeout}s")

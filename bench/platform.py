@@ -221,7 +221,9 @@ async def platform(
         say("  starting enrollment, learning, credits, lessons, gateway and the floor …")
         with servers(_commands(ports, floor_dir), env):
             for n in (*SERVICES, "gateway"):
-                await wait_ready(f"http://{HOST}:{ports[n]}/readyz", timeout=READY_TIMEOUT)
+                await wait_ready(
+                    f"http://{HOST}:{ports[n]}/readyz", timeout=READY_TIMEOUT, fully=True
+                )
             await wait_ready(f"http://{HOST}:{ports['floor']}/heartbeat/1", timeout=READY_TIMEOUT)
             yield Platform(
                 teachers=teachers,

@@ -16,6 +16,7 @@ import httpx
 
 from yanxiu.devstack.broker import port_open
 from yanxiu.devstack.paths import repo_root
+from yanxiu.kit.readiness import fully_ready
 
 OFFSET = 23000
 
@@ -53,13 +54,14 @@ async def test_run_answers_ready_within_30_seconds_and_stops_cleanly_on_ctrl_c(
             while time.monotonic() - started < 30 and proc.returncode is None:
                 try:
                     r = await client.get(f"{gateway}/readyz")
-                    if r.status_code == 200:
+                    # Fully up: a 200 alone says only that the gateway serves.
+                    if r.status_code == 200 and fully_ready(r.json()):
                         ready = r.json()
                         break
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.2)
-        assert ready is not None, "gateway /readyz did not answer 200 within 30 s"
+        assert ready is not None, "gateway /readyz was not all ok within 30 s"
         assert set(ready["checks"]) >= {"enrollment", "learning", "credits", "lessons"}
         assert all(v == "ok" for v in ready["checks"].values())
         # Demo data is loaded next, its logins saved outside the repository.
@@ -379,7 +381,7 @@ async def test_the_readme_recipe_for_one_service_alone_works_as_written(
             while time.monotonic() < deadline and ready is None:
                 with contextlib.suppress(httpx.HTTPError):
                     r = await client.get(f"{base}/readyz")
-                    if r.status_code == 200:
+                    if r.status_code == 200 and fully_ready(r.json()):
                         ready = r.json()
                 await asyncio.sleep(0.2)
             assert ready is not None, tails(tmp_path)

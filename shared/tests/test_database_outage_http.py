@@ -88,7 +88,7 @@ def assert_unavailable(answer: httpx.Response) -> None:
     assert "数据库" in body["message_zh"] and "database" in body["message_en"]
 
 
-async def test_database_down_answers_503_with_retry_after_at_once_and_recovers_without_restart(
+async def test_database_down_is_503_with_retry_after_and_unready_then_recovers_without_restart(
     private_pg: PrivateServer, client: httpx.AsyncClient
 ) -> None:
     assert (await client.post("/kittest/effects/before")).status_code == 201
@@ -104,8 +104,10 @@ async def test_database_down_answers_503_with_retry_after_at_once_and_recovers_w
             answer, took = await timed(client, method, path)
             assert_unavailable(answer)
             assert took < 1.0, f"{method} {path} took {took:.2f}s to say 503"
+        # The one dependency a replica cannot serve without: unready, and says why.
         ready = await client.get("/readyz")
         assert ready.status_code == 503
+        assert ready.json()["status"] == "unavailable"
         assert ready.json()["checks"]["database"] != "ok"
     finally:
         await asyncio.to_thread(private_pg.start)

@@ -7,7 +7,8 @@ PyPI package kubernetes-validate, strictly (an unknown field is an error), for t
 newest minor releases the manifests are meant for. Then the rules a reviewer would hold them
 to, each test named after its rule: probes on the right paths, resources, non-root on a
 read-only root, autoscaling and disruption budgets, only the gateway reachable from outside,
-secrets only by reference, and agreement with docker-compose.yml and the code."""
+secrets only by reference, the production gateways' rate limits shared in a Redis that only they
+reach, and agreement with docker-compose.yml and the code."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from gateway.config import GatewaySettings
 from yanxiu.kit.settings import KitSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +50,13 @@ OWNED_SECRETS = {
     "GATEWAY_METRICS_TOKEN": "gateway",
     "gateway_jwt_private_key.pem": "gateway",
 }
+# The production overlay's Redis for the gateways' shared rate limits, and its secret keys.
+REDIS_PORT = 6379
+REDIS_SECRETS = {"GATEWAY_RATE_LIMIT_REDIS_URL": "gateway", "redis_password": "redis"}
+# Deployments that run one replica by design. Redis: its buckets are worth nothing after a
+# restart, two unreplicated ones would split each caller's bucket, and while it is away the
+# gateways let requests through (gateway.ratelimit_shared).
+SINGLE_REPLICA = {"redis"}
 
 
 # --------------------------------------------------------------------------- rendering
@@ -321,7 +330,7 @@ def test_gateway_and_learning_autoscale_and_nothing_fights_the_autoscaler(
         assert container["resources"]["requests"]["cpu"], "utilisation needs a CPU request"
 
 
-def test_every_deployment_has_a_disruption_budget_and_two_replicas(
+def test_every_deployment_has_a_disruption_budget_and_two_replicas_unless_one_by_design(
     docs: list[dict[str, Any]],
 ) -> None:
     budgets = of_kind(docs, "PodDisruptionBudget")
@@ -338,6 +347,9 @@ def test_every_deployment_has_a_disruption_budget_and_two_replicas(
         replicas = (
             hpas[name]["spec"]["minReplicas"] if name in hpas else deployment["spec"]["replicas"]
         )
+        if name in SINGLE_REPLICA:
+            assert replicas == 1 and name not in hpas, f"{name}: one replica, by design"
+            continue
         assert replicas >= 2, f"{name}: one replica cannot survive a node drain"
 
 
@@ -374,7 +386,10 @@ def test_only_the_gateway_is_behind_the_ingress(docs: list[dict[str, Any]]) -> N
 
 
 def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
-    selector = policy["spec"]["podSelector"]
+    return _matches(policy["spec"]["podSelector"], labels)
+
+
+def _matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     if not selector.get("matchLabels", {}).items() <= labels.items():
         return False
     for expr in selector.get("matchExpressions") or []:
@@ -412,7 +427,9 @@ def test_only_the_gateway_admits_traffic_from_outside(docs: list[dict[str, Any]]
                     assert selected <= set(PORTS), f"{name}: monitoring reaches {selected}"
 
 
-def test_egress_reaches_pgbouncer_kafka_and_dns_only(docs: list[dict[str, Any]]) -> None:
+def test_egress_reaches_pgbouncer_kafka_and_dns_only_and_the_gateway_redis(
+    docs: list[dict[str, Any]],
+) -> None:
     policies = of_kind(docs, "NetworkPolicy")
     allowed: dict[str, set[int]] = {}
     for name, workload in workloads(docs).items():
@@ -428,7 +445,10 @@ def test_egress_reaches_pgbouncer_kafka_and_dns_only(docs: list[dict[str, Any]])
         assert 5432 not in allowed[name], f"{name} bypasses PgBouncer"
     assert allowed["pgbouncer"] == {53, 5432}
     assert allowed["yanxiu-migrate"] == {53, 5432}
-    assert allowed["gateway"] - {53, 6432, 9092} == {8101, 8102, 8103, 8104}
+    redis = {REDIS_PORT} if "redis" in allowed else set()
+    assert allowed["gateway"] - {53, 6432, 9092} == {8101, 8102, 8103, 8104} | redis
+    if redis:
+        assert allowed["redis"] == {53}, "Redis reaches nothing"
     assert allowed["learning"] - {53, 6432, 9092} == {8000}, "only the gateway's JWKS"
 
 
@@ -498,24 +518,28 @@ def _compose_env(name: str) -> set[str]:
     return set(env)
 
 
-def _settings_variables() -> set[str]:
+def _settings_variables(process: str = "") -> set[str]:
+    """The variables KitSettings reads under their shared names; for the gateway, also its own
+    GATEWAY_* settings (compose leaves some unset that a deployment sets)."""
     names = set()
     for field in KitSettings.model_fields.values():
         alias = field.validation_alias
         names |= {c for c in getattr(alias, "choices", []) if isinstance(c, str)}
+    if process == "gateway":
+        prefix = GatewaySettings.model_config.get("env_prefix", "")
+        names |= {f"{prefix}{name}".upper() for name in GatewaySettings.model_fields}
     return names
 
 
 def test_processes_get_the_compose_variables_and_only_what_the_code_reads(
     docs: list[dict[str, Any]],
 ) -> None:
-    known = _settings_variables()
     for name, deployment in app_deployments(docs).items():
         (container,) = containers(deployment, init=False)
         given = set(env_of(container, docs)) - EXPANSION_ONLY
         missing = _compose_env(name) - given
         assert not missing, f"{name}: compose gives {sorted(missing)}, the Deployment does not"
-        extra = given - _compose_env(name) - known
+        extra = given - _compose_env(name) - _settings_variables(name)
         assert not extra, f"{name}: {sorted(extra)} are neither compose's nor KitSettings'"
         assert env_of(container, docs)["DATABASE_URL"].startswith(
             "postgresql+asyncpg://yanxiu:$(POSTGRES_PASSWORD)@pgbouncer:6432/"
@@ -599,3 +623,70 @@ def test_rollout_script_is_valid_bash_and_names_the_job() -> None:
     result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "job yanxiu-migrate" in script.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- shared rate limits
+
+
+def test_production_gateways_share_their_rate_limits_in_the_overlays_redis(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    """The gateway autoscales: without GATEWAY_RATE_LIMIT_REDIS_URL each replica would keep its
+    own buckets. Set from the Secret, naming a Redis the overlay runs."""
+    docs = rendered["production"]
+    (gateway,) = containers(of_kind(docs, "Deployment")["gateway"], init=False)
+    url = env_of(gateway, docs).get("GATEWAY_RATE_LIMIT_REDIS_URL")
+    assert url == {
+        "secretKeyRef": {"name": "yanxiu-redis", "key": "GATEWAY_RATE_LIMIT_REDIS_URL"}
+    }, f"the production gateway's Redis URL: {url}"
+    assert "rate_limit_redis_url" in GatewaySettings.model_fields
+    service = of_kind(docs, "Service")["redis"]
+    assert [p["port"] for p in service["spec"]["ports"]] == [REDIS_PORT]
+    (redis,) = containers(of_kind(docs, "Deployment")["redis"], init=False)
+    args = redis["command"]
+    # Nothing on disk: no snapshots, no append-only file.
+    assert args[args.index("--save") + 1] == "" and args[args.index("--appendonly") + 1] == "no"
+    # The base has no Redis, and its gateway names none.
+    (base,) = containers(of_kind(rendered["base"], "Deployment")["gateway"], init=False)
+    assert "GATEWAY_RATE_LIMIT_REDIS_URL" not in env_of(base, rendered["base"])
+    assert "redis" not in of_kind(rendered["base"], "Deployment")
+
+
+def test_only_the_gateway_may_reach_redis(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    docs = rendered["production"]
+    labels = {n: w["spec"]["template"]["metadata"]["labels"] for n, w in workloads(docs).items()}
+    policies = of_kind(docs, "NetworkPolicy")
+    guarding = [
+        p
+        for p in policies.values()
+        if _selects(p, labels["redis"]) and "Ingress" in p["spec"]["policyTypes"]
+    ]
+    assert guarding, "Redis is not isolated for ingress"
+    admitted: set[str] = set()
+    for policy in guarding:
+        for rule in policy["spec"].get("ingress") or []:
+            name = policy["metadata"]["name"]
+            assert rule.get("from"), f"{name}: admits every source"
+            assert {p.get("port") for p in rule.get("ports") or [{}]} == {REDIS_PORT}, name
+            for peer in rule["from"]:
+                assert set(peer) == {"podSelector"}, f"{name}: {peer} reaches beyond the pods"
+                admitted |= {w for w, lab in labels.items() if _matches(peer["podSelector"], lab)}
+    assert admitted == {"gateway"}
+    # And the gateway has its way out to it (default deny covers egress too), alone.
+    reaching = {
+        w
+        for w, lab in labels.items()
+        for p in policies.values()
+        if _selects(p, lab)
+        for rule in p["spec"].get("egress") or []
+        if REDIS_PORT in {port.get("port") for port in rule.get("ports") or []}
+    }
+    assert reaching == {"gateway"}
+
+
+def test_each_redis_secret_reaches_its_owner_alone(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    for name, workload in workloads(rendered["production"]).items():
+        keys = {key for secret, key in _secret_refs(workload) if secret == "yanxiu-redis"}
+        assert keys == {k for k, owner in REDIS_SECRETS.items() if owner == name}, name

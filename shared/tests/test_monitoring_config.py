@@ -46,6 +46,7 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
         ("yanxiu_http_inflight_requests", "gauge", "service"),
         ("yanxiu_http_rejected_total", "counter", "service reason"),
         ("yanxiu_ready", "gauge", "service"),
+        ("yanxiu_broker_reachable", "gauge", "service"),
         ("yanxiu_outbox_unpublished", "gauge", "schema"),
         ("yanxiu_outbox_oldest_unpublished_seconds", "gauge", "schema"),
         ("yanxiu_outbox_published_total", "counter", "schema"),
@@ -308,7 +309,8 @@ def test_every_alert_has_a_unit_test_that_fires_it() -> None:
 
 
 def test_the_required_alerts_are_tested_both_ways() -> None:
-    """Lag, dead letters, 5xx and outbox age each have a case that fires and one that must not."""
+    """Lag, dead letters, 5xx, outbox age, p99 and the broker each have a case that fires and
+    one that must not."""
     cases: dict[str, set[bool]] = {}
     for path in RULE_TESTS:
         for test in load_yaml(path)["tests"]:
@@ -320,6 +322,7 @@ def test_the_required_alerts_are_tested_both_ways() -> None:
         "YanxiuHighServerErrorRatio",
         "YanxiuOutboxEventsDelayed",
         "YanxiuLatencyP99OverBudget",
+        "YanxiuBrokerUnreachable",
     ):
         assert cases.get(alert) == {True, False}, f"{alert}: fires and stays quiet? {cases}"
 

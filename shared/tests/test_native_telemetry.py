@@ -9,7 +9,12 @@ from yanxiu.kit.app import fastapi_telemetry
 
 
 def test_without_an_exporter_native_telemetry_is_off() -> None:
-    assert fastapi_telemetry({}) == {"tracing": False, "metrics": False, "logs": False}
+    assert fastapi_telemetry({}) == {
+        "tracing": False,
+        "metrics": False,
+        "logs": False,
+        "auto_configure": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -20,6 +25,9 @@ def test_an_exporter_named_in_the_environment_turns_it_on(name: str) -> None:
         "tracing": True,
         "metrics": True,
         "logs": True,
+        # yanxiu.kit.telemetry installs the tracer provider: FastAPI adding its own exporter to
+        # it would send every span twice.
+        "auto_configure": False,
     }
 
 

@@ -19,6 +19,7 @@ from yanxiu.devstack.postgres import create_database
 from yanxiu.devstack.private_postgres import PrivateServer
 from yanxiu.kit.db import asyncpg_url, make_engine, make_session_factory
 from yanxiu.kit.migrations import upgrade
+from yanxiu.kit.readiness import fully_ready
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -53,6 +54,8 @@ async def migrated(database: PrivateServer) -> str:
 
 
 async def ready(stack: LiveStack, timeout: float = 60.0) -> None:
+    """Until the platform is fully up: the gateway's /readyz with every check "ok", each
+    service's broker and events included (a 200 alone says only that the gateway serves)."""
     deadline = time.monotonic() + timeout
     last = ""
     async with httpx.AsyncClient(timeout=3.0) as client:
@@ -60,7 +63,7 @@ async def ready(stack: LiveStack, timeout: float = 60.0) -> None:
             try:
                 answer = await client.get(f"{stack.url('gateway')}/readyz")
                 last = answer.text
-                if answer.status_code == 200:
+                if answer.status_code == 200 and fully_ready(answer.json()):
                     return
             except httpx.HTTPError as exc:
                 last = repr(exc)

@@ -139,6 +139,18 @@ def not_ready_service() -> FastAPI:
     return app
 
 
+def degraded_service() -> FastAPI:
+    """Serving, but without its broker: a service's /readyz in a Kafka outage."""
+    app = FastAPI(title="degraded")
+
+    @app.get("/readyz")
+    async def readyz() -> dict[str, Any]:
+        checks = {"database": "ok", "broker": "unavailable", "events": "error: relay failing"}
+        return {"status": "degraded", "checks": checks}
+
+    return app
+
+
 @pytest.fixture
 def serve_upstream() -> Callable[..., contextlib.AbstractAsyncContextManager[str]]:
     """`async with serve_upstream("credits", port) as url:` a fake service this test stops."""
@@ -160,6 +172,12 @@ async def second_upstream_url() -> AsyncIterator[str]:
 @pytest_asyncio.fixture(scope="session")
 async def not_ready_url() -> AsyncIterator[str]:
     async with served(not_ready_service()) as url:
+        yield url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def degraded_url() -> AsyncIterator[str]:
+    async with served(degraded_service()) as url:
         yield url
 
 

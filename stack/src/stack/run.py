@@ -26,6 +26,7 @@ from yanxiu.devstack.lifeline import die_with_parent, guarded, postmaster_pid, w
 from yanxiu.devstack.paths import PORTS, SERVICES, data_dir
 from yanxiu.devstack.postgres import create_database, database_name, ensure_server
 from yanxiu.kit.db import asyncpg_url
+from yanxiu.kit.readiness import fully_ready
 
 
 def say(msg: str) -> None:
@@ -149,6 +150,9 @@ class Stack:
         say(f"{name:<10} starting on http://{self.host}:{port}  (log: {self.log_path(name)})")
 
     async def wait_ready(self, timeout: float = 60.0) -> dict[str, object]:
+        """Until the gateway's /readyz has every check "ok": each service serving, connected
+        to the broker and delivering its events. A 200 alone would come as soon as the gateway
+        serves (yanxiu.kit.readiness), before the platform is fully up."""
         deadline = time.monotonic() + timeout
         last: dict[str, object] = {}
         async with httpx.AsyncClient(timeout=2.0) as client:
@@ -160,7 +164,7 @@ class Stack:
                 with contextlib.suppress(httpx.HTTPError):
                     r = await client.get(f"http://{self.host}:{PORTS['gateway']}/readyz")
                     last = r.json()
-                    if r.status_code == 200:
+                    if r.status_code == 200 and fully_ready(last):
                         return last
                 await asyncio.sleep(0.25)
         raise RuntimeError(f"platform not ready after {timeout:.0f}s: {last}")

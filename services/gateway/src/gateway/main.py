@@ -21,6 +21,7 @@ from gateway.proxy import ProxyMiddleware, probe_ready
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.runtime import GatewayRuntime, build_runtime, close_runtime, start_runtime
 from gateway.sessions.api import jwks, sessions
+from yanxiu.kit import telemetry
 from yanxiu.kit.app import (
     check_database,
     fastapi_telemetry,
@@ -37,6 +38,8 @@ from yanxiu.kit.openapi import install_openapi, operation_id
 from yanxiu.kit.request_params import remember_parameter_shapes
 from yanxiu.kit.route_index import index_routes
 
+GATEWAY_REQUIRES = ("sessions",)
+
 DESCRIPTION = (
     "研修平台的统一入口：登录、各服务接口（/api/v1/<服务>/…）。"
     " One entry to the platform: sign in, and every service under /api/v1/<service>/…"
@@ -50,6 +53,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         configure_logging(s.service_name, level=s.log_level, json=s.log_json)
         # httpx logs every upstream call at INFO; the access log already has each request.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        # Before its consumers are built: they take their tracer (or none) then.
+        telemetry.install(f"yanxiu-{s.service_name}")
         app.state.runtime = build_runtime(s)
         await start_runtime(app.state.runtime)
         consumers = start_consumers(s, app.state.runtime.session_factory)
@@ -61,6 +66,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             if consumers is not None:
                 await consumers.stop()
             await close_runtime(app.state.runtime)
+            await telemetry.flush()
 
     remember_parameter_shapes()
     app = FastAPI(
@@ -94,11 +100,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             check_database(rt.engine),
             *(probe_ready(rt.http, url, timeout=timeout) for url in rt.upstreams.values()),
         )
-        return {"database": database, **dict(zip(rt.upstreams, states, strict=True))}
+        return {
+            "sessions": rt.sessions.readiness(),
+            "database": database,
+            **dict(zip(rt.upstreams, states, strict=True)),
+        }
 
-    install_probes(
-        app, ready, service="gateway", metrics=False
-    )  # gateway.ops serves /metrics behind a token
+    # Ready once it has its keys (loaded before it listens) and has read the ended sessions.
+    # Reported only: its database (sign-in needs it, forwarding does not) and each service,
+    # whose outage is answered per request with a 503 problem+json (gateway.proxy); the shared
+    # rate limits' Redis, which fails open (gateway.ratelimit_shared), is not checked.
+    # gateway.ops serves /metrics, behind a token.
+    install_probes(app, ready, service="gateway", required=GATEWAY_REQUIRES, metrics=False)
     mount_routes(app, auth)
     mount_routes(app, sessions)
     mount_routes(app, jwks)

@@ -21,6 +21,7 @@ from gateway.sessions.view import ended_session
 from gateway.upstream import Connection, Headers, Pools, UpstreamError, UpstreamPool
 from yanxiu.kit.context import FORWARDED_ROUTE, trace_id_var
 from yanxiu.kit.errors import DomainError, render_domain_error
+from yanxiu.kit.readiness import DEGRADED, OK
 from yanxiu.kit.tracecontext import flags_var, span_id_var, traceparent
 
 log = logging.getLogger(__name__)
@@ -249,12 +250,24 @@ async def _relay(
 
 
 async def probe_ready(client: httpx.AsyncClient, base_url: str, *, timeout: float) -> str:
-    """A service's own /readyz, as one word for the gateway's /readyz."""
+    """A service's own /readyz, in a few words for the gateway's: "ok", "degraded: <the checks
+    failing>" (it serves, but its broker or events are not well), "unavailable: HTTP 503" or
+    "error: …" (it cannot be reached)."""
     try:
         answer = await client.get(f"{base_url}/readyz", timeout=timeout)
     except httpx.HTTPError as exc:
         return f"error: {type(exc).__name__}"
-    return "ok" if answer.status_code == 200 else f"unavailable: HTTP {answer.status_code}"
+    if answer.status_code != 200:
+        return f"unavailable: HTTP {answer.status_code}"
+    try:
+        body = answer.json()
+    except ValueError:
+        return OK
+    if not isinstance(body, dict) or body.get("status", OK) == OK:
+        return OK
+    checks = body.get("checks")
+    failing = [k for k, v in checks.items() if v != OK] if isinstance(checks, dict) else []
+    return f"{DEGRADED}: {', '.join(failing)}" if failing else DEGRADED
 
 
 class ProxyMiddleware:

@@ -10,7 +10,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yanxiu.kit import telemetry
 from yanxiu.kit.admission import AdmissionControl
 from yanxiu.kit.audit_api import audit_router
 from yanxiu.kit.auth import TokenVerifier
@@ -43,10 +44,17 @@ from yanxiu.kit.errors import install_error_handlers
 from yanxiu.kit.hotpath import Endpoint, HotRoutes
 from yanxiu.kit.housekeeping import Job, start_housekeeping
 from yanxiu.kit.logging import configure_logging
-from yanxiu.kit.metrics import HTTP_DB_STATEMENTS, HTTP_REQUESTS, HTTP_SECONDS, READY
+from yanxiu.kit.metrics import (
+    BROKER_REACHABLE,
+    HTTP_DB_STATEMENTS,
+    HTTP_REQUESTS,
+    HTTP_SECONDS,
+    READY,
+)
 from yanxiu.kit.openapi import install_openapi, operation_id
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pool_metrics import watch_pools
+from yanxiu.kit.readiness import OK, UNAVAILABLE, verdict
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.relay import OutboxRelay
 from yanxiu.kit.request_params import remember_parameter_shapes
@@ -377,10 +385,13 @@ def install_probes(
     ready: Callable[[], Awaitable[dict[str, Any]]],
     *,
     service: str,
+    required: Collection[str],
     metrics: bool = True,
 ) -> None:
     """/healthz, /readyz and (unless the caller serves its own, as the gateway does behind a
-    token) /metrics."""
+    token) /metrics. `ready` returns the checks by name ("ok" or why not); `required` names
+    those this process cannot serve a request without: only they make /readyz a 503, the others
+    are reported (yanxiu.kit.readiness)."""
 
     @app.get("/healthz", tags=["ops"], summary="Process is up")
     async def healthz() -> dict[str, str]:
@@ -388,14 +399,27 @@ def install_probes(
 
     ready_gauge = READY.labels(service)
 
-    @app.get("/readyz", tags=["ops"], summary="Database and broker reachable")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Able to serve requests",
+        description=(
+            "200 while this process can serve requests, with `status` `ok` or, when something "
+            "it can do without is failing (the broker, the event relay, a service behind the "
+            "gateway), `degraded`; 503 (`unavailable`) when it cannot. `checks` names each."
+        ),
+    )
     async def readyz() -> JSONResponse:
-        checks = await ready()
-        ok = all(v == "ok" for v in checks.values() if isinstance(v, str))
-        ready_gauge.set(1 if ok else 0)
+        if getattr(app.state, "runtime", None) is None:
+            # Before the lifespan has built the runtime: nothing can be served yet.
+            checks: dict[str, Any] = {"runtime": "starting"}
+        else:
+            checks = await ready()
+        status = verdict(checks, required)
+        ready_gauge.set(0 if status == UNAVAILABLE else 1)
         return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "checks": checks},
-            status_code=200 if ok else 503,
+            {"status": status, "checks": checks},
+            status_code=503 if status == UNAVAILABLE else 200,
         )
 
     if metrics:
@@ -410,9 +434,39 @@ async def check_database(engine: AsyncEngine) -> str:
     try:
         async with engine.connect() as conn:
             await asyncio.wait_for(conn.execute(text("SELECT 1")), 2.0)
-        return "ok"
+        return OK
     except Exception as exc:
         return f"error: {type(exc).__name__}"
+
+
+# What a service replica cannot serve a request without. The broker and the relay are left out
+# on purpose: every replica shares them, and writes go on into the outbox while they are away
+# (yanxiu.kit.readiness).
+SERVICE_REQUIRES = ("database",)
+# A reported check answers within this, or says it timed out: it must not keep /readyz past the
+# readiness probe's timeout (4 s in deploy/k8s), which would make the replica unready after all.
+REPORTED_CHECK_SECONDS = 2.5
+
+
+async def check_broker(rt: Runtime) -> str:
+    try:
+        async with asyncio.timeout(REPORTED_CHECK_SECONDS):
+            if rt.producer_ready.is_set() and await broker_reachable(rt.settings):
+                return OK
+    except TimeoutError:
+        pass
+    return "unavailable"
+
+
+async def check_events(rt: Runtime) -> str | None:
+    """Whether this service's events are being delivered (kit.relay); None without a relay."""
+    if rt.relay is None:
+        return None
+    try:
+        async with asyncio.timeout(REPORTED_CHECK_SECONDS):
+            return await rt.relay.readiness()
+    except TimeoutError:
+        return "error: the outbox did not answer in time"
 
 
 _settled = False
@@ -438,24 +492,19 @@ def settle_heap() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-# What turns on FastAPI's native OpenTelemetry (spans, metrics, logs per request): an exporter
-# named in the environment, as the OpenTelemetry SDK reads it.
-OTEL_SWITCHES = (
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_TRACES_EXPORTER",
-    "FASTAPI_OTEL_AUTO_CONFIGURE",
-)
-
-
 def fastapi_telemetry(environ: Mapping[str, str] = os.environ) -> TelemetryConfig:
-    """FastAPI's native telemetry, on only where an exporter is configured. Left on by default
-    it asks OpenTelemetry on every request whether a tracer, meter or logger provider has been
+    """FastAPI's native telemetry (spans, metrics, logs per request), on only where an exporter
+    is configured (`yanxiu.kit.telemetry.OTEL_SWITCHES`). Left on by default it asks
+    OpenTelemetry on every request whether a tracer, meter or logger provider has been
     installed (three global look-ups per request: ~2 % of a proxied read at the gateway), and
-    none is here unless the environment names an exporter."""
-    on = environ.get("OTEL_SDK_DISABLED", "").lower() != "true" and any(
-        environ.get(name) for name in OTEL_SWITCHES
-    )
-    return {"tracing": on, "metrics": on, "logs": on}
+    none is here unless the environment names an exporter.
+
+    Its own set-up from the environment (FASTAPI_OTEL_AUTO_CONFIGURE) stays off:
+    `yanxiu.kit.telemetry.install` puts in the process's one tracer provider, with the service's
+    name. FastAPI's would come first, as `unknown_service`, and where ours was in already it
+    would add a second exporter to it and send every span twice."""
+    on = telemetry.configured(environ)
+    return {"tracing": on, "metrics": on, "logs": on, "auto_configure": False}
 
 
 def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -> FastAPI:
@@ -463,6 +512,8 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or spec.settings_factory()
         configure_logging(spec.name, level=s.log_level, json=s.log_json)
+        # Before the runtime: its relay and consumers take their tracer (or none) when built.
+        telemetry.install(f"yanxiu-{spec.name}")
         rt = build_runtime(spec, s)
         app.state.runtime = rt
         await start_runtime(rt)
@@ -471,6 +522,7 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
             yield
         finally:
             await stop_runtime(rt)
+            await telemetry.flush()
 
     remember_parameter_shapes()
     app = FastAPI(
@@ -489,21 +541,22 @@ def create_service_app(spec: ServiceSpec, settings: KitSettings | None = None) -
     install_request_context(app, spec.name)
     install_admission_control(app, spec.name)
 
+    broker_gauge = BROKER_REACHABLE.labels(spec.name)
+
     async def ready() -> dict[str, Any]:
         rt: Runtime = app.state.runtime
-        broker = (
-            "ok"
-            if rt.producer_ready.is_set() and await broker_reachable(rt.settings)
-            else "unavailable"
+        database, broker, events = await asyncio.gather(
+            check_database(rt.engine), check_broker(rt), check_events(rt)
         )
-        checks = {"database": await check_database(rt.engine), "broker": broker}
-        if rt.relay is not None:
-            # 503 while this service's events are not being delivered: the relay failing, a
-            # broker loss not yet sent again, or events waiting too long (kit.relay).
-            checks["events"] = await rt.relay.readiness()
+        broker_gauge.set(1 if broker == OK else 0)
+        checks = {"database": database, "broker": broker}
+        if events is not None:
+            # Reported, not required: the relay failing, a broker loss not yet sent again, or
+            # events waiting longer than RELAY_MAX_UNPUBLISHED_AGE_SECONDS.
+            checks["events"] = events
         return checks
 
-    install_probes(app, ready, service=spec.name)
+    install_probes(app, ready, service=spec.name, required=SERVICE_REQUIRES)
     for router in spec.routers:
         mount_routes(app, router)
     audit_log = spec.metadata.tables.get(f"{spec.schema}.audit_log")

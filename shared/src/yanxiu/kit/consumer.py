@@ -19,6 +19,9 @@ offset left where it is. Only a message that can never succeed is parked in the 
 topic and the partition goes on: unparseable, invalid, an unknown version, or a handler that
 still fails on its own after `max_attempts`. Parking is itself retried until the broker
 takes the message. Readers are tolerant: fields a newer producer added are ignored.
+
+Where spans are exported (yanxiu.kit.telemetry) each record's handling is a span, child of the
+relay's publish span, with its outcome; the handler runs in its context.
 """
 
 from __future__ import annotations
@@ -36,12 +39,14 @@ from typing import Any, Literal, TypeVar, get_type_hints
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaConnectionError
+from opentelemetry.trace import Span
 from pydantic import ValidationError, create_model
 from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yanxiu.contracts.envelope import Envelope, Event
+from yanxiu.kit import telemetry
 from yanxiu.kit.consumer_watch import ConsumerWatch
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.dlq import DLQ_HEADERS
@@ -85,6 +90,9 @@ class Handler:
         )
         return typed
 
+
+# A decoded record of a batch: its handler, event, envelope and span (None when not traced).
+Work = tuple[Handler, Event, Envelope, Span | None]
 
 # Where our envelopes say what they carry (the outbox writes `type` and `version` first): a
 # hint to pick the one-pass model; the typed model still checks both, and anything else
@@ -177,6 +185,15 @@ class ConsumerRunner:
             "ON CONFLICT DO NOTHING RETURNING event_id"
         )
         self.started = asyncio.Event()
+        # Decided once: None where spans are not exported, and then no event costs anything.
+        self._tracer = telemetry.tracer()
+        self._group_id = settings.topic(subscriber.group)
+
+    def _span(self, record: ConsumerRecord[bytes, bytes]) -> Span:
+        assert self._tracer is not None
+        return telemetry.process_span(
+            self._tracer, record, group=self._group_id, event_type=_type_of(record)
+        )
 
     def _decode(
         self, record: ConsumerRecord[bytes, bytes]
@@ -223,56 +240,93 @@ class ConsumerRunner:
             await handler.fn(session, [event] if handler.batch else event)
         return True
 
-    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
-        """Process one record to a final outcome: handled, duplicate, ignored or dead-lettered."""
+    async def handle(
+        self, record: ConsumerRecord[bytes, bytes], *, span: Span | None = None
+    ) -> str:
+        """Process one record to a final outcome: handled, duplicate, ignored or dead-lettered.
+        Traced, in a span of its own, or in `span` (the batch path's, which ends it)."""
+        if self._tracer is None:
+            return await self._handle(record, None)
+        own = span is None
+        if span is None:
+            span = self._span(record)
+        try:
+            result = await self._handle(record, span)
+            telemetry.outcome(span, result)
+            return result
+        finally:
+            if own:
+                span.end()
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes], span: Span | None) -> str:
         try:
             decoded = self._decode(record)
         except Unprocessable as exc:
+            if span is not None:
+                telemetry.dead_lettered(span, exc)
             await self._dead_letter(record, str(exc), attempts=0)
             return "dead_lettered"
         if isinstance(decoded, str):
             EVENTS_HANDLED.labels(self.subscriber.group, decoded, "ignored").inc()
             return "ignored"
         handler, event, env = decoded
+        if span is not None:
+            span.set_attribute(telemetry.MESSAGE_ID, str(env.id))
         t_token = trace_id_var.set(env.trace_id)
         e_token = current_envelope.set(env)
         try:
-            for attempt in range(1, self.max_attempts + 1):
-                started = time.perf_counter()
-                try:
-                    fresh = await self._through_outages(
-                        functools.partial(self._apply, handler, event, env), env=env
-                    )
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    # The handler's own failure (outages were waited out above): a rule that
-                    # will not change, or a bug. A few tries, then the dead-letter topic.
-                    log.warning(
-                        "handler failed",
-                        extra={
-                            "consumer": self.subscriber.group,
-                            "event_type": env.type,
-                            "event_id": str(env.id),
-                            "attempt": attempt,
-                            "error": repr(exc),
-                        },
-                    )
-                    if attempt == self.max_attempts:
-                        await self._dead_letter(record, repr(exc), attempts=attempt)
-                        return "dead_lettered"
-                    CONSUMER_RETRIES.labels(self.subscriber.group, "handler").inc()
-                    await asyncio.sleep(self.base_backoff * 2 ** (attempt - 1))
-                    continue
-                EVENT_HANDLE_SECONDS.labels(self.subscriber.group).observe(
-                    time.perf_counter() - started
-                )
-                outcome = "handled" if fresh else "duplicate"
-                EVENTS_HANDLED.labels(self.subscriber.group, env.type, outcome).inc()
-                return outcome
+            with telemetry.within(span):
+                return await self._attempts(record, handler, event, env, span)
         finally:
             trace_id_var.reset(t_token)
             current_envelope.reset(e_token)
+
+    async def _attempts(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        handler: Handler,
+        event: Event,
+        env: Envelope,
+        span: Span | None,
+    ) -> str:
+        """The handler's tries, each one transaction; the dead-letter topic after the last."""
+        for attempt in range(1, self.max_attempts + 1):
+            started = time.perf_counter()
+            try:
+                fresh = await self._through_outages(
+                    functools.partial(self._apply, handler, event, env), env=env
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # The handler's own failure (outages were waited out above): a rule that
+                # will not change, or a bug. A few tries, then the dead-letter topic.
+                log.warning(
+                    "handler failed",
+                    extra={
+                        "consumer": self.subscriber.group,
+                        "event_type": env.type,
+                        "event_id": str(env.id),
+                        "attempt": attempt,
+                        "error": repr(exc),
+                    },
+                )
+                if attempt == self.max_attempts:
+                    if span is not None:
+                        telemetry.dead_lettered(span, exc)
+                    await self._dead_letter(record, repr(exc), attempts=attempt)
+                    return "dead_lettered"
+                if span is not None:
+                    telemetry.retried(span, attempt, exc)
+                CONSUMER_RETRIES.labels(self.subscriber.group, "handler").inc()
+                await asyncio.sleep(self.base_backoff * 2 ** (attempt - 1))
+                continue
+            EVENT_HANDLE_SECONDS.labels(self.subscriber.group).observe(
+                time.perf_counter() - started
+            )
+            outcome = "handled" if fresh else "duplicate"
+            EVENTS_HANDLED.labels(self.subscriber.group, env.type, outcome).inc()
+            return outcome
         return "dead_lettered"  # pragma: no cover - loop always returns
 
     async def _through_outages(
@@ -489,18 +543,37 @@ class ConsumerRunner:
         if len(records) == 1:
             await self.handle(records[0])
             return
-        work: list[tuple[Handler, Event, Envelope]] = []
-        ignored: list[str] = []
-        for record in records:
+        if self._tracer is None:
+            await self._handle_many(records, None)
+            return
+        # A span per record, whichever way it ends up handled (in the batch, or alone after the
+        # batch was rolled back).
+        spans = [self._span(record) for record in records]
+        try:
+            await self._handle_many(records, spans)
+        finally:
+            for span in spans:
+                span.end()
+
+    async def _handle_many(
+        self, records: list[ConsumerRecord[bytes, bytes]], spans: list[Span] | None
+    ) -> None:
+        work: list[Work] = []
+        ignored: list[tuple[str, Span | None]] = []
+        for i, record in enumerate(records):
+            span = spans[i] if spans is not None else None
             try:
                 decoded = self._decode(record)
             except Unprocessable:
-                await self.handle_each(records)
+                await self.handle_each(records, spans)
                 return
             if isinstance(decoded, str):
-                ignored.append(decoded)
-            else:
-                work.append(decoded)
+                ignored.append((decoded, span))
+                continue
+            handler, event, env = decoded
+            if span is not None:
+                span.set_attribute(telemetry.MESSAGE_ID, str(env.id))
+            work.append((handler, event, env, span))
         group = self.subscriber.group
         if work:
             started = time.perf_counter()
@@ -511,18 +584,22 @@ class ConsumerRunner:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                await self.handle_each(records)  # counts each record's outcome itself
+                await self.handle_each(records, spans)  # counts each record's outcome itself
                 return
             share = (time.perf_counter() - started) / len(work)
             seconds = EVENT_HANDLE_SECONDS.labels(group)
-            for _, _, env in work:
+            for _, _, env, span in work:
                 seconds.observe(share)
                 # A later copy of an event in the batch is a duplicate, as in `_apply_batch`.
                 outcome = "handled" if env.id in fresh else "duplicate"
                 fresh.discard(env.id)
                 EVENTS_HANDLED.labels(group, env.type, outcome).inc()
-        for event_type in ignored:
+                if span is not None:
+                    telemetry.outcome(span, outcome)
+        for event_type, span in ignored:
             EVENTS_HANDLED.labels(group, event_type, "ignored").inc()
+            if span is not None:
+                telemetry.outcome(span, "ignored")
 
     def _raise_poll_error(self) -> None:
         """An error the consumer reported while polling during an outage (see `_hold`), raised
@@ -532,7 +609,7 @@ class ConsumerRunner:
             exc, self._poll_error = self._poll_error, None
             raise exc
 
-    async def _apply_batch(self, work: list[tuple[Handler, Event, Envelope]]) -> set[Any]:
+    async def _apply_batch(self, work: list[Work]) -> set[Any]:
         """One transaction for the batch; returns the ids handled now (the rest had been, or
         are a later copy of one in the batch)."""
         async with self.session_factory() as session, session.begin():
@@ -540,8 +617,8 @@ class ConsumerRunner:
                 self._claim_many,
                 {
                     "consumer": self.subscriber.group,
-                    "ids": [env.id for _, _, env in work],
-                    "types": [env.type for _, _, env in work],
+                    "ids": [item[2].id for item in work],
+                    "types": [item[2].type for item in work],
                 },
             )
             fresh = set(claimed.scalars().all())
@@ -554,14 +631,13 @@ class ConsumerRunner:
             await self._run_in_order(session, todo)
         return fresh
 
-    async def _run_in_order(
-        self, session: AsyncSession, todo: list[tuple[Handler, Event, Envelope]]
-    ) -> None:
+    async def _run_in_order(self, session: AsyncSession, todo: list[Work]) -> None:
         """Run handlers in record order; consecutive events for one batch handler go to it
-        in a single call."""
+        in a single call (in the first one's trace and span, as its trace id is the one the
+        events it records carry)."""
         i = 0
         while i < len(todo):
-            handler, event, env = todo[i]
+            handler, event, env, span = todo[i]
             j = i + 1
             if handler.batch:
                 while j < len(todo) and todo[j][0] is handler:
@@ -569,15 +645,18 @@ class ConsumerRunner:
             t_token = trace_id_var.set(env.trace_id)
             e_token = current_envelope.set(env)
             try:
-                if handler.batch:
-                    await handler.fn(session, [t[1] for t in todo[i:j]])
-                else:
-                    await handler.fn(session, event)
+                with telemetry.within(span):
+                    if handler.batch:
+                        await handler.fn(session, [t[1] for t in todo[i:j]])
+                    else:
+                        await handler.fn(session, event)
             finally:
                 trace_id_var.reset(t_token)
                 current_envelope.reset(e_token)
             i = j
 
-    async def handle_each(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        for record in records:
-            await self.handle(record)
+    async def handle_each(
+        self, records: list[ConsumerRecord[bytes, bytes]], spans: list[Span] | None = None
+    ) -> None:
+        for i, record in enumerate(records):
+            await self.handle(record, span=spans[i] if spans is not None else None)

@@ -112,5 +112,16 @@ HTTP_INFLIGHT = Gauge(
     "yanxiu_http_inflight_requests", "HTTP requests in flight (probes excluded)", ["service"]
 )
 
-READY = Gauge("yanxiu_ready", "1 if the last /readyz found the service ready, else 0", ["service"])
+READY = Gauge(
+    "yanxiu_ready",
+    "1 if the last /readyz found the process able to serve requests, else 0",
+    ["service"],
+)
+# Set by a service's /readyz. The broker does not make a service unready (every replica shares it:
+# yanxiu.kit.readiness), so its loss is alerted on here instead.
+BROKER_REACHABLE = Gauge(
+    "yanxiu_broker_reachable",
+    "1 if the last /readyz found the broker reachable and the producer started, else 0",
+    ["service"],
+)
 # The database pools' gauges are read at each scrape: yanxiu.kit.pool_metrics.

@@ -5,15 +5,17 @@ Rows are marked published only after the broker acknowledged every message of th
 the partition and offset it acknowledged each at, so a relay killed mid-batch re-sends that batch
 on restart (consumers dedupe by event id). One relay per schema works at a time (a
 transaction-scoped advisory lock), which keeps each key's events in commit order. LISTEN/NOTIFY
-wakes it the moment an outbox row commits.
+wakes it the moment an outbox row commits. Where spans are exported (yanxiu.kit.telemetry) each
+publish is a span in the event's trace, and the record's `traceparent` names it.
 
 An acknowledgement is not the end of it: a broker can lose what it acknowledged (the embedded
 Tansu keeps nothing across a restart). Every few seconds, after any failure, and whenever the
 broker acknowledges an offset at or below one it acknowledged before, the relay checks that the
 broker still holds what the outbox says it was given (yanxiu.kit.broker_loss). What it lost is
 put back in the queue and sent again, in the original order, on the topics as they should be;
-the log says so, `yanxiu_relay_broker_resets_total` counts it and /readyz is 503 until every
-lost event is delivered again."""
+the log says so, `yanxiu_relay_broker_resets_total` counts it and /readyz reports `events`
+failing ("degraded", still 200: the outbox takes writes) until every lost event is delivered
+again."""
 
 from __future__ import annotations
 
@@ -28,9 +30,11 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import Span
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from yanxiu.kit import telemetry
 from yanxiu.kit.broker import ensure_topics, recreate_topics
 from yanxiu.kit.broker_loss import Finding, Loss, find_loss
 from yanxiu.kit.broker_probe import BrokerProbe
@@ -90,6 +94,8 @@ class OutboxRelay:
         self.check_interval = check_interval or settings.relay_check_interval_seconds
         self.max_unpublished_age = max_unpublished_age or settings.relay_max_unpublished_age_seconds
         self.store = OutboxStore(schema)
+        # Decided once: None where spans are not exported, and then no event costs anything.
+        self._tracer = telemetry.tracer()
         self.probe = BrokerProbe(settings)
         self._wake = asyncio.Event()
         self._lock_id = zlib.crc32(f"outbox:{schema}".encode())
@@ -147,21 +153,39 @@ class OutboxRelay:
             if not rows:
                 return 0
             futures = []
-            for row in rows:
-                payload = bytes(row["payload"])
-                headers = [("type", row["event_type"].encode())]
-                parent = trace_of(payload)
-                if parent is not None:
-                    headers.append(("traceparent", parent))
-                futures.append(
-                    await self.producer.send(
-                        self.settings.topic(row["topic"]),
-                        value=payload,
-                        key=row["key"].encode(),
-                        headers=headers,
+            tracer = self._tracer
+            spans: list[Span] = []
+            try:
+                for row in rows:
+                    payload = bytes(row["payload"])
+                    topic = self.settings.topic(row["topic"])
+                    headers = [("type", row["event_type"].encode())]
+                    if tracer is None:
+                        parent = trace_of(payload)
+                        if parent is not None:
+                            headers.append(("traceparent", parent))
+                    else:
+                        span = telemetry.publish_span(
+                            tracer,
+                            topic=topic,
+                            key=row["key"],
+                            event_type=row["event_type"],
+                            payload=payload,
+                        )
+                        spans.append(span)
+                        headers.append(("traceparent", telemetry.traceparent_of(span)))
+                    futures.append(
+                        await self.producer.send(
+                            topic, value=payload, key=row["key"].encode(), headers=headers
+                        )
                     )
-                )
-            acks = await asyncio.gather(*futures)
+                acks = await asyncio.gather(*futures)
+            except BaseException as error:
+                if spans:
+                    telemetry.failed(spans, error)
+                raise
+            if spans:
+                telemetry.published(spans, acks)
             acked = dict(self._acked)
             for row, ack in zip(rows, acks, strict=True):
                 tp = (row["topic"], ack.partition)

@@ -7,7 +7,8 @@ the outbox and every consumer (whose logs carry the envelope's trace id).
 
 Only version 00 is read; an invalid or all-zero header is ignored (a new trace begins), as
 the specification asks. Spans are exported only where OpenTelemetry is configured
-(`yanxiu.kit.app.fastapi_telemetry`); the header is carried either way."""
+(`yanxiu.kit.telemetry`, and FastAPI's own through `yanxiu.kit.app.fastapi_telemetry`); the
+header is carried either way."""
 
 from __future__ import annotations
 
@@ -63,7 +64,14 @@ def traceparent(trace_id: str, span_id: str | None = None, flags: str = "01") ->
 _PAYLOAD_TRACE = re.compile(rb'"trace_id"\s*:\s*"([0-9a-f]{32})"')
 
 
-def of_payload(payload: bytes) -> bytes | None:
-    """The `traceparent` for an event: its envelope's trace id, a new span for the publish."""
+def trace_id_of(payload: bytes) -> str | None:
+    """The trace id an event's envelope carries, if it is a W3C one."""
     found = _PAYLOAD_TRACE.search(payload)
-    return traceparent(found[1].decode("ascii")) if found else None
+    return found[1].decode("ascii") if found else None
+
+
+def of_payload(payload: bytes) -> bytes | None:
+    """The `traceparent` for an event: its envelope's trace id, a new span for the publish
+    (where spans are exported, the relay's publish span instead: yanxiu.kit.telemetry)."""
+    trace_id = trace_id_of(payload)
+    return traceparent(trace_id) if trace_id else None

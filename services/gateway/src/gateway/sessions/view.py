@@ -33,6 +33,13 @@ class SessionView:
         self.max_age = token_ttl_seconds + CLOCK_SLACK_SECONDS
         self._revoked: frozenset[str] = frozenset()
         self._accounts: dict[str, tuple[bool, float]] = {}
+        self._read = False
+
+    def readiness(self) -> str:
+        """For /readyz: a gateway that has never read the ended sessions would let through the
+        tokens of every session ended lately, so it is not ready until it has. Once read, a
+        database outage leaves the last copy in force, and the gateway ready."""
+        return "ok" if self._read else "error: ended sessions not read yet"
 
     @property
     def window_seconds(self) -> float:
@@ -53,6 +60,7 @@ class SessionView:
 
     def replace(self, ended: store.Ended) -> None:
         self._revoked, self._accounts = ended.sessions, ended.accounts
+        self._read = True
 
     def revoke(self, session_ids: Iterable[object]) -> None:
         """Applies revocations made by this process at once (the next read brings them too)."""
