@@ -433,7 +433,8 @@ async def metrics_response() -> Response:
 async def check_database(engine: AsyncEngine) -> str:
     try:
         async with engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), 2.0)
+            async with asyncio.timeout(2.0):
+                await conn.execute(text("SELECT 1"))
         return OK
     except Exception as exc:
         return f"error: {type(exc).__name__}"

@@ -111,7 +111,8 @@ def _raise_errors(response: object, harmless: type[Exception]) -> None:
 async def broker_reachable(settings: KitSettings, timeout: float = 2.0) -> bool:
     host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
+        async with asyncio.timeout(timeout):
+            _, writer = await asyncio.open_connection(host, int(port))
     except (OSError, TimeoutError, ValueError):
         return False
     writer.close()

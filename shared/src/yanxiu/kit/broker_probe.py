@@ -59,7 +59,8 @@ class BrokerProbe:
                 request_timeout_ms=int(self.timeout * 1000),
             )
             try:
-                await asyncio.wait_for(client.bootstrap(), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    await client.bootstrap()
             except BaseException:
                 await client.close()
                 raise
@@ -74,10 +75,10 @@ class BrokerProbe:
     async def _send(self, node: int | None, request: object) -> object:
         client = await self._ready()
         try:
-            return await asyncio.wait_for(
-                client.send(client.get_random_node() if node is None else node, request),
-                self.timeout,
-            )
+            async with asyncio.timeout(self.timeout):
+                return await client.send(
+                    client.get_random_node() if node is None else node, request
+                )
         except BaseException:
             # A client that lost its broker may keep stale connections: start afresh next time.
             await self.close()

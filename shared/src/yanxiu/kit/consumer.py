@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yanxiu.contracts.envelope import Envelope, Event
 from yanxiu.kit import telemetry
+from yanxiu.kit.cancellation import stop_if_asked
 from yanxiu.kit.consumer_watch import ConsumerWatch
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.dlq import DLQ_HEADERS
@@ -346,6 +347,7 @@ class ConsumerRunner:
         began = 0.0
         try:
             while True:
+                stop_if_asked()
                 try:
                     result = await op()
                 except asyncio.CancelledError:
@@ -475,6 +477,7 @@ class ConsumerRunner:
         """Consume until cancelled; reconnects after broker failures."""
         backoff = 0.5
         while True:
+            stop_if_asked()
             consumer = AIOKafkaConsumer(
                 *[self.settings.topic(t) for t in self.subscriber.topics],
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
@@ -499,6 +502,7 @@ class ConsumerRunner:
                 self._watch.restart()
                 backoff = 0.5
                 while True:
+                    stop_if_asked()
                     batches = await consumer.getmany(
                         timeout_ms=500, max_records=self.settings.kafka_max_poll_records
                     )

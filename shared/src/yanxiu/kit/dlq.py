@@ -31,6 +31,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from yanxiu.kit.cancellation import stop_if_asked
 from yanxiu.kit.metrics import DLQ_MESSAGES
 from yanxiu.kit.settings import KitSettings
 
@@ -363,6 +364,7 @@ async def count_dead_letters(letters: DeadLetters, engine: AsyncEngine, every: f
     seconds (a test, a one-off command) does not pay for it."""
     gauge = DLQ_MESSAGES.labels(letters.service)
     while True:
+        stop_if_asked()
         await asyncio.sleep(every)
         try:
             async with engine.connect() as conn:

@@ -39,6 +39,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from yanxiu.kit.cancellation import stop_if_asked
 from yanxiu.kit.db import make_engine
 from yanxiu.kit.settings import KitSettings
 
@@ -268,6 +269,7 @@ class Housekeeper:
     async def run(self) -> None:
         await asyncio.sleep(random.uniform(0.1, 1.0) * min(self.interval, 60.0))
         while True:
+            stop_if_asked()
             started = time.monotonic()
             try:
                 counts = await self.run_once()

@@ -38,6 +38,7 @@ from yanxiu.kit import telemetry
 from yanxiu.kit.broker import ensure_topics, recreate_topics
 from yanxiu.kit.broker_loss import Finding, Loss, find_loss
 from yanxiu.kit.broker_probe import BrokerProbe
+from yanxiu.kit.cancellation import stop_if_asked
 from yanxiu.kit.db import plain_url
 from yanxiu.kit.metrics import (
     OUTBOX_OLDEST_AGE,
@@ -331,6 +332,7 @@ class OutboxRelay:
         backoff = 0.2
         try:
             while True:
+                stop_if_asked()
                 self._wake.clear()
                 try:
                     if time.monotonic() >= self._next_check:
