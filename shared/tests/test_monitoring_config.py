@@ -36,7 +36,8 @@ GRAFANA_DIR = ROOT / "deploy" / "grafana"
 DASHBOARDS = sorted((GRAFANA_DIR / "dashboards").glob("*.json"))
 PROMTOOL_VERSION = "2.42.0"
 
-# What the processes export (yanxiu.kit.metrics, yanxiu.kit.pool_metrics): name → (type, labels).
+# What the processes export (yanxiu.kit.metrics, yanxiu.kit.pool_metrics,
+# gateway.ratelimit_shared): name → (type, labels).
 # Prometheus adds `job` and `instance` to every series.
 METRICS: dict[str, tuple[str, frozenset[str]]] = {
     name: (kind, frozenset(labels.split()))
@@ -62,6 +63,7 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
         ("yanxiu_dlq_messages", "gauge", "service"),
         ("yanxiu_db_pool_connections", "gauge", "service pool state"),
         ("yanxiu_db_pool_waiting", "gauge", "service pool"),
+        ("yanxiu_rate_limit_unavailable_total", "counter", "service"),
     )
 }
 TARGET_LABELS = frozenset({"job", "instance"})
@@ -496,11 +498,13 @@ def test_promtool_parses_every_dashboard_query(promtool: str, tmp_path: Path) ->
 
 
 def exported_metrics() -> dict[str, tuple[str, frozenset[str]]]:
-    """What the processes register: the module-level metrics and the pools' collector."""
+    """What the processes register: the module-level metrics (the kit's, the gateway's shared
+    rate limits') and the pools' collector."""
+    from gateway import ratelimit_shared
     from yanxiu.kit import metrics, pool_metrics
 
     found: dict[str, tuple[str, frozenset[str]]] = {}
-    for value in vars(metrics).values():
+    for value in [*vars(metrics).values(), *vars(ratelimit_shared).values()]:
         if isinstance(value, MetricWrapperBase):
             kind = str(value._type)
             name = value._name + ("_total" if kind == "counter" else "")
