@@ -65,7 +65,8 @@ async def template_db(pg_server: str) -> AsyncIterator[str]:
 class FreshDatabases:
     """Databases cloned from the template a few ahead of the tests that take them. A clone
     costs PostgreSQL 0.2-0.4 s of copying; made while the test before runs (mostly waiting on
-    its apps), it costs the test nothing. Each is handed out once and dropped after its test."""
+    its apps), it costs the test nothing. Each is handed out once and dropped after its test,
+    while the next one runs."""
 
     AHEAD = 2
 
@@ -74,6 +75,7 @@ class FreshDatabases:
         self.template = template
         self.ready: asyncio.Queue[str] = asyncio.Queue(maxsize=self.AHEAD)
         self.filler: asyncio.Task[None] | None = None
+        self.dropping: set[asyncio.Task[None]] = set()
 
     async def _fill(self) -> None:
         while True:
@@ -95,7 +97,15 @@ class FreshDatabases:
             self.filler.result()  # raises what stopped it
         return getter.result()
 
+    def drop(self, name: str) -> None:
+        """Drop a used database behind the next test's back (FORCE ends what still holds it)."""
+        task = asyncio.create_task(drop_database(self.server, name))
+        self.dropping.add(task)
+        task.add_done_callback(self.dropping.discard)
+
     async def close(self) -> None:
+        if self.dropping:
+            await asyncio.gather(*self.dropping)
         if self.filler is not None:
             self.filler.cancel()
             with contextlib.suppress(BaseException):
@@ -116,7 +126,7 @@ async def database_url(pg_server: str, fresh_databases: FreshDatabases) -> Async
     """A fresh database with every service's schema, for this test alone."""
     name = await fresh_databases.take()
     yield asyncpg_url(with_database(pg_server, name))
-    await drop_database(pg_server, name)
+    fresh_databases.drop(name)
 
 
 @pytest.fixture(scope="session")
