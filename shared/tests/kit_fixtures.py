@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter
 from sqlalchemy import Column, Integer, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +17,8 @@ from sqlalchemy.orm import DeclarativeBase
 
 from yanxiu.contracts.envelope import Event
 from yanxiu.kit.app import ServiceSpec, create_service_app
-from yanxiu.kit.db import service_metadata
+from yanxiu.kit.consumer import ConsumerRunner, Subscriber
+from yanxiu.kit.db import make_session_factory, service_metadata
 from yanxiu.kit.settings import KitSettings
 from yanxiu.kit.tables import machinery_tables, outbox_notify_sql
 from yanxiu.testing import served
@@ -100,3 +102,26 @@ async def assert_problems(client: httpx.AsyncClient, refusals: list[tuple[str, s
         r = await client.request(method, url)
         assert r.status_code == status, (method, url)
         assert r.headers["content-type"].startswith("application/problem+json"), (method, url)
+
+
+DLQ = "kittest.dlq.v1"
+
+
+def runner_of(
+    sub: Subscriber,
+    engine: AsyncEngine,
+    settings: KitSettings,
+    producer: AIOKafkaProducer,
+    **options: Any,
+) -> ConsumerRunner:
+    """A runner of `sub` on the kit test's schema, parking in its dead-letter topic; `options`
+    are the runner's own (retries, backoff)."""
+    return ConsumerRunner(
+        subscriber=sub,
+        settings=settings,
+        session_factory=make_session_factory(engine),
+        inbox=tables["inbox"],
+        dlq_producer=producer,
+        dlq_topic=DLQ,
+        **options,
+    )

@@ -24,13 +24,13 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, effects, metadata, tables
+from shared.tests.kit_fixtures import Pinged, effects, metadata, runner_of, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.broker import ensure_topics, make_producer, recreate_topics
 from yanxiu.kit.broker_probe import BrokerProbe
-from yanxiu.kit.consumer import ConsumerRunner, Subscriber
+from yanxiu.kit.consumer import Subscriber
 from yanxiu.kit.db import make_session_factory
 from yanxiu.kit.deps import Session, runtime
 from yanxiu.kit.outbox import Outbox
@@ -393,14 +393,7 @@ async def test_consumer_reads_again_from_the_start_when_the_broker_forgot_its_of
     producer = make_producer(settings)
     await producer.start()
     spec = kittest_spec(settings)
-    runner = ConsumerRunner(
-        subscriber=spec.subscribers[0],
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic="kittest.dlq.v1",
-    )
+    runner = runner_of(spec.subscribers[0], engine, settings, producer)
     rewinds = {"consumer": "kittest.counter"}
     rewound_before = REGISTRY.get_sample_value("yanxiu_consumer_rewinds_total", rewinds) or 0.0
     task = asyncio.create_task(runner.run())

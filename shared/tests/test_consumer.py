@@ -14,11 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, PingedV2, effects, tables
+from shared.tests.kit_fixtures import Pinged, PingedV2, effects, runner_of
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_session_factory
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
 
@@ -66,33 +65,11 @@ def make_subscriber() -> Subscriber:
 async def runner(
     engine: AsyncEngine, settings: KitSettings, producer: AIOKafkaProducer
 ) -> AsyncIterator[ConsumerRunner]:
-    r = ConsumerRunner(
-        subscriber=make_subscriber(),
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic=DLQ,
-        base_backoff=0.01,
-    )
+    r = runner_of(make_subscriber(), engine, settings, producer, base_backoff=0.01)
     task = asyncio.create_task(r.run())
     yield r
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-
-
-def runner_of(
-    sub: Subscriber, engine: AsyncEngine, settings: KitSettings, producer: AIOKafkaProducer
-) -> ConsumerRunner:
-    """A runner of `sub` on this test's schema, parking in the kit test's dead-letter topic."""
-    return ConsumerRunner(
-        subscriber=sub,
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic=DLQ,
-    )
 
 
 def envelope(event: Pinged, *, event_id: uuid.UUID | None = None) -> bytes:

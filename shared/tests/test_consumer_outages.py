@@ -18,13 +18,13 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, effects, tables
+from shared.tests.kit_fixtures import Pinged, effects, runner_of
 from shared.tests.outage_fixtures import outage_db, private_pg
 from yanxiu.devstack.broker import TansuBroker
 from yanxiu.devstack.private_postgres import PrivateServer
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_engine, make_session_factory
+from yanxiu.kit.db import make_engine
 from yanxiu.kit.metrics import CONSUMER_RETRIES, EVENTS_HANDLED
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
@@ -79,16 +79,7 @@ def subscriber() -> Subscriber:
 async def running(
     engine: AsyncEngine, settings: KitSettings, producer: AIOKafkaProducer
 ) -> AsyncIterator[ConsumerRunner]:
-    runner = ConsumerRunner(
-        subscriber=subscriber(),
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic=DLQ,
-        base_backoff=0.05,
-        max_backoff=1.0,
-    )
+    runner = runner_of(subscriber(), engine, settings, producer, base_backoff=0.05, max_backoff=1.0)
     task = asyncio.create_task(runner.run())
     yield runner
     task.cancel()
@@ -236,15 +227,8 @@ async def test_dead_letter_is_parked_once_the_broker_is_back_and_only_then_the_p
     await ensure_topics(dlq_settings, [dlq_settings.topic(DLQ)], partitions=1)
     dlq_producer = make_producer(dlq_settings)
     await dlq_producer.start()
-    runner = ConsumerRunner(
-        subscriber=subscriber(),
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=dlq_producer,
-        dlq_topic=DLQ,
-        base_backoff=0.05,
-        max_backoff=1.0,
+    runner = runner_of(
+        subscriber(), engine, settings, dlq_producer, base_backoff=0.05, max_backoff=1.0
     )
     task = asyncio.create_task(runner.run())
     topic = settings.topic(Pinged.TOPIC)

@@ -18,11 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, effects, kittest_client, tables
+from shared.tests.kit_fixtures import Pinged, effects, kittest_client, runner_of, tables
 from stack import dlq as dlq_cli
 from yanxiu.kit.broker import ensure_topics, make_producer
 from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_session_factory
 from yanxiu.kit.dlq import DeadLetters, Filter, count_dead_letters
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
@@ -63,16 +62,7 @@ async def runner(
             )
         )
 
-    r = ConsumerRunner(
-        subscriber=sub,
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic=DLQ,
-        max_attempts=2,
-        base_backoff=0.01,
-    )
+    r = runner_of(sub, engine, settings, producer, max_attempts=2, base_backoff=0.01)
     task = asyncio.create_task(r.run())
     yield r
     task.cancel()

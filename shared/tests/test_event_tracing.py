@@ -29,12 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, effects, metadata, tables
+from shared.tests.kit_fixtures import Pinged, effects, metadata, runner_of, tables
 from yanxiu.kit import telemetry
 from yanxiu.kit.app import ServiceSpec, create_service_app
 from yanxiu.kit.broker import ensure_topics, make_producer
-from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_session_factory
+from yanxiu.kit.consumer import Subscriber
 from yanxiu.kit.deps import Session, runtime
 from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.settings import KitSettings
@@ -271,15 +270,7 @@ async def test_every_record_of_a_batch_is_a_span_of_its_own_whichever_way_it_is_
     sub = Subscriber(group=f"kittest.{uuid.uuid4().hex[:6]}", topics=[Pinged.TOPIC])
     seen: dict[str, Any] = {}
     handler_of(sub, seen)
-    runner = ConsumerRunner(
-        subscriber=sub,
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic=DLQ,
-        base_backoff=0.01,
-    )
+    runner = runner_of(sub, engine, settings, producer, base_backoff=0.01)
     await runner.handle_batch(records[:4])
     await runner.handle_batch(records[4:])
 

@@ -18,10 +18,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import Pinged, kittest_client, tables
+from shared.tests.kit_fixtures import Pinged, kittest_client, runner_of, tables
 from yanxiu.contracts.envelope import Envelope
 from yanxiu.kit.broker import ensure_topics, make_producer
-from yanxiu.kit.consumer import ConsumerRunner, Subscriber
+from yanxiu.kit.consumer import Subscriber
 from yanxiu.kit.consumer_watch import ConsumerWatch
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.db import make_engine, make_session_factory
@@ -190,14 +190,7 @@ async def test_a_batch_counts_each_event_once_under_its_outcome_and_times_it(
     ]:
         await producer.send(topic, payload, key=b"k")
     await producer.flush()
-    runner = ConsumerRunner(
-        subscriber=sub,
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic="kittest.dlq.v1",
-    )
+    runner = runner_of(sub, engine, settings, producer)
     task = asyncio.create_task(runner.run())
     try:
         await eventually(lambda: _is(float(len(seen)), 3), timeout=30)
@@ -231,14 +224,7 @@ async def test_a_dead_letter_is_counted_under_its_event_type_and_keeps_its_heade
         key=b"x",
         headers=[("type", Pinged.TYPE.encode()), ("origin", b"test")],
     )
-    runner = ConsumerRunner(
-        subscriber=sub,
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic="kittest.dlq.v1",
-    )
+    runner = runner_of(sub, engine, settings, producer)
     task = asyncio.create_task(runner.run())
     try:
         dead = await read_topic(broker, settings.topic("kittest.dlq.v1"), expect=1)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.tests.kit_fixtures import effects, tables
+from shared.tests.kit_fixtures import effects, runner_of
 from yanxiu.contracts.enrollment import TeacherRegistered
 from yanxiu.contracts.envelope import Envelope, OrgPath
 from yanxiu.contracts.registry import all_events
@@ -33,8 +33,7 @@ from yanxiu.contracts.schemas import (
 )
 from yanxiu.devstack.paths import repo_root
 from yanxiu.kit.broker import ensure_topics, make_producer
-from yanxiu.kit.consumer import ConsumerRunner, Subscriber
-from yanxiu.kit.db import make_session_factory
+from yanxiu.kit.consumer import Subscriber
 from yanxiu.kit.settings import KitSettings
 from yanxiu.testing import eventually, read_topic
 
@@ -155,14 +154,7 @@ async def handled(engine: AsyncEngine, keys: set[str]) -> bool:
 async def test_old_consumer_handles_a_newer_event_with_added_fields_instead_of_dead_lettering(
     engine: AsyncEngine, settings: KitSettings, producer: AIOKafkaProducer, broker: str
 ) -> None:
-    runner = ConsumerRunner(
-        subscriber=old_consumer(),
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        inbox=tables["inbox"],
-        dlq_producer=producer,
-        dlq_topic=DLQ,
-    )
+    runner = runner_of(old_consumer(), engine, settings, producer)
     task = asyncio.create_task(runner.run())
     topic = settings.topic(TeacherRegistered.TOPIC)
     try:
