@@ -93,6 +93,7 @@ def test_asyncapi_says_who_publishes_and_who_consumes_each_topic() -> None:
         if op["action"] == "send"
     }
     assert sends == {
+        "credits.events.v1": "credits",
         "enrollment.events.v1": "enrollment",
         "learning.events.v1": "learning",
         "lessons.events.v1": "lessons",

@@ -149,9 +149,43 @@ class RequirementsUnmet(LearnerEvent):
     unmet_at: datetime
 
 
+PlanStatus = Literal["active", "withdrawn", "departed"]
+
+
+# type: learning.plan_changed  v1   key: teacher_id
+# A teacher's learning plan in a project (学习计划) as it stands after a change: made active when
+# the registration arrived, withdrawn (退出项目), departed (离职, suspended) or active again.
+# A snapshot, not a delta: a re-sent one (`yanxiu resync --from learning`) is harmless.
+class PlanChanged(LearnerEvent):
+    TYPE: ClassVar[str] = "learning.plan_changed"
+
+    teacher_id: uuid.UUID
+    project_id: uuid.UUID
+    project_year: int
+    status: PlanStatus
+    org: OrgPath
+    changed_at: datetime
+
+
+# type: learning.study_started  v1   key: teacher_id
+# The teacher's first learning progress in a project (开始学习): the first accepted heartbeat or
+# the first completion, whichever came first. Once per teacher and project; a re-sent one
+# carries the same `started_at`.
+class StudyStarted(LearnerEvent):
+    TYPE: ClassVar[str] = "learning.study_started"
+
+    teacher_id: uuid.UUID
+    project_id: uuid.UUID
+    project_year: int
+    org: OrgPath
+    started_at: datetime
+
+
 EVENTS: list[type[Event]] = [
     CourseCompleted,
     CourseCompletionRevoked,
     RequirementsMet,
     RequirementsUnmet,
+    PlanChanged,
+    StudyStarted,
 ]

@@ -71,4 +71,69 @@ class LessonAwarded(Event):
     awarded_at: datetime
 
 
-EVENTS: list[type[Event]] = [ReviewSubmitted, ReviewRevoked, LessonAwarded]
+PromotionLevel = Literal["school", "county", "city", "province"]
+
+
+# type: lessons.lesson_submitted  v1   key: teacher_id (the lesson's author)
+# A teacher's lesson entered the selection (晒课): the year's 优课 contest. A snapshot: a
+# re-sent one (`yanxiu resync --from lessons`) is harmless.
+class LessonSubmitted(Event):
+    TYPE: ClassVar[str] = "lessons.lesson_submitted"
+    TOPIC: ClassVar[str] = LESSONS_TOPIC
+    KEY_FIELD: ClassVar[str] = "teacher_id"
+
+    lesson_id: uuid.UUID
+    teacher_id: uuid.UUID
+    year: int
+    lesson_title: str
+    stage: str
+    subject: str
+    org: OrgPath
+    submitted_at: datetime
+
+
+# type: lessons.lesson_promoted  v1   key: teacher_id (the lesson's author)
+# A lesson was selected at a level (逐级遴选: school, county, city, province). Once per lesson
+# and level; a re-sent one carries the same `promoted_at`.
+class LessonPromoted(Event):
+    TYPE: ClassVar[str] = "lessons.lesson_promoted"
+    TOPIC: ClassVar[str] = LESSONS_TOPIC
+    KEY_FIELD: ClassVar[str] = "teacher_id"
+
+    lesson_id: uuid.UUID
+    teacher_id: uuid.UUID
+    year: int
+    level: PromotionLevel
+    stage: str
+    subject: str
+    org: OrgPath
+    promoted_at: datetime
+
+
+# type: lessons.review_assigned  v1   key: reviewer_id (a teacher id)
+# A peer review (观评课) of a city-level lesson was assigned to a teacher of the project's pool
+# by an allocation run. `org` is the reviewer's place. Once per assignment.
+class ReviewAssigned(Event):
+    TYPE: ClassVar[str] = "lessons.review_assigned"
+    TOPIC: ClassVar[str] = LESSONS_TOPIC
+    KEY_FIELD: ClassVar[str] = "reviewer_id"
+
+    assignment_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    lesson_id: uuid.UUID
+    project_id: uuid.UUID
+    project_year: int
+    stage: str
+    subject: str
+    org: OrgPath
+    assigned_at: datetime
+
+
+EVENTS: list[type[Event]] = [
+    ReviewSubmitted,
+    ReviewRevoked,
+    LessonAwarded,
+    LessonSubmitted,
+    LessonPromoted,
+    ReviewAssigned,
+]
