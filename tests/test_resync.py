@@ -155,7 +155,7 @@ async def test_a_wiped_read_model_is_rebuilt_from_the_source_through_the_broker(
         assert (await read(engine))["plans"] == []
 
         out = await run_resync(database_url)
-        assert "5 TeacherUpdated and 3 TeacherRegistered" in out, out
+        assert "5 TeacherUpdated, 3 TeacherRegistered" in out, out
 
         active = [p for p in before["plans"] if p[-1] == "active"]
 

@@ -31,6 +31,12 @@ async def replay(url: str, services: list[str], *, minutes: float) -> dict[str, 
         await engine.dispose()
 
 
+def said_counts(counts: dict[str, int]) -> str:
+    """{"teacher_updated": 5, "teacher_registered": 3} → "5 TeacherUpdated, 3 TeacherRegistered"."""
+    names = ("".join(w.capitalize() for w in kind.split("_")) for kind in counts)
+    return ", ".join(f"{n} {name}" for n, name in zip(counts.values(), names, strict=True))
+
+
 def local_broker_port() -> int:
     """The port KAFKA_BOOTSTRAP_SERVERS names on this machine, so that `yanxiu broker` serves
     where the services will look; 9092 otherwise."""
@@ -89,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
         help="only what changed since then (ISO date or date-time; Asia/Shanghai unless a "
         "zone is given); default: everything",
     )
+    insights_p = sub.add_parser(
+        "insights", help="the dashboards' read model: rebuild it from the source services"
+    )
+    insights_p.add_argument(
+        "action",
+        choices=["rebuild"],
+        help="rebuild: empty it, then have enrollment, learning, lessons and credits re-send "
+        "their current state as events (their relays publish them; insights applies them)",
+    )
     reconcile_p = sub.add_parser(
         "reconcile",
         help="核对: compare enrollment's registrations and teachers with learning's plans, "
@@ -146,10 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "resync":
         counts = asyncio.run(resync(asyncpg_url(url), source=args.source, since=args.since))
         print(
-            f"{args.source}: {counts['teacher_updated']} TeacherUpdated and "
-            f"{counts['teacher_registered']} TeacherRegistered written to its outbox; its "
-            "relay publishes them, and consumers apply each as an upsert"
+            f"{args.source}: {said_counts(counts)} written to its outbox; its relay publishes "
+            "them, and consumers apply each as an upsert"
         )
+        return 0
+    if args.command == "insights":
+        from stack.insights import rebuild
+
+        rebuilt = asyncio.run(rebuild(asyncpg_url(url)))
+        for source, kinds in rebuilt.items():
+            print(f"{source}: {said_counts(kinds)}")
+        print("insights: read model emptied; it fills again as the relays publish these events")
         return 0
     if args.command == "reconcile":
         from stack.reconcile import UnknownOrg, reconcile, render

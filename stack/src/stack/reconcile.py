@@ -1,13 +1,15 @@
 """`yanxiu reconcile [--project ID] [--org ORG] [--repair]`: enrollment's registrations and
-teachers compared with learning's plans, lessons' review pools and credits' teachers, as the
-admin endpoint `GET /api/v1/enrollment/projects/{id}/reconciliation` does, with the operator's
-database credentials (DATABASE_URL) instead of an admin's token, over the whole platform or
-one org's subtree. `--repair` re-sends enrollment's events for the drifted teachers only
+teachers compared with learning's plans, lessons' review pools, the dashboards' registrations
+(insights) and credits' teachers, as the admin endpoint
+`GET /api/v1/enrollment/projects/{id}/reconciliation` does, with the operator's database
+credentials (DATABASE_URL) instead of an admin's token, over the whole platform or one org's
+subtree. `--repair` re-sends enrollment's events for the drifted teachers only
 (enrollment.reconcile.repair, the resync's events), committed and audited chunk by chunk; the
 running relay publishes them and the consumers apply them (README, "Operations").
 
 Each consumer's roster is read in its own schema through the columns that service declares
-(learning.roster, lessons.roster, credits.roster), as `yanxiu resync` uses enrollment's."""
+(learning.roster, lessons.roster, insights.roster, credits.roster), as `yanxiu resync` uses
+enrollment's."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from enrollment.reconcile.schemas import ReconciliationRead, RepairRead
 from enrollment.reconcile.service import report
 from enrollment.reconcile.streams import Consumers, Roster, Stream, checks
 from enrollment.teachers.history import ENROLLMENT_OUTBOX
+from insights.roster.repository import STANDINGS
 from learning.roster.repository import PLANS
 from lessons.roster.repository import REVIEWERS
 from yanxiu.kit.context import trace_id_var
@@ -79,6 +82,8 @@ def consumers_from_db(
             return DbRoster(session, PLANS, in_project)
         if stream.service == "lessons":
             return DbRoster(session, REVIEWERS, in_project)
+        if stream.service == "insights":
+            return DbRoster(session, STANDINGS, in_project)
         return DbRoster(session, TEACHERS, {"scope": scope})
 
     return roster

@@ -1,9 +1,16 @@
-"""`yanxiu resync --from enrollment [--since …]`: the source service writes its current state
-into its outbox as events (enrollment.resync), and its running relay publishes them, so that
-consumers rebuild a read model the broker can no longer replay (README, "Operations")."""
+"""`yanxiu resync --from <service> [--since …]`: the source service writes its current state
+into its outbox as events (`<service>.resync.service`), and its running relay publishes them,
+so that consumers rebuild a read model the broker can no longer replay (README, "Operations").
+
+Every service that produces events can: enrollment (teachers, registrations), learning (plans,
+starts, counted courses, requirements met), lessons (lessons, selections, assignments, reviews,
+awards), credits (teacher years, certificates, offline records). Each re-sent event is a
+snapshot its consumers apply as an upsert."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +18,7 @@ from zoneinfo import ZoneInfo
 from yanxiu.kit.context import trace_id_var
 from yanxiu.kit.db import make_engine, make_session_factory
 
-SOURCES = ("enrollment",)
+SOURCES = ("enrollment", "learning", "lessons", "credits")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -23,16 +30,19 @@ def parse_since(text: str) -> datetime:
 
 async def resync(url: str, *, source: str, since: datetime | None) -> dict[str, int]:
     """Returns how many events of each kind were written to the source's outbox."""
-    if source != "enrollment":
+    if source not in SOURCES:
         raise ValueError(f"no resync for {source!r}; known: {', '.join(SOURCES)}")
-    from enrollment.resync.service import resync as resync_enrollment
+    service = importlib.import_module(f"{source}.resync.service")
 
     engine = make_engine(url, pool_size=1)
     # One trace id on every re-sent event: the log and the consumers' traces show the resync.
     token = trace_id_var.set(f"resync-{uuid.uuid4().hex[:12]}")
     try:
-        done = await resync_enrollment(make_session_factory(engine), since=since)
+        done = await service.resync(make_session_factory(engine), since=since)
     finally:
         trace_id_var.reset(token)
         await engine.dispose()
-    return {"teacher_updated": done.teachers, "teacher_registered": done.registrations}
+    if source == "enrollment":
+        return {"teacher_updated": done.teachers, "teacher_registered": done.registrations}
+    counts: dict[str, int] = dataclasses.asdict(done)
+    return counts

@@ -88,8 +88,10 @@ class Stack:
             # Enrollment's reconciliation (核对) reads the other services' rosters.
             **{
                 f"ENROLLMENT_{s.upper()}_URL": f"http://{self.host}:{PORTS[s]}"
-                for s in ("learning", "credits", "lessons")
+                for s in ("learning", "credits", "lessons", "insights")
             },
+            # The dashboards label orgs with the names enrollment serves.
+            "INSIGHTS_ENROLLMENT_URL": f"http://{self.host}:{PORTS['enrollment']}",
             # Links handed out (certificates) point at the gateway, wherever the offset puts it.
             "CREDITS_PUBLIC_BASE_URL": os.environ.get(
                 "CREDITS_PUBLIC_BASE_URL",

@@ -16,4 +16,5 @@ class Settings(KitSettings):
     learning_url: str = "http://127.0.0.1:8102"
     credits_url: str = "http://127.0.0.1:8103"
     lessons_url: str = "http://127.0.0.1:8104"
+    insights_url: str = "http://127.0.0.1:8105"
     roster_timeout_seconds: float = 30.0

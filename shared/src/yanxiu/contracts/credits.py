@@ -77,4 +77,9 @@ class OfflineRecordChanged(CreditsEvent):
     changed_at: datetime
 
 
-EVENTS: list[type[Event]] = [YearTallied, CertificateIssued, CertificateRevoked, OfflineRecordChanged]
+EVENTS: list[type[Event]] = [
+    YearTallied,
+    CertificateIssued,
+    CertificateRevoked,
+    OfflineRecordChanged,
+]

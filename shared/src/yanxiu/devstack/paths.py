@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SERVICES = ("enrollment", "learning", "credits", "lessons")
+SERVICES = ("enrollment", "learning", "credits", "lessons", "insights")
 """Domain services, in start order; the gateway starts after them."""
 
 _DEFAULT_PORTS = {
@@ -14,6 +14,7 @@ _DEFAULT_PORTS = {
     "learning": 8102,
     "credits": 8103,
     "lessons": 8104,
+    "insights": 8105,
 }
 PORTS = {
     name: port + int(os.environ.get("YANXIU_PORT_OFFSET", "0"))

@@ -1,6 +1,6 @@
-"""The consumers' rosters over HTTP: learning, lessons and credits asked on their internal URLs
-with the admin's own `Authorization` header, so each service applies its own scope to what it
-answers (as gateway.enrollment_client does the other way round)."""
+"""The consumers' rosters over HTTP: learning, lessons, credits and insights asked on their
+internal URLs with the admin's own `Authorization` header, so each service applies its own scope
+to what it answers (as gateway.enrollment_client does the other way round)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,7 @@ async def consumer_rosters(request: Request, project_id: uuid.UUID) -> AsyncIter
     base = {
         "learning": getattr(settings, "learning_url", ""),
         "lessons": getattr(settings, "lessons_url", ""),
+        "insights": getattr(settings, "insights_url", ""),
         "credits": getattr(settings, "credits_url", ""),
     }
     timeout = float(getattr(settings, "roster_timeout_seconds", 30.0))

@@ -174,8 +174,9 @@ def _summary(
 ) -> tuple[str, str]:
     if in_sync:
         return (
-            "核对一致：学习计划、观评课评审库和学分登记教师均与报名及教师信息相符",
-            "In sync: learning plans, review pools and credits' teachers match enrollment",
+            "核对一致：学习计划、观评课评审库、看板和学分登记教师均与报名及教师信息相符",
+            "In sync: learning plans, review pools, the dashboards and credits' teachers match "
+            "enrollment",
         )
     if not first_page:
         return ("核对发现不一致，明细见下", "Drift found; the teachers are listed below")

@@ -48,6 +48,8 @@ class Stream:
 STREAMS = (
     Stream("learning", "学习计划", "learning plans", repo.REGISTERED_EXPECTED, per_project=True),
     Stream("lessons", "观评课评审库", "review pools", repo.REGISTERED_EXPECTED, per_project=True),
+    # The dashboards count the registered teachers where enrollment says they are.
+    Stream("insights", "看板报名", "dashboards' registrations", repo.REGISTERED_EXPECTED, True),
     # Credits knows every teacher, registered or not: its roster is not the project's.
     Stream("credits", "学分登记教师", "credits' teachers", repo.TEACHERS_EXPECTED, False),
 )
