@@ -22,6 +22,7 @@ from credits.certificates.errors import (
     YearIncomplete,
 )
 from credits.certificates.models import Certificate
+from credits.events import CREDITS_OUTBOX, certificate_issued, certificate_revoked
 from credits.ledger import repository as ledger_repo
 from credits.ledger.errors import TeacherUnknown
 from credits.ledger.models import Teacher
@@ -128,6 +129,7 @@ async def issue(
     )
     session.add(cert)
     await session.flush()
+    await CREDITS_OUTBOX.add(session, certificate_issued(cert))
     # The verification code stays out: it is the certificate's public proof, not a change.
     await AUDIT.record(
         session,
@@ -215,3 +217,4 @@ async def recheck(session: AsyncSession, *, teacher_id: uuid.UUID, year: int) ->
         f"未达到 {status.required_total} 学时"
     )
     await session.flush()
+    await CREDITS_OUTBOX.add(session, certificate_revoked(cert))

@@ -9,6 +9,8 @@ moves what it reads by place. Nothing commits here.
   are what the old school's paper records of those years say.
 - The teacher's certificates: read and listed by the admins of the teacher's school now, as the
   ledger is (their org columns decide only that; the PDF prints name, year and hours).
+- For the dashboards, each moved year again as `credits.year_tallied` (its hours unchanged) and
+  each valid certificate again as `credits.certificate_issued`, at the new place.
 
 Ledger entries are never edited: each keeps the place it was booked at. A departure (离职)
 changes nothing here: enrollment keeps the departed record at the school, the ledger is the
@@ -17,14 +19,19 @@ teacher's for life, and a take-in from the departed pool arrives as a transfer."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from credits.events import CREDITS_OUTBOX, year_tallied
 from credits.ledger import repository as repo
 from credits.ledger.tally import OrgMoves
-from yanxiu.contracts.envelope import OrgPath
+from yanxiu.contracts.credits import CertificateIssued
+from yanxiu.contracts.envelope import Event, OrgPath
 
 _ELSEWHERE = (
     "(province_id, city_id, county_id, school_id) IS DISTINCT FROM "
@@ -48,7 +55,8 @@ _PLACE_TEACHER = text(
 _PLACE_CERTIFICATES = text(
     "UPDATE credits.certificates SET province_id = :province_id, city_id = :city_id, "
     "county_id = :county_id, school_id = :school_id "
-    f"WHERE teacher_id = :t AND {_ELSEWHERE}"
+    f"WHERE teacher_id = :t AND {_ELSEWHERE} "
+    "RETURNING id, year, issued_at, status = 'valid' AS valid"
 )
 
 
@@ -60,10 +68,8 @@ async def follow_teacher(
     await repo.lock_teachers(session, [teacher_id])  # as a ledger batch does: one at a time
     params = {"t": teacher_id, "since": since_year, **org.model_dump()}
     await session.execute(_PLACE_TEACHER, params)
-    await session.execute(_PLACE_CERTIFICATES, params)
+    certificates = (await session.execute(_PLACE_CERTIFICATES, params)).all()
     years = (await session.execute(_YEARS_ELSEWHERE, params)).all()
-    if not years:
-        return 0
     moves = OrgMoves()
     to = org.as_list()
     for year, province, city, county, school, hours, complete in years:
@@ -71,5 +77,33 @@ async def follow_teacher(
         moves.add(year, (province, city, county, school), -1, -done, -Decimal(hours))
         moves.add(year, to, 1, done, Decimal(hours))
     await repo.add_org_totals(session, moves.totals)
-    await session.execute(_PLACE_YEARS, params)
+    if years:
+        await session.execute(_PLACE_YEARS, params)
+    await CREDITS_OUTBOX.add(session, *_moved(teacher_id, org, years, certificates))
     return len(years)
+
+
+def _moved(
+    teacher_id: uuid.UUID, org: OrgPath, years: Sequence[Any], certificates: Sequence[Any]
+) -> list[Event]:
+    """What moved, re-told at the new place (snapshots: harmless when a replay re-sends them)."""
+    now = datetime.now(UTC)
+    told: list[Event] = [
+        CertificateIssued(
+            certificate_id=cert_id, teacher_id=teacher_id, year=year, org=org, issued_at=at
+        )
+        for cert_id, year, at, valid in certificates
+        if valid
+    ]
+    told.extend(
+        year_tallied(
+            teacher_id=teacher_id,
+            year=year,
+            counted_hours=hours,
+            complete=complete,
+            place=org.as_list(),
+            at=now,
+        )
+        for year, *_, hours, complete in years
+    )
+    return told

@@ -129,13 +129,26 @@ class Batch:
         }
 
 
+@dataclass(frozen=True)
+class Tallied:
+    """A teacher-year as it stands after the batch (what `credits.year_tallied` says)."""
+
+    teacher_id: uuid.UUID
+    year: int
+    counted: Decimal
+    complete: bool
+    org: tuple[str, ...]  # province, city, county, school: the year's place
+
+
 @dataclass
 class OrgMoves:
     """Changes to org totals, keyed (year, level, org) → [parent, with credit, complete,
-    counted hours], and the teacher-years whose completeness flips."""
+    counted hours], the teacher-years whose completeness flips, and those the batch changed
+    (new, or counted hours or completeness moved: not a batch only above caps)."""
 
     totals: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
     flips: list[tuple[uuid.UUID, int, bool]] = field(default_factory=list)
+    tallied: list[Tallied] = field(default_factory=list)
 
     def add(
         self, year: int, org: Sequence[str], with_credit: int, complete: int, hours: Decimal
@@ -166,5 +179,7 @@ def org_moves(batch: Batch, years: Iterable[Any]) -> OrgMoves:
         was_complete = False if inserted else complete
         if not inserted and now_complete != complete:
             moves.flips.append((teacher, year, now_complete))
+        if inserted or change.counted or now_complete != complete:
+            moves.tallied.append(Tallied(teacher, year, counted_hours, now_complete, org))
         moves.add(year, org, 1 if inserted else 0, now_complete - was_complete, change.counted)
     return moves

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credits.audit import AUDIT
+from credits.events import CREDITS_OUTBOX, record_changed
 from credits.ledger.errors import TeacherUnknown
 from credits.ledger.regions import region_for
 from credits.ledger.repository import entry_by_source, teachers
@@ -183,6 +184,8 @@ async def create_records(
         _audit(session, record, who, "submit")
         created.append(record)
     await session.flush()
+    now = datetime.now(UTC)
+    await CREDITS_OUTBOX.add(session, *(record_changed(r, at=now) for r in created))
     return created
 
 
@@ -254,6 +257,7 @@ async def review(
     _decide(record, body, rules.COUNTY_PASSED, rules.COUNTY_REJECTED)
     _audit(session, record, who, f"review_{body.decision}", reason=body.reason, before=before)
     await session.flush()
+    await CREDITS_OUTBOX.add(session, record_changed(record, at=record.updated_at))
     return record
 
 
@@ -294,6 +298,7 @@ async def approve(
         )
         record.credited_year = entry.year if entry is not None else None
     await session.flush()
+    await CREDITS_OUTBOX.add(session, record_changed(record, at=record.updated_at))
     return record
 
 
@@ -322,6 +327,8 @@ async def correct(
     record.updated_at = datetime.now(UTC)
     _audit(session, record, who, "correct", before=before)
     await session.flush()
+    # Still returned, but with the corrected category, hours or year: the snapshot follows.
+    await CREDITS_OUTBOX.add(session, record_changed(record, at=record.updated_at))
     return record
 
 
@@ -334,4 +341,5 @@ async def resubmit(session: AsyncSession, *, who: Principal, record_id: uuid.UUI
     record.updated_at = datetime.now(UTC)
     _audit(session, record, who, "resubmit", before=before)
     await session.flush()
+    await CREDITS_OUTBOX.add(session, record_changed(record, at=record.updated_at))
     return record

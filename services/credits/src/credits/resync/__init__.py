@@ -1,0 +1,1 @@
+"""Resync (`yanxiu resync --from credits`): credits' current state re-sent as events."""
