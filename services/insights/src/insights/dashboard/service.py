@@ -79,6 +79,9 @@ class Place:
     path: list[str]
 
 
+NO_FILTER = Filters().params()
+
+
 def ensure_admin(actor: Principal) -> None:
     if not actor.is_admin or not actor.org_path:
         raise DashboardNotAllowed()
@@ -134,9 +137,8 @@ async def overview(
     scope = tally.project_scope(project_id)
     place = await _place(session, actor, scope, org_id)
     values = await repo.totals(session, scope, place.org_id, filters.params())
-    year = await repo.totals(
-        session, tally.year_scope(project.year), place.org_id, filters.params()
-    )
+    # The year's numbers are not split by stage or subject (credits' events do not say).
+    year = await repo.totals(session, tally.year_scope(project.year), place.org_id, NO_FILTER)
     shown = place.path[len(actor.org_path) - 1 :]
     labels = await names.names(shown)
     path = [
@@ -197,9 +199,7 @@ async def breakdown(
     scope = tally.project_scope(project_id)
     place = await _place(session, actor, scope, org_id)
     own = await repo.children(session, scope, place.org_id, filters.params())
-    year = await repo.children(
-        session, tally.year_scope(project.year), place.org_id, filters.params()
-    )
+    year = await repo.children(session, tally.year_scope(project.year), place.org_id, NO_FILTER)
     orgs = sorted(set(own) | set(year))
     labels = await names.names([o for o, _ in orgs] + [place.org_id], parent_id=place.org_id)
     rows = []
