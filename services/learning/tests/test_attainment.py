@@ -99,7 +99,7 @@ async def test_completion_counts_once_per_source_ref(lx: LearningWorld) -> None:
         return int(await session.scalar(select(func.count()).select_from(Completion)) or 0)
 
     assert await lx.run(count) == 1
-    assert await outbox_types(lx) == ["learning.course_completed"]
+    assert await outbox_types(lx) == ["learning.study_started", "learning.course_completed"]
 
 
 async def test_completion_takes_title_category_and_hours_from_catalogue(

@@ -46,6 +46,9 @@ class Plan(Base):
     county_id: Mapped[str] = mapped_column(String(40))
     school_id: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # 开始学习: the teacher's first accepted heartbeat or first counted completion in the
+    # project; set once (`WHERE started_at IS NULL`), the moment StudyStarted is written.
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning import repository as repo
 from learning.errors import PlanDeparted, PlanNotFound, PlanWithdrawn
 from learning.models import Plan
+from learning.plan_events import PlanState, changes, plans_changed
 from yanxiu.contracts.enrollment import TeacherRegistered
 from yanxiu.kit.auth import Principal
 from yanxiu.kit.reads import Reader
@@ -19,9 +20,12 @@ ACTIVE, WITHDRAWN, DEPARTED = "active", "withdrawn", "departed"  # learning.mode
 
 
 async def open_plans(session: AsyncSession, *, registrations: list[TeacherRegistered]) -> None:
-    """学习计划: each registered teacher gets a plan for the project (one write per batch)."""
+    """学习计划: each registered teacher gets a plan for the project (one write per batch).
+    PlanChanged for each plan made, re-activated or moved by it; a re-sent registration that
+    changes nothing writes nothing."""
     latest = {(r.teacher_id, r.project_id): r for r in registrations}  # later events win
-    await repo.upsert_plans(
+    before = await repo.lock_plans(session, list(latest))
+    after = await repo.upsert_plans(
         session,
         [
             {
@@ -42,14 +46,18 @@ async def open_plans(session: AsyncSession, *, registrations: list[TeacherRegist
             for r in latest.values()
         ],
     )
+    was = {s.key: s for s in map(PlanState.of, before)}
+    await plans_changed(session, changes(was, map(PlanState.of, after)))
 
 
 async def close_plan(
     session: AsyncSession, *, teacher_id: uuid.UUID, project_id: uuid.UUID
 ) -> None:
-    await repo.set_plan_status(
+    """退出项目: the plan is withdrawn (PlanChanged, unless it was withdrawn already)."""
+    closed = await repo.set_plan_status(
         session, teacher_id=teacher_id, project_id=project_id, status=WITHDRAWN
     )
+    await plans_changed(session, map(PlanState.of, closed))
 
 
 def ensure_plan_counts(plan: Plan) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from learning import repository as plans_repo
 from learning.abilities.standing import standing_of, standings_of
@@ -25,6 +26,7 @@ from learning.attainment.facts import CourseGiven, Fact, Recorded, Status, resol
 from learning.attainment.models import Attainment, Completion, CompletionAttempt
 from learning.errors import NotRegistered
 from learning.models import Plan
+from learning.plan_events import start_study
 from learning.rules.ruleset import Evaluation, RuleSet, evaluate
 from learning.rules.service import ruleset_for
 from learning.service import ACTIVE, ensure_plan_counts
@@ -187,31 +189,42 @@ async def _count(session: AsyncSession, plan: Plan, fact: Fact) -> Recorded:
 
 async def _insert_counted(session: AsyncSession, plan: Plan, fact: Fact) -> uuid.UUID | None:
     """Insert the fact as the course's counted completion and write CourseCompleted; None
-    when the course has a live completion already (or this fact was recorded)."""
+    when the course has a live completion already (or this fact was recorded). A first
+    completion starts the study (StudyStarted), before the insert: every path takes the plan
+    row before the completion's key, so a heartbeat batch and a provider's completion of the
+    same course cannot wait on each other."""
+    if plan.started_at is None:
+        at = fact.completed_at
+        if await start_study(session, [(plan.teacher_id, plan.project_id, at)]):
+            set_committed_value(plan, "started_at", at)  # known now; nothing to flush
     completion_id = uuid.uuid4()
     row = {**fact.row(), "id": completion_id, "best_score": fact.score}
     if not await repo.insert_completion(session, row):
         return None
-    await OUTBOX.add(
-        session,
-        CourseCompleted(
-            completion_id=completion_id,
-            teacher_id=fact.teacher_id,
-            project_id=fact.project_id,
-            project_year=plan.project_year,
-            course_id=fact.course_id,
-            course_title=fact.course_title,
-            category=fact.category,
-            hours=fact.hours,
-            source=fact.source,
-            source_ref=fact.source_ref,
-            provider_id=fact.provider_id,
-            org=org_of(plan),
-            completed_at=fact.completed_at,
-            course_key=fact.course_key,
-        ),
-    )
+    await OUTBOX.add(session, course_completed(plan, fact, completion_id=completion_id))
     return completion_id
+
+
+def course_completed(
+    plan: Plan, done: Fact | Completion, *, completion_id: uuid.UUID
+) -> CourseCompleted:
+    """The event of a counted completion (as counted, or as a resync re-sends it)."""
+    return CourseCompleted(
+        completion_id=completion_id,
+        teacher_id=done.teacher_id,
+        project_id=done.project_id,
+        project_year=plan.project_year,
+        course_id=done.course_id,
+        course_title=done.course_title,
+        category=done.category,
+        hours=done.hours,
+        source=done.source,
+        source_ref=done.source_ref,
+        provider_id=done.provider_id,
+        org=org_of(plan),
+        completed_at=done.completed_at,
+        course_key=done.course_key,
+    )
 
 
 async def _hold(session: AsyncSession, fact: Fact, verdict: windows.Verdict) -> Recorded:
@@ -341,7 +354,7 @@ async def _store(
     now = datetime.now(UTC)
     if ev.met != state.met:
         state.evaluation_id = uuid.uuid4()
-        await OUTBOX.add(session, _state_event(plan, rules, ev, state.evaluation_id, reason, now))
+        await OUTBOX.add(session, state_event(plan, rules, ev, state.evaluation_id, reason, now))
     state.met = ev.met
     state.hours_by_category = {k: str(v) for k, v in ev.counted.items()}
     state.total_hours = ev.total
@@ -378,9 +391,11 @@ async def reevaluate_project(session: AsyncSession, *, project_id: uuid.UUID) ->
     return count
 
 
-def _state_event(
+def state_event(
     plan: Plan, rules: RuleSet, ev: Evaluation, evaluation_id: uuid.UUID, reason: str, at: datetime
 ) -> RequirementsMet | RequirementsUnmet:
+    """RequirementsMet when `ev` is met, else RequirementsUnmet (as evaluated, or as a resync
+    re-sends the stored evaluation)."""
     common = {
         "evaluation_id": evaluation_id,
         "teacher_id": plan.teacher_id,

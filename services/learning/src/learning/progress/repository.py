@@ -106,11 +106,13 @@ async def active_plans(
 
 @dataclass(frozen=True)
 class Opened:
-    """What a heartbeat batch learns in its first statement: the courses, the active plans,
-    the viewer rows of those plans' teachers (locked), and each project's rule-set version."""
+    """What a heartbeat batch learns in its first statement: the courses, the active plans
+    (and which of them are not started yet), the viewer rows of those plans' teachers
+    (locked), and each project's rule-set version."""
 
     courses: dict[uuid.UUID, CourseInfo]
     plans: dict[tuple[uuid.UUID, uuid.UUID], Org]
+    unstarted: set[tuple[uuid.UUID, uuid.UUID]]
     viewers: dict[uuid.UUID, ViewerState]
     rule_versions: dict[uuid.UUID, str]  # project → the version of its rule set (the row's xmin)
 
@@ -121,14 +123,15 @@ class Opened:
 _OPEN_BATCH = text(
     "WITH u AS (SELECT * FROM unnest(CAST(:t AS uuid[]), CAST(:p AS uuid[])) AS u(t, p)), "
     "pl AS (SELECT p.teacher_id, p.project_id, p.province_id, p.city_id, p.county_id, "
-    "p.school_id FROM u JOIN learning.plans p ON p.teacher_id = u.t AND p.project_id = u.p "
+    "p.school_id, p.started_at IS NULL AS unstarted "
+    "FROM u JOIN learning.plans p ON p.teacher_id = u.t AND p.project_id = u.p "
     "WHERE p.status = 'active'), "
     "v AS (INSERT INTO learning.progress_viewers AS v (teacher_id) "
     "SELECT DISTINCT teacher_id FROM pl ORDER BY teacher_id "
     "ON CONFLICT (teacher_id) DO UPDATE SET teacher_id = EXCLUDED.teacher_id "
     "RETURNING v.teacher_id, v.session_id, v.retired_sessions, v.last_at) "
     "SELECT (SELECT array_agg(ROW(pl.teacher_id, pl.project_id, pl.province_id, pl.city_id, "
-    "pl.county_id, pl.school_id)) FROM pl) AS plans, "
+    "pl.county_id, pl.school_id, pl.unstarted)) FROM pl) AS plans, "
     "(SELECT array_agg(ROW(v.teacher_id, v.session_id, "
     "CAST(v.retired_sessions AS text[]), v.last_at)) FROM v) AS viewers, "
     "(SELECT array_agg(ROW(c.id, c.title, c.video_seconds, c.delivery, c.scope, c.kind, "
@@ -175,6 +178,7 @@ async def open_batch(
             for c in row.courses or ()
         },
         plans={(p[0], p[1]): (p[2], p[3], p[4], p[5]) for p in row.plans or ()},
+        unstarted={(p[0], p[1]) for p in row.plans or () if p[6]},
         viewers={
             v[0]: ViewerState(session_id=v[1], retired=list(v[2] or []), last_at=v[3])
             for v in row.viewers or ()

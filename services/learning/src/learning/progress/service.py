@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from learning.attainment.errors import CompletedInFuture, CompletionOutsideWindow
 from learning.attainment.service import record_completion
 from learning.errors import CourseNotFound, NotRegistered, PlanDeparted
+from learning.plan_events import Start, start_study
 from learning.progress import repository as repo
 from learning.progress.repository import CourseInfo, Key, Org, ProgressRow
 from learning.progress.verification import (
@@ -83,14 +84,16 @@ Plans = dict[tuple[uuid.UUID, uuid.UUID], Org]
 @dataclass
 class Admission:
     """What the batch learnt before judging: refusals of whole heartbeats (unknown course, not
-    registered, window closed), the courses, the plans, each project's watch ratio, and the
-    locked viewer state of every registered teacher in the batch."""
+    registered, window closed), the courses, the plans (and which are not started yet), each
+    project's watch ratio, and the locked viewer state of every registered teacher in the
+    batch."""
 
     errors: dict[int, DomainError]
     courses: dict[uuid.UUID, CourseInfo]
     plans: Plans
     ratios: dict[uuid.UUID, float]
     viewers: dict[uuid.UUID, ViewerState]
+    unstarted: set[tuple[uuid.UUID, uuid.UUID]]
 
 
 async def _admissible(session: AsyncSession, beats: Sequence[Beat], policy: Policy) -> Admission:
@@ -135,7 +138,7 @@ async def _admissible(session: AsyncSession, beats: Sequence[Beat], policy: Poli
             closed = window_error(found[0], found[1], course.window, day)  # type: ignore[arg-type]
             if closed is not None:
                 errors[i] = closed
-    return Admission(errors, courses, plans, ratios, opened.viewers)
+    return Admission(errors, courses, plans, ratios, opened.viewers, opened.unstarted)
 
 
 async def process_heartbeats(
@@ -163,6 +166,7 @@ async def process_heartbeats(
     log: list[repo.Log] = []
     refusals: dict[repo.RefusalKey, int] = defaultdict(int)
     completed: list[tuple[ProgressRow, Beat, CourseInfo]] = []
+    starts: list[Start] = []  # accepted beats on plans not started yet (read with the batch)
     for i in judged:
         b = beats[i]
         row = rows[(b.teacher_id, b.course_id, b.project_id)]
@@ -178,6 +182,8 @@ async def process_heartbeats(
         )
         row.heartbeats += 1
         if verdict.accepted:
+            if (b.teacher_id, b.project_id) in admission.unstarted:
+                starts.append((b.teacher_id, b.project_id, b.received_at))
             ratio = admission.ratios[b.project_id]
             if row.watched_at is None and watched_enough(row.state, ratio):
                 row.watched_at = b.received_at
@@ -218,6 +224,8 @@ async def process_heartbeats(
     await repo.save_batch(
         session, viewers=viewers, rows=list(rows.values()), log=log, refusals=refusals
     )
+    if starts:  # 开始学习: only a batch with a teacher's first progress pays this statement
+        await start_study(session, starts)
     for row, b, course in completed:
         await complete(
             session,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,7 +78,8 @@ _FOLLOW_PLANS = text(
     "(p.province_id, p.city_id, p.county_id, p.school_id) "
     "IS DISTINCT FROM (u.province_id, u.city_id, u.county_id, u.school_id) "
     "OR (p.status = 'active' AND NOT u.employed) OR (p.status = 'departed' AND u.employed)) "
-    "RETURNING p.teacher_id"
+    "RETURNING p.teacher_id, p.project_id, p.project_year, p.status, p.province_id, "
+    "p.city_id, p.county_id, p.school_id"
 )
 # The per-course progress under the plans carries the same place (the refusal counters and
 # completion events read the plan's place when they are written, so they follow by themselves).
@@ -94,12 +96,13 @@ _FOLLOW_PROGRESS = text(
 
 async def follow_teachers(
     session: AsyncSession, standings: Sequence[tuple[uuid.UUID, OrgPath, bool]]
-) -> int:
+) -> list[Row[Any]]:
     """Place every plan of each teacher, and the course progress under them, at the teacher's
     org, with the plan status employment says (see `_FOLLOW_PLANS`). Teachers must not repeat.
-    Two statements whatever the batch; returns how many plans changed (0 for a replay)."""
+    Two statements whatever the batch; returns the plans that changed, as they stand now
+    (none for a replay)."""
     if not standings:
-        return 0
+        return []
     cols = {
         "t": [t for t, _, _ in standings],
         "province": [o.province_id for _, o, _ in standings],
@@ -110,5 +113,6 @@ async def follow_teachers(
     changed = await session.execute(
         _FOLLOW_PLANS, {**cols, "employed": [e for _, _, e in standings]}
     )
+    plans = list(changed.all())
     await session.execute(_FOLLOW_PROGRESS, cols)
-    return len(changed.all())
+    return plans

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learning.plan_events import PlanState, plans_changed
 from learning.schools import repository as repo
 from learning.schools.errors import SchoolNotFound
 from learning.schools.models import School
@@ -51,12 +52,14 @@ Standing = tuple[uuid.UUID, OrgPath, bool]  # teacher, where enrollment places t
 async def follow_teachers(session: AsyncSession, standings: Iterable[Standing]) -> int:
     """Each teacher is at their org now, employed (在职) or departed (离职): place the schools
     and move the teachers' records there, suspending or resuming their plans. The last
-    standing of a teacher in the batch wins. Returns how many plans changed."""
+    standing of a teacher in the batch wins. PlanChanged for each plan whose place or status
+    changed (a replayed or unchanged standing writes nothing). Returns how many changed."""
     latest = {s[0]: s for s in standings}
     if not latest:
         return 0
     await repo.upsert_schools(session, (org for _, org, _ in latest.values()))
-    return await repo.follow_teachers(session, list(latest.values()))
+    changed = await repo.follow_teachers(session, list(latest.values()))
+    return await plans_changed(session, map(PlanState.of, changed))
 
 
 async def readable_school(reader: Reader, *, actor: Principal, school_id: str) -> School:

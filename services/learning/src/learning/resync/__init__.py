@@ -1,0 +1,1 @@
+"""`yanxiu resync --from learning`: learning's current state re-sent as events."""
