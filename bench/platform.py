@@ -1,9 +1,9 @@
 """The whole platform, side by side with the floor, for the route benchmarks (bench.api_paths,
 bench.deadline_day): in one run, a fresh database with every service's migrations, the embedded
-Tansu broker, enrollment, learning, credits, lessons and the gateway as real uvicorn processes
-(one each, uvloop + httptools, no access log, LOG_LEVEL=WARNING), seeded at `teachers` teachers
-(bench.seeding), and the floor — /work/shared/floor/floor_app.py, bare FastAPI + asyncpg, one
-statement per request — as one more uvicorn process on its own database `floor`.
+Tansu broker, enrollment, learning, credits, lessons, insights and the gateway as real uvicorn
+processes (one each, uvloop + httptools, no access log, LOG_LEVEL=WARNING), seeded at `teachers`
+teachers (bench.seeding), and the floor — /work/shared/floor/floor_app.py, bare FastAPI +
+asyncpg, one statement per request — as one more uvicorn process on its own database `floor`.
 
 What differs from a production configuration, so that the benchmark measures the routes and
 not the guards in front of them, is listed in `Platform.settings` and printed with every result:
@@ -218,7 +218,7 @@ async def platform(
             floor_dsn=floor_dsn,
             pool_size=pool_size,
         )
-        say("  starting enrollment, learning, credits, lessons, gateway and the floor …")
+        say("  starting enrollment, learning, credits, lessons, insights, gateway and the floor …")
         with servers(_commands(ports, floor_dir), env):
             for n in (*SERVICES, "gateway"):
                 await wait_ready(
@@ -274,6 +274,7 @@ def _environment(
         **{f"GATEWAY_{s.upper()}_URL": base[s] for s in SERVICES},
         **{f"ENROLLMENT_{s.upper()}_URL": base[s] for s in ("learning", "credits", "lessons")},
         "LESSONS_ENROLLMENT_URL": base["enrollment"],
+        "INSIGHTS_ENROLLMENT_URL": base["enrollment"],
         "CREDITS_PUBLIC_BASE_URL": f"{base['gateway']}/api/v1/credits",
         "GATEWAY_RATE_LIMIT_ENABLED": "false",
         "GATEWAY_TOKEN_TTL_SECONDS": str(24 * 3600),

@@ -13,7 +13,7 @@ import pytest
 
 from yanxiu.kit.audit_api import AUDIT_ACTION
 
-SERVICES = ("enrollment", "learning", "credits", "lessons", "gateway")
+SERVICES = ("enrollment", "learning", "credits", "lessons", "insights", "gateway")
 
 # (service, METHOD, path) → why the operation writes no audit entry.
 EXEMPT: dict[tuple[str, str, str], str] = {

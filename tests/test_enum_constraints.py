@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import conv
 
 from yanxiu.kit.db import make_engine
 
-SERVICES = ("enrollment", "learning", "credits", "lessons", "gateway")
+SERVICES = ("enrollment", "learning", "credits", "lessons", "insights", "gateway")
 
 
 def metadata_of(service: str) -> MetaData:

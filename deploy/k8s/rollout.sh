@@ -32,7 +32,7 @@ if [[ $state != *Complete* ]]; then
   $kubectl "${ns[@]}" logs job/yanxiu-migrate --tail=200 >&2 || true
   exit 1
 fi
-for deployment in pgbouncer enrollment learning credits lessons gateway; do
+for deployment in pgbouncer enrollment learning credits lessons insights gateway; do
   $kubectl "${ns[@]}" rollout status "deployment/$deployment" --timeout=15m
 done
 echo "rollout: done" >&2

@@ -38,8 +38,15 @@ ENV_EXAMPLE = DEPLOY / "env.example"
 DOCKERFILE = DEPLOY / "Dockerfile"
 DOCKERIGNORE = DEPLOY / "Dockerfile.dockerignore"
 
-PORTS = {"gateway": 8000, "enrollment": 8101, "learning": 8102, "credits": 8103, "lessons": 8104}
-DOMAIN_SERVICES = ("enrollment", "learning", "credits", "lessons")
+PORTS = {
+    "gateway": 8000,
+    "enrollment": 8101,
+    "learning": 8102,
+    "credits": 8103,
+    "lessons": 8104,
+    "insights": 8105,
+}
+DOMAIN_SERVICES = ("enrollment", "learning", "credits", "lessons", "insights")
 MIGRATE = "migrate"
 SECRETS_DIR = "/run/secrets/"
 # Published on the host's loopback only, beside the gateway: Grafana, which has its own login

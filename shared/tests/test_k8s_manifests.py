@@ -34,7 +34,14 @@ KUBECTL_VERSION = "1.33.9"
 KUBERNETES_VERSIONS = ("1.30", "1.33")
 OVERLAYS = {"base": K8S / "base", "production": K8S / "overlays" / "production"}
 
-PORTS = {"gateway": 8000, "enrollment": 8101, "learning": 8102, "credits": 8103, "lessons": 8104}
+PORTS = {
+    "gateway": 8000,
+    "enrollment": 8101,
+    "learning": 8102,
+    "credits": 8103,
+    "lessons": 8104,
+    "insights": 8105,
+}
 APP_IMAGE = re.compile(r"(^|/)yanxiu:")
 SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|_KEY)$")
 # Outside the namespace, only these may open a connection to a pod: the ingress controller (to
@@ -446,7 +453,7 @@ def test_egress_reaches_pgbouncer_kafka_and_dns_only_and_the_gateway_redis(
     assert allowed["pgbouncer"] == {53, 5432}
     assert allowed["yanxiu-migrate"] == {53, 5432}
     redis = {REDIS_PORT} if "redis" in allowed else set()
-    assert allowed["gateway"] - {53, 6432, 9092} == {8101, 8102, 8103, 8104} | redis
+    assert allowed["gateway"] - {53, 6432, 9092} == {8101, 8102, 8103, 8104, 8105} | redis
     if redis:
         assert allowed["redis"] == {53}, "Redis reaches nothing"
     assert allowed["learning"] - {53, 6432, 9092} == {8000}, "only the gateway's JWKS"

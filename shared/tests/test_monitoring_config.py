@@ -355,7 +355,7 @@ def test_prometheus_scrapes_every_process_on_its_compose_port() -> None:
         command = [str(c) for c in svc.get("command") or []]
         if command[:1] == ["uvicorn"]:
             processes[name] = f"{name}:{command[command.index('--port') + 1]}"
-    assert len(processes) == 5, processes
+    assert len(processes) == 6, processes
     jobs = {
         job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
         for job in prometheus_config()["scrape_configs"]

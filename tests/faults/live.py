@@ -67,6 +67,7 @@ class LiveStack:
             "LEARNING_PROVIDER_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
             "GATEWAY_RATE_LIMIT_ENABLED": "false",
             "LESSONS_ENROLLMENT_URL": f"http://127.0.0.1:{self.ports['enrollment']}",
+            "INSIGHTS_ENROLLMENT_URL": f"http://127.0.0.1:{self.ports['enrollment']}",
             "LOG_JSON": "true",
             "DB_POOL_SIZE": "5",
             **{f"GATEWAY_{s.upper()}_URL": f"http://127.0.0.1:{self.ports[s]}" for s in SERVICES},

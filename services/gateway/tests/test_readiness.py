@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gateway.config import GatewaySettings
+from gateway.config import SERVICES, GatewaySettings
 from gateway.main import create_app
 from yanxiu.kit.db import make_engine
 from yanxiu.testing import app_client
 
-ALL = ("enrollment", "learning", "credits", "lessons")
+ALL = SERVICES
 
 
 async def test_healthz_answers_while_services_are_down(gateway: Any) -> None:
@@ -35,6 +35,7 @@ async def test_readyz_is_ok_when_sessions_database_and_every_service_are_ok(
             "learning": "ok",
             "credits": "ok",
             "lessons": "ok",
+            "insights": "ok",
         },
     }
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from services.insights.tests.conftest import Feed
 from yanxiu.contracts.credits import (
     CertificateIssued,
     CertificateRevoked,
@@ -40,11 +41,9 @@ from yanxiu.contracts.learning import (
 from yanxiu.contracts.lessons import (
     LessonPromoted,
     LessonSubmitted,
-    ReviewAssigned,
+    ReviewsAllocated,
     ReviewSubmitted,
 )
-
-from .conftest import Feed
 
 YEAR = 2026
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -484,7 +483,7 @@ async def test_lessons_selected_at_each_level_and_reviews_assigned_and_done(
 ) -> None:
     p, author, reviewer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     lesson = uuid.uuid4()
-    a1, a2 = uuid.uuid4(), uuid.uuid4()
+    a1 = uuid.uuid4()
     common: dict[str, Any] = {"stage": "primary", "subject": "语文"}
     await feed(
         opened(p),
@@ -510,18 +509,14 @@ async def test_lessons_selected_at_each_level_and_reviews_assigned_and_done(
             )
             for level in ("school", "county", "city")
         ),
-        *(
-            ReviewAssigned(
-                assignment_id=a,
-                reviewer_id=reviewer,
-                lesson_id=lesson,
-                project_id=p,
-                project_year=YEAR,
-                org=SHIZHONG_S1,
-                assigned_at=NOW,
-                **common,
-            )
-            for a in (a1, a2)
+        ReviewsAllocated(
+            project_id=p,
+            project_year=YEAR,
+            province_id="370000",
+            city_id="370100",
+            county_id="370103",
+            schools={SHIZHONG_S1.school_id: 2},
+            allocated_at=NOW,
         ),
     )
     await feed(

@@ -29,7 +29,7 @@ from yanxiu.kit.dlq import DeadLetter, DeadLetters, Filter
 from yanxiu.kit.settings import KitSettings
 from yanxiu.kit.tables import dlq_dispositions_table
 
-SERVICES_WITH_DLQ = ("enrollment", "learning", "credits", "lessons", "gateway")
+SERVICES_WITH_DLQ = ("enrollment", "learning", "credits", "lessons", "insights", "gateway")
 
 
 def add_parser(sub: Any) -> None:

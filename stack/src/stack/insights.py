@@ -23,6 +23,7 @@ from insights.models import (
     OfflineRecord,
     Project,
     Review,
+    ReviewLoad,
     Standing,
     Tally,
     TeacherYear,
@@ -30,7 +31,17 @@ from insights.models import (
 from stack.resync import SOURCES, resync
 from yanxiu.kit.db import make_engine
 
-EMPTIED = (Standing, Completion, Review, TeacherYear, OfflineRecord, Lesson, Tally, Daily)
+EMPTIED = (
+    Standing,
+    Completion,
+    Review,
+    ReviewLoad,
+    TeacherYear,
+    OfflineRecord,
+    Lesson,
+    Tally,
+    Daily,
+)
 
 
 async def empty_read_model(url: str) -> int:

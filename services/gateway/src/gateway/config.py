@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from yanxiu.kit.settings import KitSettings
 
-SERVICES = ("enrollment", "learning", "credits", "lessons")
+SERVICES = ("enrollment", "learning", "credits", "lessons", "insights")
 """The services behind the gateway, reachable under /api/v1/<service>/."""
 
 
@@ -36,6 +36,7 @@ class GatewaySettings(KitSettings):
     learning_url: str = "http://127.0.0.1:8102"
     credits_url: str = "http://127.0.0.1:8103"
     lessons_url: str = "http://127.0.0.1:8104"
+    insights_url: str = "http://127.0.0.1:8105"
     upstream_timeout_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     upstream_max_connections: int = Field(default=200, ge=1)
@@ -82,6 +83,9 @@ class GatewaySettings(KitSettings):
     )
     # The gateway's own /metrics answers only `Authorization: Bearer <this>`; unset, it is 404.
     metrics_token: str = ""
+    # The built admins' dashboard (web/dashboard/dist) served at /dashboard/; empty: the one
+    # of the repository the gateway runs from (gateway.dashboard.default_dist_dir).
+    dashboard_dir: str = ""
 
     def upstreams(self) -> dict[str, str]:
         """Base URL of each service, without a trailing slash."""

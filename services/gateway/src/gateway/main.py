@@ -13,10 +13,12 @@ from fastapi import FastAPI
 from gateway.api import auth, docs
 from gateway.config import GatewaySettings
 from gateway.consumers import start_consumers
+from gateway.dashboard import dashboard
 from gateway.limits import BodyLimitMiddleware
 from gateway.models import audit_log
 from gateway.openapi import served_body
 from gateway.ops import ops
+from gateway.ops_status import ops_status
 from gateway.proxy import ProxyMiddleware, probe_ready
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.runtime import GatewayRuntime, build_runtime, close_runtime, start_runtime
@@ -116,6 +118,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     mount_routes(app, sessions)
     mount_routes(app, jwks)
     mount_routes(app, ops)
+    mount_routes(app, ops_status)
+    mount_routes(app, dashboard)
     mount_routes(app, audit_router(audit_log, prefix="/api/v1/auth", tag="auth"))
     mount_routes(app, docs)
     index_routes(app.router)

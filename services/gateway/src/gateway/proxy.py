@@ -307,4 +307,4 @@ class ProxyMiddleware:
 
 
 _API = "/api/v1/"
-_OWN = frozenset({"auth"})  # the gateway's own routes under /api/v1
+_OWN = frozenset({"auth", "ops"})  # the gateway's own routes under /api/v1

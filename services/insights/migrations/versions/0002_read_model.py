@@ -1,5 +1,5 @@
-"""the dashboards' read model: facts (standings, completions, reviews, teacher years, offline
-records, lessons), their tallies by org and day, and the orgs' names
+"""the dashboards' read model: facts (standings, completions, reviews, review loads, teacher
+years, offline records, lessons), their tallies by org and day, and the orgs' names
 
 Revision ID: 0002
 Revises: 0001
@@ -126,6 +126,18 @@ def upgrade() -> None:
         schema="insights",
     )
     op.create_table(
+        "review_loads",
+        sa.Column("project_id", sa.Uuid(), nullable=False),
+        sa.Column("school_id", sa.String(length=64), nullable=False),
+        sa.Column("province_id", sa.String(length=40), nullable=False),
+        sa.Column("city_id", sa.String(length=40), nullable=False),
+        sa.Column("county_id", sa.String(length=40), nullable=False),
+        sa.Column("assigned", sa.Integer(), nullable=False),
+        sa.Column("allocated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "school_id", name=op.f("pk_review_loads")),
+        schema="insights",
+    )
+    op.create_table(
         "reviews",
         sa.Column("assignment_id", sa.Uuid(), nullable=False),
         sa.Column("project_id", sa.Uuid(), nullable=False),
@@ -161,7 +173,6 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("met_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("hours", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("reviews_assigned", sa.Integer(), nullable=False),
         sa.Column("reviews_done", sa.Integer(), nullable=False),
         sa.Column(
             "updated_at",
@@ -267,6 +278,7 @@ def downgrade() -> None:
     op.drop_table("standings", schema="insights")
     op.drop_index("ix_reviews_reviewer", table_name="reviews", schema="insights")
     op.drop_table("reviews", schema="insights")
+    op.drop_table("review_loads", schema="insights")
     op.drop_table("projects", schema="insights")
     op.drop_table("org_names", schema="insights")
     op.drop_index("ix_offline_records_waiting", table_name="offline_records", schema="insights")

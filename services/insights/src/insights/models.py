@@ -3,7 +3,8 @@ events and from nothing else.
 
 Two kinds of table:
 - **facts**, one row per thing as the events last described it: a teacher in a project
-  (`standings`), a counted course (`completions`), a review assignment (`reviews`), a teacher's
+  (`standings`), a counted course (`completions`), a submitted review (`reviews`), a school's
+  peer-review load (`review_loads`), a teacher's
   credit year (`teacher_years`), an offline record (`offline_records`), a lesson (`lessons`);
 - **tallies**, the numbers the dashboards read, kept in step with the facts in the same
   transaction: `tallies` (per scope × org × metric × stage × subject × rural/urban) and
@@ -111,7 +112,8 @@ class Standing(Base):
     met_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Hours studied by category (counted courses, before any cap), decimal strings.
     hours: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    reviews_assigned: Mapped[int] = mapped_column(Integer, default=0)
+    # Reviews (观评课) this teacher submitted that count; what they were assigned is counted
+    # per school (ReviewLoad), as lessons reports it.
     reviews_done: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -140,6 +142,21 @@ class Review(Base):
     project_id: Mapped[uuid.UUID] = mapped_column()
     reviewer_id: Mapped[uuid.UUID] = mapped_column()
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReviewLoad(Base):
+    """How many peer-review assignments a school's teachers hold in a project (lessons'
+    `reviews_allocated`, one snapshot per school after each allocation run)."""
+
+    __tablename__ = "review_loads"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    province_id: Mapped[str] = mapped_column(String(40))
+    city_id: Mapped[str] = mapped_column(String(40))
+    county_id: Mapped[str] = mapped_column(String(40))
+    assigned: Mapped[int] = mapped_column(Integer)
+    allocated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TeacherYear(Base):

@@ -110,23 +110,25 @@ class LessonPromoted(Event):
     promoted_at: datetime
 
 
-# type: lessons.review_assigned  v1   key: reviewer_id (a teacher id)
-# A peer review (观评课) of a city-level lesson was assigned to a teacher of the project's pool
-# by an allocation run. `org` is the reviewer's place. Once per assignment.
-class ReviewAssigned(Event):
-    TYPE: ClassVar[str] = "lessons.review_assigned"
+# type: lessons.reviews_allocated  v1   key: county_id
+# The peer-review load (观评课分配) of a project's schools in one county after an allocation
+# run: for each school of the county whose teachers took part in the run, how many assignments
+# its teachers hold in the project in all (every run so far, not only this one), at the
+# teachers' current schools. One event per county and run (a few hundred per run, not one per
+# assignment); a snapshot per school, so a re-sent one (`yanxiu resync --from lessons`) is
+# harmless.
+class ReviewsAllocated(Event):
+    TYPE: ClassVar[str] = "lessons.reviews_allocated"
     TOPIC: ClassVar[str] = LESSONS_TOPIC
-    KEY_FIELD: ClassVar[str] = "reviewer_id"
+    KEY_FIELD: ClassVar[str] = "county_id"
 
-    assignment_id: uuid.UUID
-    reviewer_id: uuid.UUID
-    lesson_id: uuid.UUID
     project_id: uuid.UUID
     project_year: int
-    stage: str
-    subject: str
-    org: OrgPath
-    assigned_at: datetime
+    province_id: str
+    city_id: str
+    county_id: str
+    schools: dict[str, int]
+    allocated_at: datetime
 
 
 EVENTS: list[type[Event]] = [
@@ -135,5 +137,5 @@ EVENTS: list[type[Event]] = [
     LessonAwarded,
     LessonSubmitted,
     LessonPromoted,
-    ReviewAssigned,
+    ReviewsAllocated,
 ]

@@ -101,7 +101,7 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "") 
 
 # AsyncAPI ---------------------------------------------------------------------------------
 KAFKA_BINDING = "0.5.0"
-SERVICES = ("enrollment", "learning", "credits", "lessons")
+SERVICES = ("enrollment", "learning", "credits", "lessons", "insights")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,15 @@ from typing import Any
 from yanxiu.kit.errors import DomainError
 
 # Modules whose functions are read; anything else (FastAPI, SQLAlchemy…) is a leaf.
-PLATFORM_PACKAGES = ("yanxiu", "enrollment", "learning", "credits", "lessons", "gateway")
+PLATFORM_PACKAGES = (
+    "yanxiu",
+    "enrollment",
+    "learning",
+    "credits",
+    "lessons",
+    "insights",
+    "gateway",
+)
 
 
 @dataclass(frozen=True)

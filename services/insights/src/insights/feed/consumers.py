@@ -22,6 +22,7 @@ from insights.feed import seeds
 from insights.feed.facts import (
     LESSONS,
     OFFLINE_RECORDS,
+    REVIEW_LOADS,
     STANDINGS,
     TEACHER_YEARS,
     FactEdit,
@@ -62,8 +63,8 @@ from yanxiu.contracts.lessons import (
     LessonAwarded,
     LessonPromoted,
     LessonSubmitted,
-    ReviewAssigned,
     ReviewRevoked,
+    ReviewsAllocated,
     ReviewSubmitted,
 )
 from yanxiu.kit.consumer import Subscriber
@@ -324,90 +325,95 @@ async def on_requirements_unmet(session: AsyncSession, events: list[Requirements
 # -- lessons -------------------------------------------------------------------------------
 
 
-async def _reviews(
-    session: AsyncSession, rows: list[dict[str, Any]], *, done_only: bool, orgs: dict[Any, OrgPath]
+async def _reviews_done(
+    session: AsyncSession, rows: list[dict[str, Any]], orgs: dict[Any, OrgPath]
 ) -> None:
-    """Write review rows, then set each reviewer's counts from them."""
-    if rows:
-        stmt = insert(Review).values(sorted(rows, key=lambda r: str(r["assignment_id"])))
-        update = {"done": stmt.excluded.done} if done_only else {}
-        await session.execute(
-            stmt.on_conflict_do_update(index_elements=[Review.assignment_id], set_=update)
-            if update
-            else stmt.on_conflict_do_nothing(index_elements=[Review.assignment_id])
+    """Write each review's state (in, or revoked), then set each reviewer's count from them."""
+    stmt = insert(Review).values(sorted(rows, key=lambda r: str(r["assignment_id"])))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Review.assignment_id], set_={"done": stmt.excluded.done}
         )
+    )
     keys = {(r["project_id"], r["reviewer_id"]) for r in rows}
-    if not keys:
-        return
     counted = await session.execute(
         select(Review.project_id, Review.reviewer_id)
-        .add_columns(func.count(), func.count().filter(Review.done))
+        .add_columns(func.count().filter(Review.done))
         .where(
             Review.reviewer_id.in_({t for _, t in keys}),
             Review.project_id.in_({p for p, _ in keys}),
         )
         .group_by(Review.project_id, Review.reviewer_id)
     )
-    counts = {(p, t): (n, d) for p, t, n, d in counted.all()}
+    done = {(p, t): n for p, t, n in counted.all()}
     await change(
         session,
         STANDINGS,
         [
-            FactEdit(
-                k,
-                _set(
-                    reviews_assigned=counts.get(k, (0, 0))[0], reviews_done=counts.get(k, (0, 0))[1]
-                ),
-                seeds.standing(k[0], k[1], orgs[k]),
-            )
+            FactEdit(k, _set(reviews_done=done.get(k, 0)), seeds.standing(k[0], k[1], orgs[k]))
             for k in sorted(keys, key=lambda k: (str(k[0]), str(k[1])))
         ],
     )
 
 
-@every_topic.handler
-async def on_review_assigned(session: AsyncSession, events: list[ReviewAssigned]) -> None:
-    rows = [
+def _review_rows(events: Sequence[ReviewSubmitted | ReviewRevoked], *, done: bool) -> Any:
+    return [
         {
             "assignment_id": e.assignment_id,
             "project_id": e.project_id,
             "reviewer_id": e.reviewer_id,
-            "done": False,
+            "done": done,
         }
         for e in {e.assignment_id: e for e in events}.values()
     ]
-    orgs = {(e.project_id, e.reviewer_id): e.org for e in events}
-    await _reviews(session, rows, done_only=False, orgs=orgs)
 
 
 @every_topic.handler
 async def on_review_submitted(session: AsyncSession, events: list[ReviewSubmitted]) -> None:
-    rows = [
-        {
-            "assignment_id": e.assignment_id,
-            "project_id": e.project_id,
-            "reviewer_id": e.reviewer_id,
-            "done": True,
-        }
-        for e in {e.assignment_id: e for e in events}.values()
-    ]
+    """观评课: a review in counts for its reviewer, where the reviewer is."""
     orgs = {(e.project_id, e.reviewer_id): e.org for e in events}
-    await _reviews(session, rows, done_only=True, orgs=orgs)
+    await _reviews_done(session, _review_rows(events, done=True), orgs)
 
 
 @every_topic.handler
 async def on_review_revoked(session: AsyncSession, events: list[ReviewRevoked]) -> None:
-    rows = [
-        {
-            "assignment_id": e.assignment_id,
-            "project_id": e.project_id,
-            "reviewer_id": e.reviewer_id,
-            "done": False,
-        }
-        for e in {e.assignment_id: e for e in events}.values()
-    ]
     orgs = {(e.project_id, e.reviewer_id): e.org for e in events}
-    await _reviews(session, rows, done_only=True, orgs=orgs)
+    await _reviews_done(session, _review_rows(events, done=False), orgs)
+
+
+def _load(e: ReviewsAllocated, assigned: int) -> Any:
+    def edit(row: Row) -> None:
+        if e.allocated_at < row["allocated_at"]:
+            return  # an older snapshot than the one kept
+        row.update(assigned=assigned, allocated_at=e.allocated_at)
+
+    return edit
+
+
+@every_topic.handler
+async def on_reviews_allocated(session: AsyncSession, events: list[ReviewsAllocated]) -> None:
+    """观评课分配: each school's assignments in the project, as lessons counts them now."""
+    await change(
+        session,
+        REVIEW_LOADS,
+        [
+            FactEdit(
+                (e.project_id, school),
+                _load(e, assigned),
+                {
+                    "project_id": e.project_id,
+                    "school_id": school,
+                    "province_id": e.province_id,
+                    "city_id": e.city_id,
+                    "county_id": e.county_id,
+                    "assigned": assigned,
+                    "allocated_at": e.allocated_at,
+                },
+            )
+            for e in events
+            for school, assigned in sorted(e.schools.items())
+        ],
+    )
 
 
 @every_topic.handler

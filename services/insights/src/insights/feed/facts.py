@@ -20,7 +20,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from insights.feed import tally
-from insights.models import Daily, Lesson, OfflineRecord, Standing, Tally, TeacherYear
+from insights.models import (
+    Lesson,
+    OfflineRecord,
+    ReviewLoad,
+    Standing,
+    TeacherYear,
+)
 
 Row = dict[str, Any]
 Edit = Callable[[Row], None]
@@ -37,6 +43,7 @@ STANDINGS = Facts(Standing.__table__, ("project_id", "teacher_id"), tally.standi
 TEACHER_YEARS = Facts(TeacherYear.__table__, ("teacher_id", "year"), tally.teacher_year)  # type: ignore[arg-type]
 OFFLINE_RECORDS = Facts(OfflineRecord.__table__, ("record_id",), tally.offline_record)  # type: ignore[arg-type]
 LESSONS = Facts(Lesson.__table__, ("lesson_id",), tally.lesson)  # type: ignore[arg-type]
+REVIEW_LOADS = Facts(ReviewLoad.__table__, ("project_id", "school_id"), tally.review_load)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,3 @@ async def keys_of_teachers(
         select(Standing.project_id, Standing.teacher_id).where(Standing.teacher_id.in_(ids))
     )
     return [(p, t) for p, t in rows.all()]
-
-
-TABLES_REBUILT = (Standing, TeacherYear, OfflineRecord, Lesson, Tally, Daily)

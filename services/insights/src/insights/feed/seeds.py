@@ -34,7 +34,6 @@ def standing(project_id: uuid.UUID, teacher_id: uuid.UUID, org: OrgPath) -> dict
         "started_at": None,
         "met_at": None,
         "hours": {},
-        "reviews_assigned": 0,
         "reviews_done": 0,
     }
 

@@ -119,8 +119,16 @@ def standing(row: Mapping[str, Any] | None) -> Contribution:
         b.count(REQUIREMENTS_MET, at=row["met_at"])
     for category, hours in sorted((row["hours"] or {}).items()):
         b.count(HOURS + category, Decimal(hours))
-    b.count(REVIEWS_ASSIGNED, row["reviews_assigned"] or 0)
     b.count(REVIEWS_DONE, row["reviews_done"] or 0)
+    return b.out
+
+
+def review_load(row: Mapping[str, Any] | None) -> Contribution:
+    """A school's assignments count at the school and above (not split by stage or subject)."""
+    if row is None:
+        return Contribution()
+    b = _Builder(project_scope(row["project_id"]), row)
+    b.count(REVIEWS_ASSIGNED, row["assigned"])
     return b.out
 
 
