@@ -144,9 +144,15 @@ async def test_lesson_awarded_reaches_the_broker_through_the_outbox(
         f"/lessons/{lesson.id}/provincial-selection", headers=tokens.admin(PROVINCE)
     )
     assert r.status_code == 201
-    records = await read_topic(broker, f"{topic_prefix}{LESSONS_TOPIC}", expect=2)
+    # The provincial selection also promotes the lesson to province level (逐级遴选).
+    records = await read_topic(broker, f"{topic_prefix}{LESSONS_TOPIC}", expect=3)
     events = [json.loads(rec.value) for rec in records]
-    assert [e["data"]["award"] for e in events] == ["second", "provincial"]
+    assert [e["type"] for e in events] == [
+        "lessons.lesson_awarded",
+        "lessons.lesson_promoted",
+        "lessons.lesson_awarded",
+    ]
+    assert [e["data"].get("award") for e in events] == ["second", None, "provincial"]
     assert {rec.key for rec in records} == {str(lesson.teacher_id).encode()}
 
 

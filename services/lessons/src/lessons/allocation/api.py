@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from lessons.allocation import service
 from lessons.allocation.schemas import AllocationCreate, AllocationRead, AssignmentRead
+from lessons.deps import EventOutbox
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.deps import CurrentUser, Reads, Session
 from yanxiu.kit.openapi import operation_id
@@ -23,10 +24,13 @@ router = APIRouter(tags=["allocations"], generate_unique_id_function=operation_i
     status_code=201,
     summary="分配观评课 allocate peer reviews for a project (province admin)",
 )
-async def allocate(body: AllocationCreate, session: Session, user: CurrentUser) -> AllocationRead:
+async def allocate(
+    body: AllocationCreate, session: Session, user: CurrentUser, outbox: EventOutbox
+) -> AllocationRead:
     run = await service.allocate_reviews(
         session,
         actor=user,
+        outbox=outbox,
         project_id=body.project_id,
         seed=body.seed,
         per=body.reviews_per_teacher,

@@ -70,6 +70,14 @@ class ProjectPlan:
                 )
                 k += 1
 
+    def served(self) -> Iterator[int]:
+        """Positions (in `reviewer_ids`, the members' order) of the reviewers this plan gives
+        at least one lesson."""
+        plans, pool_of, local_of = self.plans, self.pool_of, self.local_of
+        for g in range(len(self.reviewer_ids)):
+            if plans[pool_of[g]].count[local_of[g]]:
+                yield g
+
     def summary(self) -> dict[str, Any]:
         pools: list[dict[str, Any]] = []
         for (stage, subject), plan in sorted(zip(self.pools, self.plans, strict=True)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -70,6 +71,31 @@ async def city_level_lessons(session: AsyncSession, year: int) -> list[Any]:
             list(CITY_LEVELS),
         )
     )
+
+
+async def transaction_time(session: AsyncSession) -> datetime:
+    """`now()`: what the assignments' `assigned_at` default writes in this transaction."""
+    at: datetime = await (await driver_connection(session)).fetchval("SELECT now()")
+    return at
+
+
+# Grouped school first: the sort behind the grouping (millions of joined rows after a first
+# run) then settles most comparisons on one key instead of four (6 s → 4 s at 1M teachers).
+_SCHOOL_LOADS = """
+SELECT r.province_id, r.city_id, r.county_id, r.school_id, count(*)::int
+FROM lessons.reviewers r
+JOIN lessons.assignments a ON a.project_id = r.project_id AND a.reviewer_id = r.teacher_id
+WHERE r.project_id = $1 AND r.school_id = ANY($2::text[])
+GROUP BY r.school_id, r.county_id, r.city_id, r.province_id
+"""
+
+
+async def school_loads(
+    session: AsyncSession, project_id: uuid.UUID, schools: list[str]
+) -> list[Any]:
+    """(province, city, county, school, assignments) of these schools in the project: every
+    run's assignments of the members now at each school, whatever their status."""
+    return list(await (await driver_connection(session)).fetch(_SCHOOL_LOADS, project_id, schools))
 
 
 async def lesson_loads(session: AsyncSession, project_id: uuid.UUID) -> dict[uuid.UUID, int]:

@@ -18,7 +18,9 @@ from lessons.allocation.errors import NoReviewers, ReviewerNotFound, RunNotFound
 from lessons.allocation.models import AllocationRun, Reviewer
 from lessons.allocation.planning import plan_project
 from lessons.audit import AUDIT
+from lessons.events import LESSONS_OUTBOX, reviews_allocated
 from yanxiu.kit.auth import Principal, Role
+from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import admin_covers, is_self
 
@@ -31,9 +33,12 @@ async def allocate_reviews(
     seed: int | None = None,
     per: int = 3,
     exclude_own_school: bool = True,
+    outbox: Outbox = LESSONS_OUTBOX,
 ) -> AllocationRun:
     """Every registered teacher of each pool gets `per` city-level lessons of the pool; a later
-    run serves only teachers still short (late registrants), leaving earlier ones as they are."""
+    run serves only teachers still short (late registrants), leaving earlier ones as they are.
+    Announced per county as `lessons.reviews_allocated`: the project's review load of each
+    school whose teachers the run served (a few hundred events, not one per assignment)."""
     actor.ensure_role(Role.province_admin)
     await repo.lock_project(session, project_id)
     year = await repo.project_year(session, project_id)
@@ -51,8 +56,9 @@ async def allocate_reviews(
     session.add(run)
     await session.flush()
     with _no_gc():
+        members = await repo.unserved_members(session, project_id, per)
         plan = plan_project(
-            members=await repo.unserved_members(session, project_id, per),
+            members=members,
             lessons=await repo.city_level_lessons(session, year),
             loads=await repo.lesson_loads(session, project_id),
             per=per,
@@ -60,6 +66,18 @@ async def allocate_reviews(
             seed=seed,
         )
         await repo.write_assignments(session, plan.records(run_id=run.id, project_id=project_id))
+        schools = sorted({members[g][1] for g in plan.served()})
+    if schools:
+        loads = await repo.school_loads(session, project_id, schools)
+        await outbox.add(
+            session,
+            *reviews_allocated(
+                project_id=project_id,
+                project_year=year,
+                allocated_at=await repo.transaction_time(session),
+                loads=loads,
+            ),
+        )
     run.assignments = plan.assigned
     run.summary = plan.summary()
     run.finished_at = datetime.now(UTC)

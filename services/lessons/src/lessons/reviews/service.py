@@ -54,6 +54,23 @@ def _org(r: Reviewer) -> OrgPath:
     )
 
 
+def review_submitted(review: Review, *, reviewer: Reviewer, lesson: Lesson) -> ReviewSubmitted:
+    """The review as announced, at submission and by a resync (the row's own time)."""
+    return ReviewSubmitted(
+        review_id=review.id,
+        assignment_id=review.assignment_id,
+        reviewer_id=review.reviewer_id,
+        lesson_id=review.lesson_id,
+        project_id=review.project_id,
+        project_year=reviewer.year,
+        stage=lesson.stage,
+        subject=lesson.subject,
+        total_score=review.total_score,
+        org=_org(reviewer),
+        submitted_at=review.submitted_at,
+    )
+
+
 def check_rubric(scores: dict[str, int]) -> Decimal:
     if set(scores) != set(RUBRIC):
         raise RubricInvalid(
@@ -118,22 +135,7 @@ async def submit(
         submitted_at=datetime.now(UTC),
     )
     await writes.add(session, review)
-    await outbox.add(
-        session,
-        ReviewSubmitted(
-            review_id=review.id,
-            assignment_id=assignment.id,
-            reviewer_id=assignment.reviewer_id,
-            lesson_id=assignment.lesson_id,
-            project_id=assignment.project_id,
-            project_year=reviewer.year,
-            stage=lesson.stage,
-            subject=lesson.subject,
-            total_score=total,
-            org=_org(reviewer),
-            submitted_at=review.submitted_at,
-        ),
-    )
+    await outbox.add(session, review_submitted(review, reviewer=reviewer, lesson=lesson))
     return review
 
 

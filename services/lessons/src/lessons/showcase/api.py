@@ -48,10 +48,11 @@ async def create_lesson(
     request: Request,
     session: Session,
     user: CurrentUser,
+    outbox: EventOutbox,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> LessonRead:
-        lesson = await service.create_lesson(session, actor=user, data=body)
+        lesson = await service.create_lesson(session, actor=user, data=body, outbox=outbox)
         return LessonRead.model_validate(lesson)
 
     return await once(
@@ -113,9 +114,15 @@ async def get_lesson(lesson_id: uuid.UUID, db: Reads, user: CurrentUser) -> Less
     summary="修改课例",
 )
 async def update_lesson(
-    lesson_id: uuid.UUID, body: LessonUpdate, session: Session, user: CurrentUser
+    lesson_id: uuid.UUID,
+    body: LessonUpdate,
+    session: Session,
+    user: CurrentUser,
+    outbox: EventOutbox,
 ) -> LessonRead:
-    lesson = await service.update_lesson(session, actor=user, lesson_id=lesson_id, data=body)
+    lesson = await service.update_lesson(
+        session, actor=user, lesson_id=lesson_id, data=body, outbox=outbox
+    )
     return LessonRead.model_validate(lesson)
 
 
@@ -137,7 +144,12 @@ async def selections(lesson_id: uuid.UUID, db: Reads, user: CurrentUser) -> Page
     summary="逐级遴选 (晒课/赛课)",
 )
 async def promote(
-    lesson_id: uuid.UUID, body: PromotionCreate, session: Session, user: CurrentUser, rules: Rules
+    lesson_id: uuid.UUID,
+    body: PromotionCreate,
+    session: Session,
+    user: CurrentUser,
+    rules: Rules,
+    outbox: EventOutbox,
 ) -> LessonRead:
     lesson = await service.promote(
         session,
@@ -146,6 +158,7 @@ async def promote(
         level=body.level,
         rules=rules,
         now=datetime.now(UTC),
+        outbox=outbox,
     )
     return LessonRead.model_validate(lesson)
 

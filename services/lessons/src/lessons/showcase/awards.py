@@ -18,19 +18,20 @@ from lessons.errors import (
     NotCityLevel,
     NotSelectedByCountyAndCity,
 )
+from lessons.events import lesson_org, promoted
 from lessons.models import Lesson
 from lessons.showcase import quotas
 from lessons.showcase import repository as repo
 from lessons.showcase.models import LessonAward, LessonPromotion
 from lessons.showcase.rules import CITY_LEVEL, LessonRules
 from lessons.showcase.service import admin_lesson
-from yanxiu.contracts.envelope import OrgPath
 from yanxiu.contracts.lessons import LessonAwarded
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.outbox import Outbox
 
 
-def _awarded(lesson: Lesson, award: LessonAward, now: datetime) -> LessonAwarded:
+def awarded(lesson: Lesson, award: LessonAward, now: datetime) -> LessonAwarded:
+    """The award as announced (a resync passes the row's own `awarded_at`)."""
     return LessonAwarded(
         award_id=award.id,
         lesson_id=lesson.id,
@@ -40,12 +41,7 @@ def _awarded(lesson: Lesson, award: LessonAward, now: datetime) -> LessonAwarded
         lesson_title=lesson.title,
         stage=lesson.stage,
         subject=lesson.subject,
-        org=OrgPath(
-            province_id=lesson.province_id,
-            city_id=lesson.city_id,
-            county_id=lesson.county_id,
-            school_id=lesson.school_id,
-        ),
+        org=lesson_org(lesson),
         awarded_at=now,
     )
 
@@ -97,7 +93,7 @@ async def award_lesson(
         before={"award": None},
         after={"award": award, "award_id": row.id},
     )
-    await outbox.add(session, _awarded(lesson, row, now))
+    await outbox.add(session, awarded(lesson, row, now))
     return row
 
 
@@ -121,17 +117,17 @@ async def select_provincial(
         raise NotCityLevel()
     if lesson.provincial:
         raise AlreadyProvincial()
+    selection = None
     if lesson.level == "city":
         lesson.level = "province"
-        repo.add_promotion(
-            session,
-            LessonPromotion(
-                lesson_id=lesson.id,
-                level="province",
-                org_id=actor.org_path[-1],
-                promoted_by=actor.user_id,
-            ),
+        selection = LessonPromotion(
+            lesson_id=lesson.id,
+            level="province",
+            org_id=actor.org_path[-1],
+            promoted_by=actor.user_id,
+            promoted_at=now,
         )
+        repo.add_promotion(session, selection)
     lesson.provincial = True
     row = LessonAward(
         id=uuid.uuid4(),
@@ -155,5 +151,7 @@ async def select_provincial(
         before={"provincial": False},
         after={"provincial": True, "level": lesson.level, "award_id": row.id},
     )
-    await outbox.add(session, _awarded(lesson, row, now))
+    # Selected as 省级优课 from city level: also selected at province level (逐级遴选).
+    events = [promoted(lesson, selection)] if selection is not None else []
+    await outbox.add(session, *events, awarded(lesson, row, now))
     return row

@@ -26,6 +26,7 @@ from lessons.errors import (
     TeacherLessonTaken,
     WrongLevelAdmin,
 )
+from lessons.events import LESSONS_OUTBOX, promoted, submitted
 from lessons.models import Lesson
 from lessons.showcase import quotas
 from lessons.showcase import repository as repo
@@ -35,9 +36,13 @@ from lessons.showcase.rules import LEVELS, PROMOTER, LessonRules, track_for
 from lessons.showcase.schemas import LessonCreate, LessonRead, LessonUpdate, PromotionRead
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import Forbidden
+from yanxiu.kit.outbox import Outbox
 from yanxiu.kit.pagination import Page, decode_uuid_cursor, next_cursor
 from yanxiu.kit.reads import Reader
 from yanxiu.kit.scope import may_read_teacher_record
+
+# The editable fields that `lessons.lesson_submitted` carries.
+_SUBMITTED_FIELDS = {"title", "subject"}
 
 # Which unique index stands for which rule.
 _UNIQUE_RULES: dict[str, type[Exception]] = {
@@ -71,8 +76,15 @@ def can_see(actor: Principal, lesson: Lesson) -> bool:
     return may_read_teacher_record(actor, teacher_id=lesson.teacher_id, org_path=lesson.org_path)
 
 
-async def create_lesson(session: AsyncSession, *, actor: Principal, data: LessonCreate) -> Lesson:
-    """创课: by the teacher, attributed to the school on the teacher's token."""
+async def create_lesson(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    data: LessonCreate,
+    outbox: Outbox = LESSONS_OUTBOX,
+) -> Lesson:
+    """创课: by the teacher, attributed to the school on the teacher's token; the lesson enters
+    the year's selection (晒课), announced as `lessons.lesson_submitted`."""
     teacher_id = _teacher_id(actor)
     if actor.role != Role.teacher or teacher_id is None or len(actor.org_path) != 4:
         raise NotATeacher()
@@ -104,6 +116,7 @@ async def create_lesson(session: AsyncSession, *, actor: Principal, data: Lesson
     repo.add_lesson(session, lesson)
     await flush_rules(session)
     await session.refresh(lesson)
+    await outbox.add(session, submitted(lesson))
     return lesson
 
 
@@ -145,7 +158,12 @@ async def list_lessons(
 
 
 async def update_lesson(
-    session: AsyncSession, *, actor: Principal, lesson_id: uuid.UUID, data: LessonUpdate
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    lesson_id: uuid.UUID,
+    data: LessonUpdate,
+    outbox: Outbox = LESSONS_OUTBOX,
 ) -> Lesson:
     """修改: the teacher edits the content until the school selects it; the platform number
     (assigned later by the national platform) may be filled in by the teacher or an admin."""
@@ -172,6 +190,10 @@ async def update_lesson(
             before=before,
             after=changes,
         )
+    if _SUBMITTED_FIELDS & {f for f in changes if before[f] != changes[f]}:
+        # The dashboards count lessons by subject: an edit before selection re-sends the
+        # snapshot (same lesson, same submitted_at), which consumers take as an upsert.
+        await outbox.add(session, submitted(lesson))
     return lesson
 
 
@@ -191,8 +213,10 @@ async def promote(
     level: str,
     rules: LessonRules,
     now: datetime,
+    outbox: Outbox = LESSONS_OUTBOX,
 ) -> Lesson:
-    """晒课/赛课 逐级遴选: the admin of `level` selects the lesson from the level below."""
+    """晒课/赛课 逐级遴选: the admin of `level` selects the lesson from the level below,
+    announced as `lessons.lesson_promoted`."""
     if actor.role != PROMOTER[level]:
         raise WrongLevelAdmin()
     lesson = await admin_lesson(session, actor=actor, lesson_id=lesson_id)
@@ -209,12 +233,14 @@ async def promote(
             session, rules=rules, year=lesson.year, city_id=lesson.city_id
         )
     was, lesson.level = lesson.level, level
-    repo.add_promotion(
-        session,
-        LessonPromotion(
-            lesson_id=lesson.id, level=level, org_id=actor.org_path[-1], promoted_by=actor.user_id
-        ),
+    selection = LessonPromotion(
+        lesson_id=lesson.id,
+        level=level,
+        org_id=actor.org_path[-1],
+        promoted_by=actor.user_id,
+        promoted_at=now,
     )
+    repo.add_promotion(session, selection)
     await flush_rules(session)
     await AUDIT.record(
         session,
@@ -226,4 +252,5 @@ async def promote(
         before={"level": was},
         after={"level": level},
     )
+    await outbox.add(session, promoted(lesson, selection))
     return lesson
