@@ -139,17 +139,19 @@ async def test_drift_is_reported_exactly_inside_each_admins_subtree_and_repaired
     assert drift_of(county) == {
         "learning": {"missing": 1, "wrong_org": 1, "extra": 1},
         "lessons": {"extra": 1},
+        "insights": {"extra": 1},  # the dashboards still count N1
         "credits": {"missing": 1},
     }
     assert teachers_of(county) == {
         t1b: [("learning", "missing")],
         t2: [("credits", "missing"), ("learning", "wrong_org")],
-        n1: [("learning", "extra"), ("lessons", "extra")],
+        n1: [("insights", "extra"), ("learning", "extra"), ("lessons", "extra")],
     }
     by_school = {(o["org_id"], o["service"]): o["counts"]["total"] for o in county["orgs"]}
     assert by_school == {
         (w.schools["A1"], "learning"): 2,  # T1b missing, N1 extra
         (w.schools["A1"], "lessons"): 1,
+        (w.schools["A1"], "insights"): 1,
         (w.schools["A2"], "learning"): 1,  # T2 belongs at A2
         (w.schools["A2"], "credits"): 1,
     }

@@ -45,7 +45,7 @@ async def platform(
     peers: dict[str, dict[str, str]] = {
         "lessons": {"enrollment_url": urls["enrollment"]},
         "insights": {"enrollment_url": urls["enrollment"]},
-        "enrollment": {f"{n}_url": urls[n] for n in ("learning", "credits", "lessons")},
+        "enrollment": {f"{n}_url": urls[n] for n in ("learning", "credits", "lessons", "insights")},
     }
     async with contextlib.AsyncExitStack() as stack:
         for name, (factory, settings_cls) in SERVICES.items():

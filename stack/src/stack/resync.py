@@ -3,7 +3,7 @@ into its outbox as events (`<service>.resync.service`), and its running relay pu
 so that consumers rebuild a read model the broker can no longer replay (README, "Operations").
 
 Every service that produces events can: enrollment (teachers, registrations), learning (plans,
-starts, counted courses, requirements met), lessons (lessons, selections, assignments, reviews,
+starts, counted courses, requirements met), lessons (lessons, selections, review loads, reviews,
 awards), credits (teacher years, certificates, offline records). Each re-sent event is a
 snapshot its consumers apply as an upsert."""
 
