@@ -74,9 +74,10 @@ function done(summary, latency, requests)
       string.format('"non2xx":%d', total),
       string.format('"items":%d', gen),
       '"statuses":{' .. table.concat(parts, ",") .. '}',
-      string.format('"latency_us":{"min":%d,"mean":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d}',
+      string.format('"latency_us":{"min":%d,"mean":%.1f,"max":%d,"p50":%d,"p90":%d,"p95":%d,"p99":%d,"p999":%d}',
          latency.min, latency.mean, latency.max, latency:percentile(50),
-         latency:percentile(90), latency:percentile(99), latency:percentile(99.9)),
+         latency:percentile(90), latency:percentile(95), latency:percentile(99),
+         latency:percentile(99.9)),
       '"sample":' .. quote(first),
    }
    io.write("WRKJSON {" .. table.concat(fields, ",") .. "}\n")

@@ -243,6 +243,23 @@ class Tally(Base):
     value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
 
 
+class TallyTotal(Base):
+    """A number of the dashboards at one org, all stages, subjects and areas together: the
+    `tallies` rolled up, kept in the same transaction. What a dashboard without a filter reads
+    (a county's drill-down: one row per school and metric, not one per school, metric, stage,
+    subject and area)."""
+
+    __tablename__ = "tally_totals"
+    __table_args__ = (Index("ix_tally_totals_children", "scope", "parent_id"),)
+
+    scope: Mapped[str] = mapped_column(String(48), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    parent_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
 class Daily(Base):
     """How many reached a metric on each day (Asia/Shanghai), at one org: the trend."""
 

@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
-from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql import ClauseElement, Select, TextClause
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from yanxiu.kit.db import CONNECT_TIMEOUT, POOL_TIMEOUT, count_statement, plain_url
@@ -87,9 +87,10 @@ class Prepared:
     given at each call: `Prepared(select(T).where(T.id == bindparam("id")))`, then
     `reader.records(prepared, id=…)`. Building a `select` and finding its compiled form costs
     a short read about as much as running it; a hot repository function prepares its statement
-    (one per shape of its optional filters) and pays neither."""
+    (one per shape of its optional filters) and pays neither. A `text()` statement (a recursive
+    query, say) is prepared the same way, its `:name` parameters given at each call."""
 
-    def __init__(self, stmt: Query) -> None:
+    def __init__(self, stmt: Query | TextClause) -> None:
         self.stmt = stmt
         self.entry = _compile_new(stmt)
         if "__[POSTCOMPILE_" in self.entry.sql:

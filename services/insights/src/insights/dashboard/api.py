@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from insights.config import Settings
 from insights.dashboard import exports, service
+from insights.dashboard.memo import DashboardMemo
 from insights.dashboard.org_names import OrgNames
 from insights.dashboard.schemas import (
     OrgBreakdown,
@@ -22,9 +23,9 @@ from insights.dashboard.schemas import (
     Trend,
     WaitingPage,
 )
-from insights.dashboard.service import Filters
+from insights.dashboard.service import Filters, Reading
 from insights.feed.tally import shanghai_day
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Reads, runtime
 from yanxiu.kit.openapi import XLSX, file_response, operation_id
 from yanxiu.kit.pagination import MAX_LIMIT
 
@@ -39,20 +40,33 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=300)]
 
 
-def org_names(request: Request, session: Session) -> OrgNames:
-    settings = runtime(request).settings
-    token = request.headers.get("authorization", "").partition(" ")[2].strip()
-    base = getattr(settings, "enrollment_url", Settings().enrollment_url)
-    timeout = getattr(settings, "enrollment_timeout_s", 5.0)
-    return OrgNames(session, base_url=base, token=token, timeout=timeout)
+DEFAULTS = Settings.model_fields
 
 
-Names = Annotated[OrgNames, Depends(org_names)]
+def reading(request: Request, db: Reads) -> Reading:
+    """The driver, this process's memo (on the runtime) and org names with the caller's token."""
+    rt = runtime(request)
+    memo = rt.extras.get("dashboard_memo")
+    if memo is None:
+        memo = rt.extras["dashboard_memo"] = DashboardMemo()
+    settings = rt.settings
+    names = OrgNames(
+        db,
+        rt.session_factory,
+        memo.names,
+        base_url=getattr(settings, "enrollment_url", DEFAULTS["enrollment_url"].default),
+        token=request.headers.get("authorization", "").partition(" ")[2].strip(),
+        timeout=getattr(settings, "enrollment_timeout_s", DEFAULTS["enrollment_timeout_s"].default),
+    )
+    return Reading(db=db, memo=memo, names=names)
+
+
+Read = Annotated[Reading, Depends(reading)]
 
 
 @router.get("/projects", response_model=ProjectList, summary="看板: 培训项目")
-async def list_projects(session: Session, user: CurrentUser) -> ProjectList:
-    return await service.list_projects(session, actor=user)
+async def list_projects(r: Read, user: CurrentUser) -> ProjectList:
+    return await service.list_projects(r, actor=user)
 
 
 @router.get(
@@ -62,17 +76,15 @@ async def list_projects(session: Session, user: CurrentUser) -> ProjectList:
 )
 async def overview(
     project_id: uuid.UUID,
-    session: Session,
+    r: Read,
     user: CurrentUser,
-    names: Names,
     org_id: OrgId = None,
     stage: Stage = None,
     subject: Subject = None,
     rural: Rural = None,
 ) -> Overview:
     return await service.overview(
-        session,
-        names,
+        r,
         actor=user,
         project_id=project_id,
         org_id=org_id,
@@ -87,17 +99,15 @@ async def overview(
 )
 async def org_breakdown(
     project_id: uuid.UUID,
-    session: Session,
+    r: Read,
     user: CurrentUser,
-    names: Names,
     org_id: OrgId = None,
     stage: Stage = None,
     subject: Subject = None,
     rural: Rural = None,
 ) -> OrgBreakdown:
     return await service.breakdown(
-        session,
-        names,
+        r,
         actor=user,
         project_id=project_id,
         org_id=org_id,
@@ -113,15 +123,14 @@ async def org_breakdown(
 )
 async def org_breakdown_xlsx(
     project_id: uuid.UUID,
-    session: Session,
+    r: Read,
     user: CurrentUser,
-    names: Names,
     org_id: OrgId = None,
 ) -> Response:
     table = await service.breakdown(
-        session, names, actor=user, project_id=project_id, org_id=org_id, filters=Filters()
+        r, actor=user, project_id=project_id, org_id=org_id, filters=Filters()
     )
-    projects = await service.list_projects(session, actor=user)
+    projects = await service.list_projects(r, actor=user)
     project = next(p for p in projects.items if p.project_id == project_id)
     body = await exports.org_table(project, table)
     filename = quote(f"{project.year}-{table.org.org_id}-下级单位完成情况.xlsx")
@@ -139,15 +148,13 @@ async def org_breakdown_xlsx(
 )
 async def trend(
     project_id: uuid.UUID,
-    session: Session,
+    r: Read,
     user: CurrentUser,
-    names: Names,
     org_id: OrgId = None,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> Trend:
     return await service.trend(
-        session,
-        names,
+        r,
         actor=user,
         project_id=project_id,
         org_id=org_id,
@@ -163,17 +170,15 @@ async def trend(
 )
 async def teachers(
     project_id: uuid.UUID,
-    session: Session,
+    r: Read,
     user: CurrentUser,
-    names: Names,
     metric: Annotated[TeacherMetric, Query()] = "registered",
     org_id: OrgId = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> TeacherPage:
     return await service.teachers(
-        session,
-        names,
+        r,
         actor=user,
         project_id=project_id,
         org_id=org_id,
@@ -185,6 +190,6 @@ async def teachers(
 
 @router.get("/waiting", response_model=WaitingPage, summary="看板: 待我处理的线下学时")
 async def waiting(
-    session: Session, user: CurrentUser, names: Names, cursor: Cursor = None, limit: Limit = 50
+    r: Read, user: CurrentUser, cursor: Cursor = None, limit: Limit = 50
 ) -> WaitingPage:
-    return await service.waiting(session, names, actor=user, cursor=cursor, limit=limit)
+    return await service.waiting(r, actor=user, cursor=cursor, limit=limit)

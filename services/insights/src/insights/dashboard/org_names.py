@@ -1,6 +1,7 @@
 """Orgs' names for the dashboards. Events carry ids only; enrollment owns the org tree and
 serves its names (`GET /orgs/{id}`, `GET /orgs?parent_id=`), asked with the caller's own token
-so that enrollment applies its own scope. Answers are kept in insights.org_names for a day.
+so that enrollment applies its own scope. Answers are kept in insights.org_names for a day, and
+in the process (DashboardMemo) for an hour: a dashboard request usually reads no name at all.
 
 A name enrollment cannot give (enrollment down, an org it does not know) is shown as the id:
 the numbers never wait for a label."""
@@ -13,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from insights.dashboard import repository as repo
+from insights.dashboard.memo import Memo
 from insights.models import OrgName
+from yanxiu.kit.reads import DriverReads
 
 log = logging.getLogger(__name__)
 FRESH_FOR = timedelta(days=1)
@@ -37,8 +40,19 @@ class _Orgs(BaseModel):
 
 
 class OrgNames:
-    def __init__(self, session: AsyncSession, *, base_url: str, token: str, timeout: float) -> None:
-        self.session = session
+    def __init__(
+        self,
+        db: DriverReads,
+        sessions: async_sessionmaker[AsyncSession],
+        memo: Memo[str],
+        *,
+        base_url: str,
+        token: str,
+        timeout: float,
+    ) -> None:
+        self.db = db
+        self.sessions = sessions
+        self.memo = memo
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
@@ -48,23 +62,21 @@ class OrgNames:
     ) -> dict[str, str]:
         """Names by id; `parent_id`: the orgs are that org's children (one listing for all)."""
         wanted = set(org_ids)
-        if not wanted:
-            return {}
-        known = await self._known(wanted)
+        known: dict[str, str] = {}
+        for org in wanted:
+            name = self.memo.get(org)
+            if name is not None:
+                known[org] = name
         missing = wanted - set(known)
         if missing:
-            fetched = await self._fetch(missing, parent_id=parent_id)
-            known.update(fetched)
+            stored = await repo.names(self.db, sorted(missing), datetime.now(UTC) - FRESH_FOR)
+            missing -= set(stored)
+            if missing:
+                stored.update(await self._fetch(missing, parent_id=parent_id))
+            for org, name in stored.items():
+                self.memo.put(org, name)
+            known.update(stored)
         return {org: known.get(org, org) for org in wanted}
-
-    async def _known(self, org_ids: set[str]) -> dict[str, str]:
-        fresh_since = datetime.now(UTC) - FRESH_FOR
-        rows = await self.session.execute(
-            select(OrgName.org_id, OrgName.name).where(
-                OrgName.org_id.in_(org_ids), OrgName.fetched_at > fresh_since
-            )
-        )
-        return {org: name for org, name in rows.all()}
 
     async def _fetch(self, org_ids: set[str], *, parent_id: str | None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
@@ -107,12 +119,14 @@ class OrgNames:
                 for o in {o.id: o for o in found}.values()
             ]
             stmt = insert(OrgName).values(sorted(rows, key=lambda r: r["org_id"]))
-            await self.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[OrgName.org_id],
-                    set_={
-                        k: stmt.excluded[k] for k in ("parent_id", "level", "name", "fetched_at")
-                    },
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[OrgName.org_id],
+                        set_={
+                            k: stmt.excluded[k]
+                            for k in ("parent_id", "level", "name", "fetched_at")
+                        },
+                    )
                 )
-            )
         return {o.id: o.name for o in found}

@@ -1,8 +1,10 @@
-"""SQL of the dashboards: tallies by org, their children, the days, and the facts behind them.
+"""SQL of the dashboards, read on the driver (kit.reads: a safe request, no ORM session):
+tallies by org, their children, the days, and the facts behind them.
 
-Every read here is bounded by the org tree, not by the number of teachers: an org's numbers
-are its own tally rows (one per metric × stage × subject × rural/urban), its children's are
-found by `parent_id`, its trend by day."""
+Every read here is bounded by the org tree, not by the number of teachers. Without a filter,
+an org's numbers are its rows of `tally_totals` (one per metric), its children's the rows whose
+`parent_id` is the org; with a stage, subject or rural filter, the `tallies` they roll up.
+Statements are prepared once (`Prepared`): compiling is not paid per request."""
 
 from __future__ import annotations
 
@@ -12,92 +14,75 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
 
-from insights.models import Project
+from yanxiu.kit.reads import DriverReads, Prepared
 
 LEVEL_COLUMNS = {1: "province_id", 2: "city_id", 3: "county_id", 4: "school_id"}
+Values = dict[str, dict[str, Decimal]]  # scope → metric → value
+ChildValues = dict[tuple[str, int], Values]  # (org, level) → scope → metric → value
 
-_FILTERS = (
+_PROJECTS = Prepared(
+    text("SELECT project_id, name, year, stage FROM insights.projects ORDER BY year DESC, name")
+)
+_PROJECT = Prepared(
+    text("SELECT project_id, name, year, stage FROM insights.projects WHERE project_id = :id")
+)
+_PATH = Prepared(
+    text(
+        "WITH RECURSIVE up(org_id, level, parent_id) AS ("
+        "(SELECT org_id, level, parent_id FROM insights.tally_totals "
+        "WHERE scope = :scope AND org_id = :org LIMIT 1) "
+        "UNION ALL SELECT t.org_id, t.level, t.parent_id FROM up, LATERAL ("
+        "SELECT org_id, level, parent_id FROM insights.tally_totals "
+        "WHERE scope = :scope AND org_id = up.parent_id LIMIT 1) t "
+        "WHERE up.parent_id <> '') "
+        "SELECT org_id, level FROM up ORDER BY level"
+    )
+)
+_TOTALS = Prepared(
+    text(
+        "SELECT scope, metric, value FROM insights.tally_totals "
+        "WHERE scope = ANY(:scopes) AND org_id = :org"
+    )
+)
+_FILTERED = (
     "AND (CAST(:stage AS text) IS NULL OR stage = :stage) "
     "AND (CAST(:subject AS text) IS NULL OR subject = :subject) "
     "AND (CAST(:area AS text) IS NULL OR area = :area) "
 )
-
-
-async def projects(session: AsyncSession) -> Sequence[Project]:
-    rows = await session.scalars(select(Project).order_by(Project.year.desc(), Project.name))
-    return list(rows.all())
-
-
-async def project(session: AsyncSession, project_id: uuid.UUID) -> Project | None:
-    return await session.get(Project, project_id)
-
-
-async def org_path(session: AsyncSession, scope: str, org_id: str) -> list[tuple[str, int]]:
-    """[(org id, level)] from the province down to `org_id`, as the tallies know it."""
-    rows = await session.execute(
-        text(
-            "WITH RECURSIVE up(org_id, level, parent_id) AS ("
-            "(SELECT org_id, level, parent_id FROM insights.tallies "
-            "WHERE scope = :scope AND org_id = :org LIMIT 1) "
-            "UNION ALL SELECT t.org_id, t.level, t.parent_id FROM up, LATERAL ("
-            "SELECT org_id, level, parent_id FROM insights.tallies "
-            "WHERE scope = :scope AND org_id = up.parent_id LIMIT 1) t "
-            "WHERE up.parent_id <> '') "
-            "SELECT org_id, level FROM up ORDER BY level"
-        ),
-        {"scope": scope, "org": org_id},
+_TOTALS_FILTERED = Prepared(
+    text(
+        "SELECT scope, metric, sum(value) AS value FROM insights.tallies "
+        "WHERE scope = :scope AND org_id = :org " + _FILTERED + "GROUP BY scope, metric"
     )
-    return [(o, int(lv)) for o, lv in rows.all()]
-
-
-async def totals(
-    session: AsyncSession, scope: str, org_id: str, filters: dict[str, str | None]
-) -> dict[str, Decimal]:
-    rows = await session.execute(
-        text(
-            "SELECT metric, sum(value) FROM insights.tallies "
-            "WHERE scope = :scope AND org_id = :org " + _FILTERS + "GROUP BY metric"
-        ),
-        {"scope": scope, "org": org_id, **filters},
+)
+_CHILDREN = Prepared(
+    text(
+        "SELECT scope, org_id, level, metric, value FROM insights.tally_totals "
+        "WHERE scope = ANY(:scopes) AND parent_id = :parent"
     )
-    return {m: Decimal(v) for m, v in rows.all()}
-
-
-async def children(
-    session: AsyncSession, scope: str, parent_id: str, filters: dict[str, str | None]
-) -> dict[tuple[str, int], dict[str, Decimal]]:
-    """{(child org, level): {metric: value}} of the orgs one level below `parent_id`."""
-    rows = await session.execute(
-        text(
-            "SELECT org_id, level, metric, sum(value) FROM insights.tallies "
-            "WHERE scope = :scope AND parent_id = :parent "
-            + _FILTERS
-            + "GROUP BY org_id, level, metric"
-        ),
-        {"scope": scope, "parent": parent_id, **filters},
+)
+_CHILDREN_FILTERED = Prepared(
+    text(
+        "SELECT scope, org_id, level, metric, sum(value) AS value FROM insights.tallies "
+        "WHERE scope = :scope AND parent_id = :parent "
+        + _FILTERED
+        + "GROUP BY scope, org_id, level, metric"
     )
-    out: dict[tuple[str, int], dict[str, Decimal]] = {}
-    for org, level, metric, value in rows.all():
-        out.setdefault((org, int(level)), {})[metric] = Decimal(value)
-    return out
-
-
-async def days(
-    session: AsyncSession, scope: str, org_id: str, metrics: Sequence[str]
-) -> list[tuple[str, Any, Decimal]]:
-    rows = await session.execute(
-        text(
-            "SELECT metric, day, value FROM insights.daily "
-            "WHERE scope = :scope AND org_id = :org AND metric = ANY(:metrics) ORDER BY day"
-        ),
-        {"scope": scope, "org": org_id, "metrics": list(metrics)},
+)
+_DAYS = Prepared(
+    text(
+        "SELECT metric, day, value FROM insights.daily "
+        "WHERE scope = :scope AND org_id = :org AND metric = ANY(:metrics) ORDER BY day"
     )
-    return [(m, d, Decimal(v)) for m, d, v in rows.all()]
-
-
+)
+_NAMES = Prepared(
+    text(
+        "SELECT org_id, name FROM insights.org_names "
+        "WHERE org_id = ANY(:ids) AND fetched_at > :fresh_since"
+    )
+)
 _TEACHER_WHEN = {
     "registered": "TRUE",
     "plan_active": "plan_status = 'active'",
@@ -106,10 +91,111 @@ _TEACHER_WHEN = {
     "not_started": "started_at IS NULL",
     "not_met": "met_at IS NULL",
 }
+_TEACHERS = {
+    (level, metric): Prepared(
+        text(
+            "SELECT teacher_id, teacher_name, school_id, stage, subject, hours, started_at, "
+            "met_at FROM insights.standings "
+            f"WHERE project_id = :project AND {column} = :org AND registered_at IS NOT NULL "
+            f"AND {when} AND teacher_id > :after ORDER BY teacher_id LIMIT :limit"
+        )
+    )
+    for level, column in LEVEL_COLUMNS.items()
+    for metric, when in _TEACHER_WHEN.items()
+}
+_WAITING = {
+    level: Prepared(
+        text(
+            "SELECT record_id, teacher_id, year, status, category, hours, school_id, "
+            "changed_at FROM insights.offline_records "
+            f"WHERE status = ANY(:statuses) AND {column} = :org "
+            "AND (changed_at, record_id) > (:after_at, :after_id) "
+            "ORDER BY changed_at, record_id LIMIT :limit"
+        )
+    )
+    for level, column in LEVEL_COLUMNS.items()
+}
+_BEFORE_EVERY_ID = uuid.UUID(int=0)
+_BEFORE_EVERY_TIME = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+async def projects(db: DriverReads) -> list[Any]:
+    return await db.records(_PROJECTS)
+
+
+async def project(db: DriverReads, project_id: uuid.UUID) -> Any | None:
+    return await db.record(_PROJECT, id=project_id)
+
+
+async def org_path(db: DriverReads, scope: str, org_id: str) -> list[tuple[str, int]]:
+    """[(org id, level)] from the province down to `org_id`, as the tallies know it."""
+    rows = await db.records(_PATH, scope=scope, org=org_id)
+    return [(r["org_id"], int(r["level"])) for r in rows]
+
+
+def _values(rows: Sequence[Any]) -> Values:
+    out: Values = {}
+    for r in rows:
+        out.setdefault(r["scope"], {})[r["metric"]] = Decimal(r["value"])
+    return out
+
+
+async def totals(
+    db: DriverReads,
+    *,
+    project_scope: str,
+    year_scope: str,
+    org_id: str,
+    filters: dict[str, str | None],
+) -> Values:
+    """The org's numbers of both scopes; a filter narrows the project's (the year's numbers
+    are not split by stage or subject)."""
+    if not any(filters.values()):
+        return _values(await db.records(_TOTALS, scopes=[project_scope, year_scope], org=org_id))
+    values = _values(await db.records(_TOTALS, scopes=[year_scope], org=org_id))
+    rows = await db.records(_TOTALS_FILTERED, scope=project_scope, org=org_id, **filters)
+    values.update(_values(rows))
+    return values
+
+
+def _children(rows: Sequence[Any], out: ChildValues) -> ChildValues:
+    for r in rows:
+        values = out.setdefault((r["org_id"], int(r["level"])), {})
+        values.setdefault(r["scope"], {})[r["metric"]] = Decimal(r["value"])
+    return out
+
+
+async def children(
+    db: DriverReads,
+    *,
+    project_scope: str,
+    year_scope: str,
+    parent_id: str,
+    filters: dict[str, str | None],
+) -> ChildValues:
+    """{(child org, level): numbers} of the orgs one level below `parent_id`."""
+    if not any(filters.values()):
+        rows = await db.records(_CHILDREN, scopes=[project_scope, year_scope], parent=parent_id)
+        return _children(rows, {})
+    out = _children(await db.records(_CHILDREN, scopes=[year_scope], parent=parent_id), {})
+    rows = await db.records(_CHILDREN_FILTERED, scope=project_scope, parent=parent_id, **filters)
+    return _children(rows, out)
+
+
+async def days(
+    db: DriverReads, scope: str, org_id: str, metrics: Sequence[str]
+) -> list[tuple[str, Any, Decimal]]:
+    rows = await db.records(_DAYS, scope=scope, org=org_id, metrics=list(metrics))
+    return [(r["metric"], r["day"], Decimal(r["value"])) for r in rows]
+
+
+async def names(db: DriverReads, org_ids: Sequence[str], fresh_since: datetime) -> dict[str, str]:
+    rows = await db.records(_NAMES, ids=list(org_ids), fresh_since=fresh_since)
+    return {r["org_id"]: r["name"] for r in rows}
 
 
 async def teachers(
-    session: AsyncSession,
+    db: DriverReads,
     *,
     project_id: uuid.UUID,
     level: int,
@@ -119,23 +205,17 @@ async def teachers(
     limit: int,
 ) -> list[Any]:
     """The registered teachers behind one funnel number, in teacher-id order."""
-    column = LEVEL_COLUMNS[level]
-    rows = await session.execute(
-        text(
-            "SELECT teacher_id, teacher_name, school_id, stage, subject, hours, started_at, "
-            "met_at FROM insights.standings "
-            f"WHERE project_id = :project AND {column} = :org AND registered_at IS NOT NULL "
-            f"AND {_TEACHER_WHEN[metric]} "
-            "AND (CAST(:after AS uuid) IS NULL OR teacher_id > :after) "
-            "ORDER BY teacher_id LIMIT :limit"
-        ),
-        {"project": project_id, "org": org_id, "after": after, "limit": limit},
+    return await db.records(
+        _TEACHERS[(level, metric)],
+        project=project_id,
+        org=org_id,
+        after=after or _BEFORE_EVERY_ID,
+        limit=limit,
     )
-    return list(rows.all())
 
 
 async def waiting(
-    session: AsyncSession,
+    db: DriverReads,
     *,
     statuses: Sequence[str],
     level: int,
@@ -145,22 +225,12 @@ async def waiting(
 ) -> list[Any]:
     """Offline records at the given steps under an org, oldest first (they have waited
     longest)."""
-    column = LEVEL_COLUMNS[level]
-    rows = await session.execute(
-        text(
-            "SELECT record_id, teacher_id, year, status, category, hours, school_id, changed_at "
-            "FROM insights.offline_records "
-            f"WHERE status = ANY(:statuses) AND {column} = :org "
-            "AND (CAST(:after_at AS timestamptz) IS NULL "
-            "OR (changed_at, record_id) > (:after_at, CAST(:after_id AS uuid))) "
-            "ORDER BY changed_at, record_id LIMIT :limit"
-        ),
-        {
-            "statuses": list(statuses),
-            "org": org_id,
-            "after_at": after[0] if after else None,
-            "after_id": after[1] if after else None,
-            "limit": limit,
-        },
+    at, record = after or (_BEFORE_EVERY_TIME, _BEFORE_EVERY_ID)
+    return await db.records(
+        _WAITING[level],
+        statuses=list(statuses),
+        org=org_id,
+        after_at=at,
+        after_id=record,
+        limit=limit,
     )
-    return list(rows.all())

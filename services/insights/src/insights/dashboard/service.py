@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from insights.dashboard import repository as repo
 from insights.dashboard.errors import (
@@ -21,6 +20,7 @@ from insights.dashboard.errors import (
     OrgNotFound,
     ProjectNotFound,
 )
+from insights.dashboard.memo import DashboardMemo
 from insights.dashboard.org_names import OrgNames
 from insights.dashboard.schemas import (
     Funnel,
@@ -42,7 +42,6 @@ from insights.dashboard.schemas import (
 )
 from insights.feed import tally
 from insights.feed.tally import plain
-from insights.models import Project
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.errors import OutOfScope
 from yanxiu.kit.pagination import (
@@ -51,6 +50,7 @@ from yanxiu.kit.pagination import (
     decode_uuid_cursor,
     encode_cursor,
 )
+from yanxiu.kit.reads import DriverReads
 
 LEVELS = {1: "province", 2: "city", 3: "county", 4: "school"}
 RECORD_STEPS_ZH = {"submitted": "待初审", "county_passed": "待审批"}
@@ -73,6 +73,15 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """What a dashboard request reads with: the driver, the process's memo, org names."""
+
+    db: DriverReads
+    memo: DashboardMemo
+    names: OrgNames
+
+
+@dataclass(frozen=True)
 class Place:
     org_id: str
     level: int
@@ -87,19 +96,28 @@ def ensure_admin(actor: Principal) -> None:
         raise DashboardNotAllowed()
 
 
-async def _project(session: AsyncSession, project_id: uuid.UUID) -> Project:
-    found = await repo.project(session, project_id)
+async def _project(r: Reading, project_id: uuid.UUID) -> ProjectRead:
+    found = r.memo.projects.get(project_id)
     if found is None:
-        raise ProjectNotFound()
+        row = await repo.project(r.db, project_id)
+        if row is None:
+            raise ProjectNotFound()
+        found = _project_read(row)
+        r.memo.projects.put(project_id, found)
+    assert isinstance(found, ProjectRead)
     return found
 
 
-async def _place(session: AsyncSession, actor: Principal, scope: str, org_id: str | None) -> Place:
+async def _place(r: Reading, actor: Principal, scope: str, org_id: str | None) -> Place:
     """Where the org asked for sits (the caller's own org by default), checked against the
-    caller's subtree."""
+    caller's subtree. The tree is the one the tallies stored (the places the events carried)."""
     own = actor.org_path[-1]
     target = org_id or own
-    path = await repo.org_path(session, scope, target)
+    path = r.memo.paths.get(target)
+    if path is None:
+        path = await repo.org_path(r.db, scope, target)
+        if path:
+            r.memo.paths.put(target, path)
     if not path:
         if target != own:
             raise OrgNotFound()
@@ -114,18 +132,17 @@ def _count(values: dict[str, Decimal], metric: str) -> int:
     return int(values.get(metric, 0))
 
 
-def _project_read(p: Project) -> ProjectRead:
-    return ProjectRead(project_id=p.project_id, name=p.name, year=p.year, stage=p.stage)
+def _project_read(p: Any) -> ProjectRead:
+    return ProjectRead(project_id=p["project_id"], name=p["name"], year=p["year"], stage=p["stage"])
 
 
-async def list_projects(session: AsyncSession, *, actor: Principal) -> ProjectList:
+async def list_projects(r: Reading, *, actor: Principal) -> ProjectList:
     ensure_admin(actor)
-    return ProjectList(items=[_project_read(p) for p in await repo.projects(session)])
+    return ProjectList(items=[_project_read(p) for p in await repo.projects(r.db)])
 
 
 async def overview(
-    session: AsyncSession,
-    names: OrgNames,
+    r: Reading,
     *,
     actor: Principal,
     project_id: uuid.UUID,
@@ -133,14 +150,21 @@ async def overview(
     filters: Filters,
 ) -> Overview:
     ensure_admin(actor)
-    project = await _project(session, project_id)
+    project = await _project(r, project_id)
     scope = tally.project_scope(project_id)
-    place = await _place(session, actor, scope, org_id)
-    values = await repo.totals(session, scope, place.org_id, filters.params())
+    place = await _place(r, actor, scope, org_id)
+    year_scope = tally.year_scope(project.year)
     # The year's numbers are not split by stage or subject (credits' events do not say).
-    year = await repo.totals(session, tally.year_scope(project.year), place.org_id, NO_FILTER)
+    both = await repo.totals(
+        r.db,
+        project_scope=scope,
+        year_scope=year_scope,
+        org_id=place.org_id,
+        filters=filters.params(),
+    )
+    values, year = both.get(scope, {}), both.get(year_scope, {})
     shown = place.path[len(actor.org_path) - 1 :]
-    labels = await names.names(shown)
+    labels = await r.names.names(shown)
     path = [
         OrgRef(org_id=o, name=labels[o], level=LEVELS[len(actor.org_path) + i])
         for i, o in enumerate(shown)
@@ -151,7 +175,7 @@ async def overview(
         if m.startswith(tally.HOURS)
     }
     return Overview(
-        project=_project_read(project),
+        project=project,
         org=path[-1],
         path=path,
         funnel=Funnel(
@@ -185,8 +209,7 @@ async def overview(
 
 
 async def breakdown(
-    session: AsyncSession,
-    names: OrgNames,
+    r: Reading,
     *,
     actor: Principal,
     project_id: uuid.UUID,
@@ -195,16 +218,22 @@ async def breakdown(
 ) -> OrgBreakdown:
     """The org's children (a province's cities, a city's counties, a county's schools)."""
     ensure_admin(actor)
-    project = await _project(session, project_id)
+    project = await _project(r, project_id)
     scope = tally.project_scope(project_id)
-    place = await _place(session, actor, scope, org_id)
-    own = await repo.children(session, scope, place.org_id, filters.params())
-    year = await repo.children(session, tally.year_scope(project.year), place.org_id, NO_FILTER)
-    orgs = sorted(set(own) | set(year))
-    labels = await names.names([o for o, _ in orgs] + [place.org_id], parent_id=place.org_id)
+    place = await _place(r, actor, scope, org_id)
+    year_scope = tally.year_scope(project.year)
+    found = await repo.children(
+        r.db,
+        project_scope=scope,
+        year_scope=year_scope,
+        parent_id=place.org_id,
+        filters=filters.params(),
+    )
+    orgs = sorted(found)
+    labels = await r.names.names([o for o, _ in orgs] + [place.org_id], parent_id=place.org_id)
     rows = []
     for org, level in orgs:
-        p, y = own.get((org, level), {}), year.get((org, level), {})
+        p, y = found[(org, level)].get(scope, {}), found[(org, level)].get(year_scope, {})
         registered = _count(p, tally.REGISTERED)
         met = _count(p, tally.REQUIREMENTS_MET)
         rows.append(
@@ -238,8 +267,7 @@ async def breakdown(
 
 
 async def trend(
-    session: AsyncSession,
-    names: OrgNames,
+    r: Reading,
     *,
     actor: Principal,
     project_id: uuid.UUID,
@@ -249,10 +277,10 @@ async def trend(
 ) -> Trend:
     """Cumulative counts per day for the last `days` days (Asia/Shanghai), up to today."""
     ensure_admin(actor)
-    await _project(session, project_id)
+    await _project(r, project_id)
     scope = tally.project_scope(project_id)
-    place = await _place(session, actor, scope, org_id)
-    rows = await repo.days(session, scope, place.org_id, tally.PROJECT_FUNNEL)
+    place = await _place(r, actor, scope, org_id)
+    rows = await repo.days(r.db, scope, place.org_id, tally.PROJECT_FUNNEL)
     first = today - timedelta(days=days - 1)
     running = dict.fromkeys(tally.PROJECT_FUNNEL, Decimal(0))
     by_day: dict[date, dict[str, Decimal]] = {}
@@ -275,7 +303,7 @@ async def trend(
                 requirements_met=int(running[tally.REQUIREMENTS_MET]),
             )
         )
-    label = (await names.names([place.org_id]))[place.org_id]
+    label = (await r.names.names([place.org_id]))[place.org_id]
     return Trend(
         org=OrgRef(org_id=place.org_id, name=label, level=LEVELS[place.level]),
         items=points,
@@ -292,8 +320,7 @@ def _hours(raw: dict[str, str] | None) -> Decimal:
 
 
 async def teachers(
-    session: AsyncSession,
-    names: OrgNames,
+    r: Reading,
     *,
     actor: Principal,
     project_id: uuid.UUID,
@@ -304,11 +331,11 @@ async def teachers(
 ) -> TeacherPage:
     """The teachers behind one number of the funnel (or its complement), masked."""
     ensure_admin(actor)
-    await _project(session, project_id)
-    place = await _place(session, actor, tally.project_scope(project_id), org_id)
+    await _project(r, project_id)
+    place = await _place(r, actor, tally.project_scope(project_id), org_id)
     after = decode_uuid_cursor(cursor)
     rows = await repo.teachers(
-        session,
+        r.db,
         project_id=project_id,
         level=place.level,
         org_id=place.org_id,
@@ -317,24 +344,24 @@ async def teachers(
         limit=limit + 1,
     )
     page = rows[:limit]
-    schools = await names.names({r.school_id for r in page})
+    schools = await r.names.names({row["school_id"] for row in page})
     items = [
         TeacherRow(
-            teacher_id=r.teacher_id,
-            name=mask_name(r.teacher_name),
-            school_id=r.school_id,
-            school_name=schools.get(r.school_id, r.school_id),
-            stage=r.stage,
-            subject=r.subject,
-            hours=_hours(r.hours),
-            started_on=tally.shanghai_day(r.started_at) if r.started_at else None,
-            met_on=tally.shanghai_day(r.met_at) if r.met_at else None,
+            teacher_id=row["teacher_id"],
+            name=mask_name(row["teacher_name"]),
+            school_id=row["school_id"],
+            school_name=schools.get(row["school_id"], row["school_id"]),
+            stage=row["stage"],
+            subject=row["subject"],
+            hours=_hours(row["hours"]),
+            started_on=tally.shanghai_day(row["started_at"]) if row["started_at"] else None,
+            met_on=tally.shanghai_day(row["met_at"]) if row["met_at"] else None,
         )
-        for r in page
+        for row in page
     ]
     more = len(rows) > limit
     return TeacherPage(
-        items=items, next_cursor=encode_cursor(str(page[-1].teacher_id)) if more else None
+        items=items, next_cursor=encode_cursor(str(page[-1]["teacher_id"])) if more else None
     )
 
 
@@ -350,8 +377,7 @@ def _waiting_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 
 
 async def waiting(
-    session: AsyncSession,
-    names: OrgNames,
+    r: Reading,
     *,
     actor: Principal,
     cursor: str | None,
@@ -363,7 +389,7 @@ async def waiting(
     ensure_admin(actor)
     statuses: Sequence[str] = WAITING_FOR.get(actor.role, ("submitted", "county_passed"))
     rows = await repo.waiting(
-        session,
+        r.db,
         statuses=statuses,
         level=len(actor.org_path),
         org_id=actor.org_path[-1],
@@ -371,24 +397,26 @@ async def waiting(
         limit=limit + 1,
     )
     page = rows[:limit]
-    schools = await names.names({r.school_id for r in page})
+    schools = await r.names.names({row["school_id"] for row in page})
     items = [
         WaitingRecord(
-            record_id=r.record_id,
-            teacher_id=r.teacher_id,
-            year=r.year,
-            status=r.status,
-            status_zh=RECORD_STEPS_ZH.get(r.status, r.status),
-            category=r.category,
-            hours=r.hours,
-            school_id=r.school_id,
-            school_name=schools.get(r.school_id, r.school_id),
-            changed_at=r.changed_at,
+            record_id=row["record_id"],
+            teacher_id=row["teacher_id"],
+            year=row["year"],
+            status=row["status"],
+            status_zh=RECORD_STEPS_ZH.get(row["status"], row["status"]),
+            category=row["category"],
+            hours=row["hours"],
+            school_id=row["school_id"],
+            school_name=schools.get(row["school_id"], row["school_id"]),
+            changed_at=row["changed_at"],
         )
-        for r in page
+        for row in page
     ]
     more = len(rows) > limit
     next_cursor = (
-        encode_cursor(f"{page[-1].changed_at.isoformat()}|{page[-1].record_id}") if more else None
+        encode_cursor(f"{page[-1]['changed_at'].isoformat()}|{page[-1]['record_id']}")
+        if more
+        else None
     )
     return WaitingPage(items=items, next_cursor=next_cursor)

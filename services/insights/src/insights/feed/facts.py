@@ -122,6 +122,14 @@ _CELLS = text(
     "ON CONFLICT (scope, org_id, metric, stage, subject, area) "
     "DO UPDATE SET value = insights.tallies.value + EXCLUDED.value"
 )
+_TOTALS = text(
+    "INSERT INTO insights.tally_totals (scope, org_id, metric, level, parent_id, value) "
+    "SELECT * FROM unnest(CAST(:scope AS text[]), CAST(:org AS text[]), "
+    "CAST(:metric AS text[]), CAST(:level AS smallint[]), CAST(:parent AS text[]), "
+    "CAST(:value AS numeric[])) "
+    "ON CONFLICT (scope, org_id, metric) "
+    "DO UPDATE SET value = insights.tally_totals.value + EXCLUDED.value"
+)
 _DAYS = text(
     "INSERT INTO insights.daily (scope, org_id, metric, day, value) "
     "SELECT * FROM unnest(CAST(:scope AS text[]), CAST(:org AS text[]), "
@@ -132,7 +140,8 @@ _DAYS = text(
 
 
 async def apply(session: AsyncSession, delta: tally.Delta) -> None:
-    """Add a delta to the tallies: one statement for the cells, one for the days."""
+    """Add a delta to the tallies: one statement each for the cells, their roll-up and the
+    days."""
     cells = delta.nonzero_cells()
     if cells:
         cols = list(zip(*(k for k, _ in cells), strict=True))
@@ -148,6 +157,20 @@ async def apply(session: AsyncSession, delta: tally.Delta) -> None:
                 "subject": list(cols[6]),
                 "area": list(cols[7]),
                 "value": [v for _, v in cells],
+            },
+        )
+    totals = delta.rolled_up()
+    if totals:
+        tcols = list(zip(*(k for k, _ in totals), strict=True))
+        await session.execute(
+            _TOTALS,
+            {
+                "scope": list(tcols[0]),
+                "org": list(tcols[1]),
+                "metric": list(tcols[2]),
+                "level": list(tcols[3]),
+                "parent": list(tcols[4]),
+                "value": [v for _, v in totals],
             },
         )
     days = delta.nonzero_days()

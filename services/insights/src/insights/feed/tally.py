@@ -188,6 +188,14 @@ class Delta:
         """Sorted by key: concurrent writers take the rows' locks in one order."""
         return sorted((k, v) for k, v in self.cells.items() if v)
 
+    def rolled_up(self) -> list[tuple[tuple[str, str, str, int, str], Decimal]]:
+        """The cells summed over stage, subject and area: ((scope, org, metric, level, parent),
+        value), sorted."""
+        out: defaultdict[tuple[str, str, str, int, str], Decimal] = defaultdict(Decimal)
+        for (scope, org, level, parent, metric, *_), value in self.cells.items():
+            out[(scope, org, metric, level, parent)] += value
+        return sorted((k, v) for k, v in out.items() if v)
+
     def nonzero_days(self) -> list[tuple[DayKey, Decimal]]:
         return sorted((k, v) for k, v in self.days.items() if v)
 
