@@ -237,6 +237,14 @@ async def test_drill_down_shows_each_child_org_with_its_own_numbers(
     rows = {o["org_id"]: o for o in counties["items"]}
     assert rows["370102"]["registered"] == 2 and rows["370102"]["met_rate"] == 0.5
     assert rows["370103"]["registered"] == 1 and rows["370103"]["met_rate"] == 0.0
+    chinese = await get(
+        client, f"/projects/{p}/orgs", admin(PROVINCE), org_id="370100", subject="语文"
+    )
+    assert {o["org_id"]: o["registered"] for o in chinese["items"]} == {"370102": 2, "370103": 1}
+    maths = await get(
+        client, f"/projects/{p}/orgs", admin(PROVINCE), org_id="370100", subject="数学"
+    )
+    assert all(o["registered"] == 0 for o in maths["items"])
     schools = await get(client, f"/projects/{p}/orgs", admin(JINAN), org_id="370102")
     assert sorted(o["org_id"] for o in schools["items"]) == ["370102-S1", "370102-S2"]
     assert all(not o["has_children"] for o in schools["items"])

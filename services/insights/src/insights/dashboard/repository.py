@@ -20,7 +20,6 @@ from yanxiu.kit.reads import DriverReads, Prepared
 
 LEVEL_COLUMNS = {1: "province_id", 2: "city_id", 3: "county_id", 4: "school_id"}
 Values = dict[str, dict[str, Decimal]]  # scope → metric → value
-ChildValues = dict[tuple[str, int], Values]  # (org, level) → scope → metric → value
 
 _PROJECTS = Prepared(
     text("SELECT project_id, name, year, stage FROM insights.projects ORDER BY year DESC, name")
@@ -57,18 +56,41 @@ _TOTALS_FILTERED = Prepared(
         "WHERE scope = :scope AND org_id = :org " + _FILTERED + "GROUP BY scope, metric"
     )
 )
+# A child org's row of the drill-down table, one row per child (pivoted in SQL: a county's 100
+# schools are 100 rows, not one per school and metric). Metric names differ between the
+# project's scope and the year's, so a FILTER on the metric alone picks the right one.
+_COLUMNS = {
+    "registered": "'registered'",
+    "plan_active": "'plan_active'",
+    "started": "'started'",
+    "requirements_met": "'requirements_met'",
+    "reviews_assigned": "'reviews_assigned'",
+    "reviews_done": "'reviews_done'",
+    "credits_registered": "'credits_registered'",
+    "certificates_issued": "'certificates_issued'",
+    "offline_waiting": "'offline:submitted', 'offline:county_passed'",
+}
+CHILD_METRICS = [m.strip("'") for v in _COLUMNS.values() for m in v.split(", ")]
+_PIVOT = ", ".join(
+    f"coalesce(sum(value) FILTER (WHERE metric IN ({names})), 0)::bigint AS {column}"
+    for column, names in _COLUMNS.items()
+)
 _CHILDREN = Prepared(
     text(
-        "SELECT scope, org_id, level, metric, value FROM insights.tally_totals "
-        "WHERE scope = ANY(:scopes) AND parent_id = :parent"
+        f"SELECT org_id, level, {_PIVOT} FROM insights.tally_totals "
+        "WHERE scope = ANY(:scopes) AND parent_id = :parent AND metric = ANY(:metrics) "
+        "GROUP BY org_id, level ORDER BY org_id"
     )
 )
 _CHILDREN_FILTERED = Prepared(
     text(
-        "SELECT scope, org_id, level, metric, sum(value) AS value FROM insights.tallies "
-        "WHERE scope = :scope AND parent_id = :parent "
+        f"SELECT org_id, level, {_PIVOT} FROM ("
+        "SELECT org_id, level, metric, value FROM insights.tallies "
+        "WHERE scope = :scope AND parent_id = :parent AND metric = ANY(:metrics) "
         + _FILTERED
-        + "GROUP BY scope, org_id, level, metric"
+        + "UNION ALL SELECT org_id, level, metric, value FROM insights.tally_totals "
+        "WHERE scope = :year_scope AND parent_id = :parent AND metric = ANY(:metrics)"
+        ") AS t GROUP BY org_id, level ORDER BY org_id"
     )
 )
 _DAYS = Prepared(
@@ -94,8 +116,9 @@ _TEACHER_WHEN = {
 _TEACHERS = {
     (level, metric): Prepared(
         text(
-            "SELECT teacher_id, teacher_name, school_id, stage, subject, hours, started_at, "
-            "met_at FROM insights.standings "
+            "SELECT teacher_id, teacher_name, school_id, stage, subject, started_at, met_at, "
+            "(SELECT coalesce(sum(h.v::numeric), 0) FROM jsonb_each_text(hours) AS h(k, v)) "
+            "AS hours FROM insights.standings "
             f"WHERE project_id = :project AND {column} = :org AND registered_at IS NOT NULL "
             f"AND {when} AND teacher_id > :after ORDER BY teacher_id LIMIT :limit"
         )
@@ -158,13 +181,6 @@ async def totals(
     return values
 
 
-def _children(rows: Sequence[Any], out: ChildValues) -> ChildValues:
-    for r in rows:
-        values = out.setdefault((r["org_id"], int(r["level"])), {})
-        values.setdefault(r["scope"], {})[r["metric"]] = Decimal(r["value"])
-    return out
-
-
 async def children(
     db: DriverReads,
     *,
@@ -172,14 +188,24 @@ async def children(
     year_scope: str,
     parent_id: str,
     filters: dict[str, str | None],
-) -> ChildValues:
-    """{(child org, level): numbers} of the orgs one level below `parent_id`."""
+) -> list[Any]:
+    """The orgs one level below `parent_id`, each with the drill-down table's numbers; a
+    filter narrows the project's (the year's numbers are not split by stage or subject)."""
     if not any(filters.values()):
-        rows = await db.records(_CHILDREN, scopes=[project_scope, year_scope], parent=parent_id)
-        return _children(rows, {})
-    out = _children(await db.records(_CHILDREN, scopes=[year_scope], parent=parent_id), {})
-    rows = await db.records(_CHILDREN_FILTERED, scope=project_scope, parent=parent_id, **filters)
-    return _children(rows, out)
+        return await db.records(
+            _CHILDREN,
+            scopes=[project_scope, year_scope],
+            parent=parent_id,
+            metrics=CHILD_METRICS,
+        )
+    return await db.records(
+        _CHILDREN_FILTERED,
+        scope=project_scope,
+        year_scope=year_scope,
+        parent=parent_id,
+        metrics=CHILD_METRICS,
+        **filters,
+    )
 
 
 async def days(

@@ -89,6 +89,18 @@ class Place:
 
 
 NO_FILTER = Filters().params()
+CHILD_COLUMNS = (
+    "org_id",
+    "registered",
+    "plan_active",
+    "started",
+    "requirements_met",
+    "credits_registered",
+    "certificates_issued",
+    "reviews_assigned",
+    "reviews_done",
+    "offline_waiting",
+)
 
 
 def ensure_admin(actor: Principal) -> None:
@@ -221,41 +233,29 @@ async def breakdown(
     project = await _project(r, project_id)
     scope = tally.project_scope(project_id)
     place = await _place(r, actor, scope, org_id)
-    year_scope = tally.year_scope(project.year)
     found = await repo.children(
         r.db,
         project_scope=scope,
-        year_scope=year_scope,
+        year_scope=tally.year_scope(project.year),
         parent_id=place.org_id,
         filters=filters.params(),
     )
-    orgs = sorted(found)
-    labels = await r.names.names([o for o, _ in orgs] + [place.org_id], parent_id=place.org_id)
-    rows = []
-    for org, level in orgs:
-        p, y = found[(org, level)].get(scope, {}), found[(org, level)].get(year_scope, {})
-        registered = _count(p, tally.REGISTERED)
-        met = _count(p, tally.REQUIREMENTS_MET)
-        rows.append(
-            OrgRow(
-                org_id=org,
-                name=labels.get(org, org),
-                level=LEVELS[level],
-                has_children=level < 4,
-                registered=registered,
-                plan_active=_count(p, tally.PLAN_ACTIVE),
-                started=_count(p, tally.STARTED),
-                requirements_met=met,
-                credits_registered=_count(y, tally.CREDITS_REGISTERED),
-                certificates_issued=_count(y, tally.CERTIFICATES_ISSUED),
-                reviews_assigned=_count(p, tally.REVIEWS_ASSIGNED),
-                reviews_done=_count(p, tally.REVIEWS_DONE),
-                offline_waiting=_count(y, tally.OFFLINE + "submitted")
-                + _count(y, tally.OFFLINE + "county_passed"),
-                met_rate=round(met / registered, 4) if registered else None,
-            )
+    labels = await r.names.names(
+        [row["org_id"] for row in found] + [place.org_id], parent_id=place.org_id
+    )
+    rows = [
+        OrgRow(
+            **{k: row[k] for k in CHILD_COLUMNS},
+            name=labels.get(row["org_id"], row["org_id"]),
+            level=LEVELS[row["level"]],
+            has_children=row["level"] < 4,
+            met_rate=round(row["requirements_met"] / row["registered"], 4)
+            if row["registered"]
+            else None,
         )
-    rows.sort(key=lambda r: (r.met_rate is None, r.met_rate or 0, r.org_id))
+        for row in found
+    ]
+    rows.sort(key=lambda o: (o.met_rate is None, o.met_rate or 0, o.org_id))
     return OrgBreakdown(
         org=OrgRef(
             org_id=place.org_id,
@@ -315,10 +315,6 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 
 
-def _hours(raw: dict[str, str] | None) -> Decimal:
-    return plain(sum((Decimal(v) for v in (raw or {}).values()), Decimal(0)))
-
-
 async def teachers(
     r: Reading,
     *,
@@ -353,7 +349,7 @@ async def teachers(
             school_name=schools.get(row["school_id"], row["school_id"]),
             stage=row["stage"],
             subject=row["subject"],
-            hours=_hours(row["hours"]),
+            hours=plain(row["hours"]),
             started_on=tally.shanghai_day(row["started_at"]) if row["started_at"] else None,
             met_on=tally.shanghai_day(row["met_at"]) if row["met_at"] else None,
         )
