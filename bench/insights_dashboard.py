@@ -609,15 +609,23 @@ def routes(s: Stack) -> list[Route]:
     def totals(org: str) -> list[tuple[str, Callable[[Any], Any]]]:
         return [
             ("org_path", path_of(org)),
-            ("totals (project)", lambda session: repo.totals(session, scope, org, none)),
-            ("totals (year)", lambda session: repo.totals(session, year_scope, org, none)),
+            (
+                "totals",
+                lambda db: repo.totals(
+                    db, project_scope=scope, year_scope=year_scope, org_id=org, filters=none
+                ),
+            ),
         ]
 
     def children(org: str) -> list[tuple[str, Callable[[Any], Any]]]:
         return [
             ("org_path", path_of(org)),
-            ("children (project)", lambda session: repo.children(session, scope, org, none)),
-            ("children (year)", lambda session: repo.children(session, year_scope, org, none)),
+            (
+                "children",
+                lambda db: repo.children(
+                    db, project_scope=scope, year_scope=year_scope, parent_id=org, filters=none
+                ),
+            ),
         ]
 
     return [
@@ -852,21 +860,19 @@ async def measure(
 
 
 class _Capture:
-    """A stand-in session: records what a repository function sends, answers nothing."""
+    """A stand-in reader (kit.reads): records what a repository function sends, answers
+    nothing."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[Any, dict[str, Any]]] = []
 
-    async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
-        self.sent.append((statement, params or {}))
-        return self
-
-    async def scalars(self, statement: Any) -> Any:
-        self.sent.append((statement, {}))
-        return self
-
-    def all(self) -> list[Any]:
+    async def records(self, statement: Any, **params: Any) -> list[Any]:
+        self.sent.append((getattr(statement, "stmt", statement), params))
         return []
+
+    async def record(self, statement: Any, **params: Any) -> Any:
+        self.sent.append((getattr(statement, "stmt", statement), params))
+        return None
 
 
 async def explain(s: Stack, chosen: list[Route]) -> dict[str, list[dict[str, Any]]]:

@@ -250,7 +250,17 @@ class TallyTotal(Base):
     subject and area)."""
 
     __tablename__ = "tally_totals"
-    __table_args__ = (Index("ix_tally_totals_children", "scope", "parent_id"),)
+    # Covering: a drill-down reads its children's rows from the index alone (a county's ~100
+    # schools × metrics sit together there, while in the table they are spread over ~1,000
+    # pages: 4.8 ms → well under 1 ms at a million teachers, bench.insights_dashboard --explain).
+    __table_args__ = (
+        Index(
+            "ix_tally_totals_children",
+            "scope",
+            "parent_id",
+            postgresql_include=["org_id", "level", "metric", "value"],
+        ),
+    )
 
     scope: Mapped[str] = mapped_column(String(48), primary_key=True)
     org_id: Mapped[str] = mapped_column(String(64), primary_key=True)

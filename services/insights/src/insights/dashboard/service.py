@@ -25,6 +25,7 @@ from insights.dashboard.org_names import OrgNames
 from insights.dashboard.schemas import (
     Funnel,
     LessonCounts,
+    Level,
     OrgBreakdown,
     OrgRef,
     OrgRow,
@@ -52,7 +53,7 @@ from yanxiu.kit.pagination import (
 )
 from yanxiu.kit.reads import DriverReads
 
-LEVELS = {1: "province", 2: "city", 3: "county", 4: "school"}
+LEVELS: dict[int, Level] = {1: "province", 2: "city", 3: "county", 4: "school"}
 RECORD_STEPS_ZH = {"submitted": "待初审", "county_passed": "待审批"}
 # What waits for whom: the county reviews (初审), the city approves (审批).
 WAITING_FOR = {
@@ -243,8 +244,9 @@ async def breakdown(
     labels = await r.names.names(
         [row["org_id"] for row in found] + [place.org_id], parent_id=place.org_id
     )
+    # Built without validation: every value is the database's, of the column's own type.
     rows = [
-        OrgRow(
+        OrgRow.model_construct(
             **{k: row[k] for k in CHILD_COLUMNS},
             name=labels.get(row["org_id"], row["org_id"]),
             level=LEVELS[row["level"]],
