@@ -93,6 +93,7 @@ bench: install
 	@$(VENV)/bin/python -m bench.lessons_allocation --teachers 1000000 --lessons 30000 --rounds 3
 	@$(VENV)/bin/python -m bench.api_paths --teachers 10000
 	@$(VENV)/bin/python -m bench.deadline_day --teachers 10000
+	@$(VENV)/bin/python -m bench.insights_dashboard --teachers 1000000
 
 clean:
 	rm -rf .venv .tools $(WEB)/node_modules $(WEB)/dist
