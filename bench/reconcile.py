@@ -1,6 +1,7 @@
 """Reconciliation benchmark (核对): enrollment's registrations and teachers against learning's
-plans, lessons' review pools and credits' teachers at 1,000,000 teachers, all registered in one
-project and spread over every school of one province (Shandong).
+plans, lessons' review pools, the dashboards' registrations and credits' teachers at 1,000,000
+teachers, all registered in one project and spread over every school of one province
+(Shandong).
 
 The rows are generated in PostgreSQL (INSERT … SELECT from generate_series: no client memory),
 then the report is made as `yanxiu reconcile` makes it (enrollment.reconcile.service.report with
@@ -32,7 +33,7 @@ from yanxiu.devstack.postgres import create_database, drop_database, ensure_serv
 from yanxiu.kit.db import asyncpg_url, make_engine, make_session_factory
 from yanxiu.kit.migrations import upgrade
 
-SERVICES = ("enrollment", "learning", "credits", "lessons")
+SERVICES = ("enrollment", "learning", "credits", "lessons", "insights")
 
 # One project; FK triggers are off for the load (session_replication_role), so the project
 # row itself is not needed: the report never reads it.
@@ -58,6 +59,12 @@ _LOAD = [
     "province_id, city_id, county_id, school_id, status) SELECT r.project_id, t.id, 2026, "
     "t.name, t.stage, r.subject, t.province_id, t.city_id, t.county_id, t.school_id, 'active' "
     "FROM enrollment.registrations r JOIN enrollment.teachers t ON t.id = r.teacher_id",
+    "INSERT INTO insights.standings (project_id, teacher_id, year, teacher_name, "
+    "province_id, city_id, county_id, school_id, stage, subject, is_rural, employment, "
+    "registered_at, hours, reviews_done) SELECT r.project_id, t.id, 2026, t.name, "
+    "t.province_id, t.city_id, t.county_id, t.school_id, t.stage, r.subject, false, 'active', "
+    "now(), '{}', 0 FROM enrollment.registrations r JOIN enrollment.teachers t "
+    "ON t.id = r.teacher_id",
     "INSERT INTO credits.teachers (teacher_id, name, province_id, city_id, county_id, "
     "school_id) SELECT id, name, province_id, city_id, county_id, school_id "
     "FROM enrollment.teachers",
@@ -69,6 +76,7 @@ _ANALYZE = [
         "enrollment.registrations",
         "learning.plans",
         "lessons.reviewers",
+        "insights.standings",
         "credits.teachers",
     )
 ]

@@ -1037,6 +1037,6 @@ def _dlq_case(service: str, action: str) -> None:
     case(f"POST /api/v1/{service}/dlq/{action}")(build_it)
 
 
-for _service in ("enrollment", "learning", "credits", "lessons"):
+for _service in ("enrollment", "learning", "credits", "lessons", "insights"):
     for _action in ("replay", "drop"):
         _dlq_case(_service, _action)

@@ -26,6 +26,7 @@ from insights.models import (
     ReviewLoad,
     Standing,
     Tally,
+    TallyTotal,
     TeacherYear,
 )
 from stack.resync import SOURCES, resync
@@ -40,6 +41,7 @@ EMPTIED = (
     OfflineRecord,
     Lesson,
     Tally,
+    TallyTotal,
     Daily,
 )
 
