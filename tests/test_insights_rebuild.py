@@ -142,8 +142,10 @@ async def test_the_read_model_is_rebuilt_from_the_sources_and_reconcile_agrees(
         }
 
     async def counted() -> dict[str, Any] | None:
+        # Every event handled: the registrations and learning's plans (another topic).
         now = await numbers()
-        return now if now and now["funnel"]["registered"] == 3 else None
+        done = now and now["funnel"]["registered"] == now["funnel"]["plan_active"] == 3
+        return now if done else None
 
     before = await eventually(counted, timeout=30, interval=0.2)
     assert len(before["cities"]) == 2
@@ -156,11 +158,17 @@ async def test_the_read_model_is_rebuilt_from_the_sources_and_reconcile_agrees(
         assert code == 0, out
         assert "enrollment:" in out and "TeacherRegistered" in out, out
 
+        seen: list[dict[str, Any] | None] = []
+
         async def rebuilt() -> dict[str, Any] | None:
             now = await numbers()
+            seen.append(now)
             return now if now == before else None
 
-        await eventually(rebuilt, timeout=45, interval=0.3)
+        try:
+            await eventually(rebuilt, timeout=60, interval=0.3)
+        except AssertionError:
+            raise AssertionError(f"before {before}, last seen {seen[-1:]}") from None
         async with engine.connect() as conn:
             assert await conn.scalar(text(RECOUNT)) == 0
     finally:
