@@ -340,10 +340,25 @@ SELECT scope, org_id, metric, min(level), min(parent_id), sum(value)
 FROM insights.tallies GROUP BY scope, org_id, metric
 """
 
+# The drill-down lines, from the roll-up (the feed keeps them in step with it).
+DRILLDOWN_SQL = (
+    "INSERT INTO insights.drilldown_rows (scope, org_id, level, parent_id, "
+    + ", ".join(tally.DRILLDOWN_COLUMNS)
+    + ") SELECT scope, org_id, min(level), min(parent_id), "
+    + ", ".join(
+        f"coalesce(sum(value) FILTER (WHERE metric = ANY('{{{','.join(ms)}}}')), 0)"
+        for ms in tally.DRILLDOWN_COLUMNS.values()
+    )
+    + " FROM insights.tally_totals WHERE metric = ANY('{"
+    + ",".join(m for ms in tally.DRILLDOWN_COLUMNS.values() for m in ms)
+    + "}') GROUP BY scope, org_id"
+)
+
 TABLES = (
     "standings",
     "tallies",
     "tally_totals",
+    "drilldown_rows",
     "daily",
     "offline_records",
     "review_loads",
@@ -401,6 +416,7 @@ async def seed(url: str, teachers: int, *, say: Callable[[str], None] = stderr) 
             await step("tallies (reviews)", REVIEW_TALLIES_SQL, project_id, scope)
             await step("tallies (year)", YEAR_TALLIES_SQL, project_id, year_scope, year)
             await step("tally_totals", TOTALS_SQL)
+            await step("drilldown_rows", DRILLDOWN_SQL)
         started = time.perf_counter()
         for table in TABLES:
             await conn.execute(f"VACUUM ANALYZE insights.{table}")

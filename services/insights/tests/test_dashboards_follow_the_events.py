@@ -337,6 +337,11 @@ async def test_a_transfer_moves_the_teachers_numbers_and_a_withdrawal_removes_th
     assert (weihai["registered"], weihai["requirements_met"]) == (1, 1)
     province = await funnel(client, p, admin(PROVINCE))
     assert (province["registered"], province["requirements_met"]) == (1, 1)
+    cities = await get(client, f"/projects/{p}/orgs", admin(PROVINCE))
+    assert {o["org_id"]: (o["registered"], o["requirements_met"]) for o in cities["items"]} == {
+        "370100": (0, 0),
+        "371000": (1, 1),
+    }
     await feed(
         RequirementsUnmet(
             evaluation_id=uuid.uuid4(),

@@ -99,3 +99,33 @@ def test_a_transfer_takes_every_number_from_the_old_school_to_the_new() -> None:
 def test_hours_are_shown_plainly() -> None:
     assert str(tally.plain(Decimal("12.50"))) == "12.5"
     assert str(tally.plain(Decimal("30.00"))) == "30"
+
+
+def test_a_drill_down_line_moves_by_the_same_difference_as_its_metrics() -> None:
+    old = standing(met_at=AT)
+    new = standing(met_at=AT, county_id="370103", school_id="370103-S1")
+    delta = tally.Delta()
+    delta.add(tally.standing(old), tally.standing(new))
+    lines = {(scope, org): v for (scope, org, _, _), v in delta.drilldown()}
+    assert lines[(f"p:{P}", "370102")]["registered"] == -1
+    assert lines[(f"p:{P}", "370102")]["requirements_met"] == -1
+    assert lines[(f"p:{P}", "370103-S1")]["registered"] == 1
+    assert (f"p:{P}", "370100") not in lines  # the city did not change
+    assert lines[(f"p:{P}", "370103")]["plan_active"] == 0  # every column, 0 where unchanged
+
+
+def test_offline_records_waiting_at_either_step_share_one_drill_down_column() -> None:
+    delta = tally.Delta()
+    waiting = {
+        "year": 2026,
+        "province_id": "370000",
+        "city_id": "370100",
+        "county_id": "370102",
+        "school_id": "370102-S1",
+    }
+    delta.add(tally.Contribution(), tally.offline_record({**waiting, "status": "submitted"}))
+    delta.add(tally.Contribution(), tally.offline_record({**waiting, "status": "county_passed"}))
+    delta.add(tally.Contribution(), tally.offline_record({**waiting, "status": "approved"}))
+    lines = {org: v for (_, org, _, _), v in delta.drilldown()}
+    assert lines["370102-S1"]["offline_waiting"] == 2
+    assert set(lines) == {"370000", "370100", "370102", "370102-S1"}

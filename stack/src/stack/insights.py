@@ -19,6 +19,7 @@ from enrollment.models import Project as SourceProject
 from insights.models import (
     Completion,
     Daily,
+    DrilldownRow,
     Lesson,
     OfflineRecord,
     Project,
@@ -42,6 +43,7 @@ EMPTIED = (
     Lesson,
     Tally,
     TallyTotal,
+    DrilldownRow,
     Daily,
 )
 

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -268,6 +269,49 @@ class TallyTotal(Base):
     level: Mapped[int] = mapped_column(SmallInteger)
     parent_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class DrilldownRow(Base):
+    """An org's line in its parent's drill-down table (下级单位完成情况): the table's numbers,
+    one column each, kept from the same deltas as `tally_totals` in the same transaction. A
+    county's drill-down reads its ~100 schools' lines (× 2 scopes), not ~900 metric rows to
+    pivot. Columns: `tally.DRILLDOWN_COLUMNS`."""
+
+    __tablename__ = "drilldown_rows"
+    __table_args__ = (
+        Index(
+            "ix_drilldown_rows_children",
+            "scope",
+            "parent_id",
+            postgresql_include=[
+                "org_id",
+                "level",
+                "registered",
+                "plan_active",
+                "started",
+                "requirements_met",
+                "reviews_assigned",
+                "reviews_done",
+                "credits_registered",
+                "certificates_issued",
+                "offline_waiting",
+            ],
+        ),
+    )
+
+    scope: Mapped[str] = mapped_column(String(48), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    parent_id: Mapped[str] = mapped_column(String(64))
+    registered: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    plan_active: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    started: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    requirements_met: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reviews_assigned: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reviews_done: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    credits_registered: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    certificates_issued: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    offline_waiting: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class Daily(Base):

@@ -43,8 +43,10 @@ Cursor = Annotated[str | None, Query(max_length=300)]
 DEFAULTS = Settings.model_fields
 
 
-def reading(request: Request, db: Reads) -> Reading:
-    """The driver, this process's memo (on the runtime) and org names with the caller's token."""
+async def reading(request: Request, db: Reads) -> Reading:
+    """The driver, this process's memo (on the runtime) and org names with the caller's token.
+    (`async`: a plain `def` dependency would run in the thread pool, a thread hop per
+    request.)"""
     rt = runtime(request)
     memo = rt.extras.get("dashboard_memo")
     if memo is None:

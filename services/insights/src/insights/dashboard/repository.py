@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from insights.feed import tally
 from yanxiu.kit.reads import DriverReads, Prepared
 
 LEVEL_COLUMNS = {1: "province_id", 2: "city_id", 3: "county_id", 4: "school_id"}
@@ -56,30 +57,24 @@ _TOTALS_FILTERED = Prepared(
         "WHERE scope = :scope AND org_id = :org " + _FILTERED + "GROUP BY scope, metric"
     )
 )
-# A child org's row of the drill-down table, one row per child (pivoted in SQL: a county's 100
-# schools are 100 rows, not one per school and metric). Metric names differ between the
-# project's scope and the year's, so a FILTER on the metric alone picks the right one.
-_COLUMNS = {
-    "registered": "'registered'",
-    "plan_active": "'plan_active'",
-    "started": "'started'",
-    "requirements_met": "'requirements_met'",
-    "reviews_assigned": "'reviews_assigned'",
-    "reviews_done": "'reviews_done'",
-    "credits_registered": "'credits_registered'",
-    "certificates_issued": "'certificates_issued'",
-    "offline_waiting": "'offline:submitted', 'offline:county_passed'",
-}
-CHILD_METRICS = [m.strip("'") for v in _COLUMNS.values() for m in v.split(", ")]
+# A child org's row of the drill-down table, one row per child. Without a filter, the children's
+# lines in `drilldown_rows` (one per child and scope, a column per number: a county's 100
+# schools are 200 lines to add up, no pivot); with one, the tallies pivoted in SQL. Metric
+# names differ between the project's scope and the year's, so a FILTER on the metric alone
+# picks the right one.
+_COLUMNS = tally.DRILLDOWN_COLUMNS
+CHILD_METRICS = [m for metrics in _COLUMNS.values() for m in metrics]
 _PIVOT = ", ".join(
-    f"coalesce(sum(value) FILTER (WHERE metric IN ({names})), 0)::bigint AS {column}"
+    f"coalesce(sum(value) FILTER (WHERE metric IN ({', '.join(repr(m) for m in names)})), 0)"
+    f"::bigint AS {column}"
     for column, names in _COLUMNS.items()
 )
 _CHILDREN = Prepared(
     text(
-        f"SELECT org_id, level, {_PIVOT} FROM insights.tally_totals "
-        "WHERE scope = ANY(:scopes) AND parent_id = :parent AND metric = ANY(:metrics) "
-        "GROUP BY org_id, level ORDER BY org_id"
+        "SELECT org_id, min(level) AS level, "
+        + ", ".join(f"sum({c})::bigint AS {c}" for c in _COLUMNS)
+        + " FROM insights.drilldown_rows WHERE scope = ANY(:scopes) AND parent_id = :parent "
+        "GROUP BY org_id ORDER BY org_id"
     )
 )
 _CHILDREN_FILTERED = Prepared(
@@ -192,12 +187,7 @@ async def children(
     """The orgs one level below `parent_id`, each with the drill-down table's numbers; a
     filter narrows the project's (the year's numbers are not split by stage or subject)."""
     if not any(filters.values()):
-        return await db.records(
-            _CHILDREN,
-            scopes=[project_scope, year_scope],
-            parent=parent_id,
-            metrics=CHILD_METRICS,
-        )
+        return await db.records(_CHILDREN, scopes=[project_scope, year_scope], parent=parent_id)
     return await db.records(
         _CHILDREN_FILTERED,
         scope=project_scope,

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from insights.dashboard import repository as repo
 from insights.dashboard.errors import (
     DashboardNotAllowed,
@@ -90,18 +92,7 @@ class Place:
 
 
 NO_FILTER = Filters().params()
-CHILD_COLUMNS = (
-    "org_id",
-    "registered",
-    "plan_active",
-    "started",
-    "requirements_met",
-    "credits_registered",
-    "certificates_issued",
-    "reviews_assigned",
-    "reviews_done",
-    "offline_waiting",
-)
+ORG_ROWS = TypeAdapter(list[OrgRow])
 
 
 def ensure_admin(actor: Principal) -> None:
@@ -244,19 +235,21 @@ async def breakdown(
     labels = await r.names.names(
         [row["org_id"] for row in found] + [place.org_id], parent_id=place.org_id
     )
-    # Built without validation: every value is the database's, of the column's own type.
-    rows = [
-        OrgRow.model_construct(
-            **{k: row[k] for k in CHILD_COLUMNS},
-            name=labels.get(row["org_id"], row["org_id"]),
-            level=LEVELS[row["level"]],
-            has_children=row["level"] < 4,
-            met_rate=round(row["requirements_met"] / row["registered"], 4)
-            if row["registered"]
-            else None,
-        )
-        for row in found
-    ]
+    # Validated in one call (pydantic-core): faster than building each row in Python.
+    rows = ORG_ROWS.validate_python(
+        [
+            {
+                **row,
+                "name": labels.get(row["org_id"], row["org_id"]),
+                "level": LEVELS[row["level"]],
+                "has_children": row["level"] < 4,
+                "met_rate": round(row["requirements_met"] / row["registered"], 4)
+                if row["registered"]
+                else None,
+            }
+            for row in found
+        ]
+    )
     rows.sort(key=lambda o: (o.met_rate is None, o.met_rate or 0, o.org_id))
     return OrgBreakdown(
         org=OrgRef(

@@ -130,6 +130,17 @@ _TOTALS = text(
     "ON CONFLICT (scope, org_id, metric) "
     "DO UPDATE SET value = insights.tally_totals.value + EXCLUDED.value"
 )
+_DRILLDOWN = text(
+    "INSERT INTO insights.drilldown_rows (scope, org_id, level, parent_id, "
+    + ", ".join(tally.DRILLDOWN_COLUMNS)
+    + ") SELECT * FROM unnest(CAST(:scope AS text[]), CAST(:org AS text[]), "
+    "CAST(:level AS smallint[]), CAST(:parent AS text[]), "
+    + ", ".join(f"CAST(:{c} AS bigint[])" for c in tally.DRILLDOWN_COLUMNS)
+    + ") ON CONFLICT (scope, org_id) DO UPDATE SET "
+    + ", ".join(
+        f"{c} = insights.drilldown_rows.{c} + EXCLUDED.{c}" for c in tally.DRILLDOWN_COLUMNS
+    )
+)
 _DAYS = text(
     "INSERT INTO insights.daily (scope, org_id, metric, day, value) "
     "SELECT * FROM unnest(CAST(:scope AS text[]), CAST(:org AS text[]), "
@@ -140,8 +151,8 @@ _DAYS = text(
 
 
 async def apply(session: AsyncSession, delta: tally.Delta) -> None:
-    """Add a delta to the tallies: one statement each for the cells, their roll-up and the
-    days."""
+    """Add a delta to the tallies: one statement each for the cells, their roll-up, the
+    drill-down lines and the days."""
     cells = delta.nonzero_cells()
     if cells:
         cols = list(zip(*(k for k, _ in cells), strict=True))
@@ -171,6 +182,19 @@ async def apply(session: AsyncSession, delta: tally.Delta) -> None:
                 "level": list(tcols[3]),
                 "parent": list(tcols[4]),
                 "value": [v for _, v in totals],
+            },
+        )
+    lines = delta.drilldown()
+    if lines:
+        keys = list(zip(*(k for k, _ in lines), strict=True))
+        await session.execute(
+            _DRILLDOWN,
+            {
+                "scope": list(keys[0]),
+                "org": list(keys[1]),
+                "level": list(keys[2]),
+                "parent": list(keys[3]),
+                **{c: [int(v[c]) for _, v in lines] for c in tally.DRILLDOWN_COLUMNS},
             },
         )
     days = delta.nonzero_days()

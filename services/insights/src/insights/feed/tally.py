@@ -40,6 +40,22 @@ LESSONS_AWARDED = "lessons_awarded"
 PROJECT_FUNNEL = (REGISTERED, PLAN_ACTIVE, STARTED, REQUIREMENTS_MET)
 YEAR_FUNNEL = (CREDITS_REGISTERED, YEAR_COMPLETE, CERTIFICATES_ISSUED)
 
+# The drill-down table's columns (下级单位完成情况), each the sum of these metrics: kept one
+# column each in `drilldown_rows`, so a county's 100 schools are 100 rows to read, not ~900
+# to pivot. Metric names differ between the project's scope and the year's.
+DRILLDOWN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "registered": (REGISTERED,),
+    "plan_active": (PLAN_ACTIVE,),
+    "started": (STARTED,),
+    "requirements_met": (REQUIREMENTS_MET,),
+    "reviews_assigned": (REVIEWS_ASSIGNED,),
+    "reviews_done": (REVIEWS_DONE,),
+    "credits_registered": (CREDITS_REGISTERED,),
+    "certificates_issued": (CERTIFICATES_ISSUED,),
+    "offline_waiting": (OFFLINE + "submitted", OFFLINE + "county_passed"),
+}
+_COLUMN_OF = {m: column for column, metrics in DRILLDOWN_COLUMNS.items() for m in metrics}
+
 # (scope, org_id, level, parent_id, metric, stage, subject, area)
 CellKey = tuple[str, str, int, str, str, str, str, str]
 # (scope, org_id, metric, day)
@@ -198,6 +214,21 @@ class Delta:
 
     def nonzero_days(self) -> list[tuple[DayKey, Decimal]]:
         return sorted((k, v) for k, v in self.days.items() if v)
+
+    def drilldown(self) -> list[tuple[tuple[str, str, int, str], dict[str, Decimal]]]:
+        """The cells as drill-down lines: ((scope, org, level, parent), {column: change}) for
+        every line with a column that changed, sorted (one lock order); every column is present,
+        0 where it did not change."""
+        out: dict[tuple[str, str, int, str], dict[str, Decimal]] = {}
+        for (scope, org, level, parent, metric, *_), value in self.cells.items():
+            column = _COLUMN_OF.get(metric)
+            if column is None or not value:
+                continue
+            line = out.setdefault(
+                (scope, org, level, parent), dict.fromkeys(DRILLDOWN_COLUMNS, Decimal(0))
+            )
+            line[column] += value
+        return sorted((k, v) for k, v in out.items() if any(v.values()))
 
 
 def total(contributions: Sequence[Contribution]) -> Delta:
