@@ -187,8 +187,8 @@ async def test_a_saturated_pool_is_waited_for_a_bounded_time_then_refused(
 ) -> None:
     r = Reader(database_url, size=1, acquire_timeout=0.2)
     try:
-        pool = await r._get_pool()
-        held = await pool.acquire()
+        held = r._acquire(await r._get_pool())
+        await held.__aenter__()
         started = asyncio.get_running_loop().time()
         with pytest.raises(TimeoutError):
             await r.scalar(select(func.count()).select_from(effects))
@@ -196,7 +196,7 @@ async def test_a_saturated_pool_is_waited_for_a_bounded_time_then_refused(
         assert 0.15 <= waited < 1.0, waited
         # the refused wait took nothing: the connection comes back, and a read then succeeds,
         # in the same task (no cancellation of the timeout is left pending on it)
-        await pool.release(held)
+        await held.__aexit__()
         assert await r.scalar(select(func.count()).select_from(effects)) == 30
         await asyncio.sleep(0)
         assert await r.scalar(select(func.count()).select_from(effects)) == 30
@@ -209,12 +209,41 @@ async def test_a_wait_given_a_connection_in_time_goes_on_with_it(
 ) -> None:
     r = Reader(database_url, size=1, acquire_timeout=2.0)
     try:
-        pool = await r._get_pool()
-        held = await pool.acquire()
-        asyncio.get_running_loop().call_later(
-            0.1, lambda: asyncio.ensure_future(pool.release(held))
-        )
+        held = r._acquire(await r._get_pool())
+        await held.__aenter__()
+        asyncio.get_running_loop().call_later(0.1, lambda: asyncio.ensure_future(held.__aexit__()))
         assert await r.scalar(select(func.count()).select_from(effects)) == 30
+    finally:
+        await r.close()
+
+
+async def test_readers_waiting_for_a_connection_are_served_in_the_order_they_came(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """A request that arrives just as a connection comes back waits behind those already
+    waiting (asyncpg's own wait would hand it the connection first)."""
+    r = Reader(database_url, size=1, acquire_timeout=5.0)
+    order: list[str] = []
+
+    async def read(name: str) -> None:
+        async with r._acquire(await r._get_pool()):
+            order.append(name)
+            await asyncio.sleep(0.01)
+
+    try:
+        held = r._acquire(await r._get_pool())
+        await held.__aenter__()
+        waiting = [asyncio.create_task(read(n)) for n in ("first", "second")]
+        await asyncio.sleep(0.05)
+        assert r.waiting == 2
+        # The connection comes back while a newcomer is already on its way: it arrives after
+        # the connection is back and before the first waiter has run.
+        back = asyncio.ensure_future(held.__aexit__())
+        await asyncio.sleep(0)
+        newcomer = asyncio.create_task(read("newcomer"))
+        await asyncio.gather(back, newcomer, *waiting)
+        assert order == ["first", "second", "newcomer"]
+        assert r.waiting == 0
     finally:
         await r.close()
 

@@ -22,6 +22,11 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
+async def runtime_dependency(request: Request) -> Runtime:
+    """`runtime` as a dependency (`async`: a plain `def` would run in the thread pool)."""
+    return runtime(request)
+
+
 # Safe methods read: their session runs in autocommit (kit.db.make_read_session_factory).
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 

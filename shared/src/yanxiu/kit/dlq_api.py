@@ -23,7 +23,7 @@ from yanxiu.kit.audit import AuditTrail
 from yanxiu.kit.audit_api import audited
 from yanxiu.kit.auth import Principal, Role
 from yanxiu.kit.bounds import Moment
-from yanxiu.kit.deps import CurrentUser, Session, runtime
+from yanxiu.kit.deps import CurrentUser, Session, runtime_dependency
 from yanxiu.kit.dlq import DeadLetter, DeadLetters, Filter
 from yanxiu.kit.errors import Forbidden, NotFound
 from yanxiu.kit.openapi import operation_id
@@ -31,7 +31,7 @@ from yanxiu.kit.pagination import MAX_LIMIT, Page, decode_int_cursor, encode_cur
 
 # The service's runtime (settings, producer, name); typed loosely, as importing the app's
 # Runtime here would be circular.
-RuntimeDep = Annotated[Any, Depends(runtime)]
+RuntimeDep = Annotated[Any, Depends(runtime_dependency)]
 
 
 class DlqNotAllowed(Forbidden):
