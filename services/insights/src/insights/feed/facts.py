@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, select, text, tuple_
@@ -150,66 +151,43 @@ _DAYS = text(
 )
 
 
+async def _add(
+    session: AsyncSession,
+    stmt: Any,
+    key_names: Sequence[str],
+    rows: Sequence[tuple[tuple[Any, ...], Any]],
+    values: Mapping[str, Callable[[Any], Any]],
+) -> None:
+    """One statement adding `rows` ((key, value) pairs, sorted): each key part and each of
+    `values` (name → how to take it from a row's value) sent as an array."""
+    if not rows:
+        return
+    keys = list(zip(*(k for k, _ in rows), strict=True))
+    params: dict[str, Any] = {name: list(part) for name, part in zip(key_names, keys, strict=True)}
+    for name, take in values.items():
+        params[name] = [take(v) for _, v in rows]
+    await session.execute(stmt, params)
+
+
+def _value(v: Decimal) -> Decimal:
+    return v
+
+
+def _column(name: str) -> Callable[[dict[str, Decimal]], int]:
+    return lambda line: int(line[name])
+
+
 async def apply(session: AsyncSession, delta: tally.Delta) -> None:
     """Add a delta to the tallies: one statement each for the cells, their roll-up, the
     drill-down lines and the days."""
-    cells = delta.nonzero_cells()
-    if cells:
-        cols = list(zip(*(k for k, _ in cells), strict=True))
-        await session.execute(
-            _CELLS,
-            {
-                "scope": list(cols[0]),
-                "org": list(cols[1]),
-                "level": list(cols[2]),
-                "parent": list(cols[3]),
-                "metric": list(cols[4]),
-                "stage": list(cols[5]),
-                "subject": list(cols[6]),
-                "area": list(cols[7]),
-                "value": [v for _, v in cells],
-            },
-        )
-    totals = delta.rolled_up()
-    if totals:
-        tcols = list(zip(*(k for k, _ in totals), strict=True))
-        await session.execute(
-            _TOTALS,
-            {
-                "scope": list(tcols[0]),
-                "org": list(tcols[1]),
-                "metric": list(tcols[2]),
-                "level": list(tcols[3]),
-                "parent": list(tcols[4]),
-                "value": [v for _, v in totals],
-            },
-        )
-    lines = delta.drilldown()
-    if lines:
-        keys = list(zip(*(k for k, _ in lines), strict=True))
-        await session.execute(
-            _DRILLDOWN,
-            {
-                "scope": list(keys[0]),
-                "org": list(keys[1]),
-                "level": list(keys[2]),
-                "parent": list(keys[3]),
-                **{c: [int(v[c]) for _, v in lines] for c in tally.DRILLDOWN_COLUMNS},
-            },
-        )
-    days = delta.nonzero_days()
-    if days:
-        dcols = list(zip(*(k for k, _ in days), strict=True))
-        await session.execute(
-            _DAYS,
-            {
-                "scope": list(dcols[0]),
-                "org": list(dcols[1]),
-                "metric": list(dcols[2]),
-                "day": list(dcols[3]),
-                "value": [v for _, v in days],
-            },
-        )
+    cell_keys = ("scope", "org", "level", "parent", "metric", "stage", "subject", "area")
+    await _add(session, _CELLS, cell_keys, delta.nonzero_cells(), {"value": _value})
+    total_keys = ("scope", "org", "metric", "level", "parent")
+    await _add(session, _TOTALS, total_keys, delta.rolled_up(), {"value": _value})
+    columns = {c: _column(c) for c in tally.DRILLDOWN_COLUMNS}
+    await _add(session, _DRILLDOWN, ("scope", "org", "level", "parent"), delta.drilldown(), columns)
+    day_keys = ("scope", "org", "metric", "day")
+    await _add(session, _DAYS, day_keys, delta.nonzero_days(), {"value": _value})
 
 
 async def keys_of_teachers(
